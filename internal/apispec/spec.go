@@ -32,12 +32,17 @@ func Load() (*openapi3.T, error) {
 	return doc, nil
 }
 
-// shared is the one document and router that Router and Recorder read;
-// neither changes it after loading, so tests may share it in parallel.
-var shared = sync.OnceValues(func() (routers.Router, error) {
+// loaded is the document and router that Router and Recorder share; neither
+// changes them after loading, so tests may use them in parallel.
+type loaded struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+var shared = sync.OnceValues(func() (loaded, error) {
 	doc, err := Load()
 	if err != nil {
-		return nil, err
+		return loaded{}, err
 	}
 	// Route by path only: the document's servers are the live and sandbox
 	// hosts, but the bundled sandbox listens on any address, and a request
@@ -46,9 +51,9 @@ var shared = sync.OnceValues(func() (routers.Router, error) {
 	pathOnly.Servers = nil
 	r, err := legacy.NewRouter(&pathOnly)
 	if err != nil {
-		return nil, fmt.Errorf("apispec: build router: %w", err)
+		return loaded{}, fmt.Errorf("apispec: build router: %w", err)
 	}
-	return r, nil
+	return loaded{doc: doc, router: r}, nil
 })
 
 // Router returns a router that finds the operation of a request by method
@@ -56,5 +61,11 @@ var shared = sync.OnceValues(func() (routers.Router, error) {
 // server-side request with no host. The router is shared and safe for
 // concurrent use.
 func Router() (routers.Router, error) {
-	return shared()
+	l, err := shared()
+	return l.router, err
+}
+
+func sharedDoc() (*openapi3.T, error) {
+	l, err := shared()
+	return l.doc, err
 }
