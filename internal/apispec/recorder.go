@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -64,6 +65,32 @@ func (r *Recorder) Covered() map[string]int {
 	for k, v := range r.covered {
 		out[k] = v
 	}
+	return out
+}
+
+// Uncovered returns, sorted, the operationIds of the /v1/ API that the
+// Recorder has not seen yet, so that a suite can assert it exercised the
+// whole contract. Sandbox control operations are not listed.
+func (r *Recorder) Uncovered() []string {
+	doc, err := sharedDoc()
+	if err != nil {
+		r.t.Errorf("apispec: %v", err)
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for path, item := range doc.Paths.Map() {
+		if !strings.HasPrefix(path, "/v1/") {
+			continue
+		}
+		for _, op := range item.Operations() {
+			if r.covered[op.OperationID] == 0 {
+				out = append(out, op.OperationID)
+			}
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 
@@ -142,7 +169,9 @@ type answer struct {
 }
 
 func (r *Recorder) exchange(req *http.Request, reqBody []byte, ans *answer) {
-	opID, reqErr, respErr := check(req.Context(), req, reqBody, ans)
+	// The server cancels a request's context once its handler returns; the
+	// check must not depend on when that happens.
+	opID, reqErr, respErr := check(context.WithoutCancel(req.Context()), req, reqBody, ans)
 	name := opID
 	if name == "" {
 		name = req.Method + " " + req.URL.Path

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -113,6 +114,10 @@ func TestRecorder_validExchangeIsCoveredAndPassesThrough(t *testing.T) {
 		assert.Empty(t, tb.reported())
 		assert.Empty(t, rec.Failures())
 		assert.Equal(t, map[string]int{"getOrder": 2}, rec.Covered())
+		uncovered := rec.Uncovered()
+		assert.NotContains(t, uncovered, "getOrder")
+		assert.Len(t, uncovered, len(contractOperations)-1, "every other /v1/ operation, and no control operation")
+		assert.True(t, slices.IsSorted(uncovered))
 	})
 }
 
