@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -256,12 +255,15 @@ func options() *openapi3filter.Options {
 		IncludeResponseStatus: true,
 		MultiError:            true,
 	}
-	// The default message quotes the offending value, which may be a card
-	// number or a secret; name the place and the rule instead.
-	o.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string {
-		return "/" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
-	})
+	o.WithCustomSchemaErrorFunc(describeSchemaError)
 	return o
+}
+
+// describeSchemaError names the place and the rule that a value breaks. The
+// default message quotes the value itself, which may be a card number or a
+// secret.
+func describeSchemaError(err *openapi3.SchemaError) string {
+	return "/" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
 }
 
 // authenticate checks that the credentials the contract requires are
@@ -286,9 +288,14 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 }
 
 // checkBareProblem validates an answer to a request that matches no
-// operation: the contract answers those with a 404 or 405 problem.
+// operation: the contract answers those with 404 resource_missing or 405
+// invalid_request (with Allow), as problems.
 func checkBareProblem(ans *answer) error {
-	if ans.status != http.StatusNotFound && ans.status != http.StatusMethodNotAllowed {
+	wantCode := map[int]string{
+		http.StatusNotFound:         "resource_missing",
+		http.StatusMethodNotAllowed: "invalid_request",
+	}[ans.status]
+	if wantCode == "" {
 		return nil // reported with the request
 	}
 	mediaType, _, err := mime.ParseMediaType(ans.header.Get("Content-Type"))
@@ -299,15 +306,16 @@ func checkBareProblem(ans *answer) error {
 	if err != nil {
 		return err
 	}
-	var v any
+	var v map[string]any
 	if err := json.Unmarshal(ans.body, &v); err != nil {
-		return fmt.Errorf("problem body is not JSON: %w", err)
+		return fmt.Errorf("problem body is not a JSON object: %w", err)
 	}
 	schema := doc.Components.Schemas["Problem"].Value
-	if err := schema.VisitJSON(v, openapi3.MultiErrors(), openapi3.SetSchemaErrorMessageCustomizer(func(err *openapi3.SchemaError) string {
-		return "/" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
-	})); err != nil {
+	if err := schema.VisitJSON(v, openapi3.MultiErrors(), openapi3.SetSchemaErrorMessageCustomizer(describeSchemaError)); err != nil {
 		return err
+	}
+	if v["code"] != wantCode || v["status"] != float64(ans.status) {
+		return fmt.Errorf("problem %v/%v, want %d %s", v["status"], v["code"], ans.status, wantCode)
 	}
 	if ans.status == http.StatusMethodNotAllowed && ans.header.Get("Allow") == "" {
 		return errors.New("405 without an Allow header")
@@ -319,9 +327,6 @@ func checkBareProblem(ans *answer) error {
 func withBody(req *http.Request, body []byte) *http.Request {
 	out := req.Clone(req.Context())
 	setBody(out, body)
-	if out.URL == nil {
-		out.URL = &url.URL{}
-	}
 	return out
 }
 

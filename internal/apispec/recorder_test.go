@@ -231,13 +231,16 @@ func TestRecorder_unknownRoutes(t *testing.T) {
 		mux := http.NewServeMux()
 		mux.Handle("/v1/nothing", fakeAPI(200, `{}`))
 		mux.Handle("/v1/gone", fakeAPI(404, `{"error":"not found"}`))
+		mux.Handle("/v1/lost", fakeAPI(404, problem(404, "invalid_request", "")))
 		sides(t, mux, false, func(t *testing.T, c *http.Client, base string, _ *Recorder, tb *reportTB) {
 			send(t, c, "GET", base+"/v1/nothing", "", true)
 			send(t, c, "GET", base+"/v1/gone", "", true)
+			send(t, c, "GET", base+"/v1/lost", "", true)
 			reported := tb.reported()
-			require.Len(t, reported, 2)
+			require.Len(t, reported, 3)
 			assert.Contains(t, reported[0], "GET /v1/nothing: no operation in the contract")
 			assert.Contains(t, reported[1], "GET /v1/gone: response 404 breaks the contract")
+			assert.Contains(t, reported[2], "GET /v1/lost: response 404 breaks the contract: problem 404/invalid_request")
 		})
 	})
 }
