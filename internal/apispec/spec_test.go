@@ -192,3 +192,59 @@ func TestSpec_everyResponseIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestSpec_objectsRejectUnknownMembers guards the promise that an unknown
+// field, in a request or in a response, breaks the contract: every object
+// schema with properties closes itself with additionalProperties: false.
+func TestSpec_objectsRejectUnknownMembers(t *testing.T) {
+	t.Parallel()
+	doc := loadDoc(t)
+	open := map[string]bool{
+		// A snapshot of any of three resources, checked loosely on purpose.
+		"getEvent 200 /data/object": true, "listEvents 200 /data/items/data/object": true,
+		// The sandbox's own shapes, beyond the contract.
+		"sandboxGetClock 200 ": true,
+	}
+	var walk func(where, at string, s *openapi3.Schema, seen map[*openapi3.Schema]bool)
+	walk = func(where, at string, s *openapi3.Schema, seen map[*openapi3.Schema]bool) {
+		if s == nil || seen[s] {
+			return
+		}
+		seen[s] = true
+		if s.Type.Is("object") && len(s.Properties) > 0 && !open[where+" "+at] {
+			ap := s.AdditionalProperties
+			assert.True(t, ap.Has != nil && !*ap.Has, "%s: object at %q accepts unknown members", where, at)
+		}
+		if s.Type.Is("object") && s.AdditionalProperties.Schema != nil {
+			// A map (metadata): its values must be constrained.
+			assert.True(t, s.AdditionalProperties.Schema.Value.Type.Is("string"), "%s: map at %q", where, at)
+		}
+		for name, p := range s.Properties {
+			walk(where, at+"/"+name, p.Value, seen)
+		}
+		if s.Items != nil {
+			walk(where, at+"/items", s.Items.Value, seen)
+		}
+		for _, group := range []openapi3.SchemaRefs{s.AllOf, s.OneOf, s.AnyOf} {
+			for _, sub := range group {
+				walk(where, at, sub.Value, seen)
+			}
+		}
+	}
+	bodies := 0
+	for _, o := range operations(t, doc) {
+		if rb := o.op.RequestBody; rb != nil {
+			s := rb.Value.Content.Get("application/json").Schema.Value
+			assert.True(t, s.AdditionalProperties.Has != nil && !*s.AdditionalProperties.Has,
+				"%s: request body accepts unknown fields", o.op.OperationID)
+			walk(o.op.OperationID+" request", "", s, map[*openapi3.Schema]bool{})
+			bodies++
+		}
+		for code, ref := range o.op.Responses.Map() {
+			for _, mt := range ref.Value.Content {
+				walk(o.op.OperationID+" "+code, "", mt.Schema.Value, map[*openapi3.Schema]bool{})
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, bodies, 13, "every POST that takes a body")
+}
