@@ -326,3 +326,65 @@ func TestIdempotency_concurrentPaymentsExecuteOnce(t *testing.T) {
 	assert.Len(t, e.eventsFor("payment.succeeded", str(pays[0], "id")), 1)
 	assert.Len(t, e.eventsFor("order.paid", str(o, "id")), 1)
 }
+
+// TestIdempotency_inFlight provokes the in-flight case by racing many
+// requests with the same key, round after round, until one arrives while the
+// first is still executing. A black-box client cannot hold a request inside
+// the server (latency faults apply before the key is reserved), so the body
+// carries half a MiB of JSON whitespace to lengthen the execution; when no
+// round collides the test skips rather than guess at timing.
+func TestIdempotency_inFlight(t *testing.T) {
+	e := start(t)
+	const rounds, n = 40, 16
+	for round := 0; round < rounds; round++ {
+		k := unique("key")
+		b, err := json.Marshal(orderBody(1000, "CNY", nil))
+		require.NoError(t, err)
+		body := append([]byte("{"+strings.Repeat(" ", 512<<10)), b[1:]...)
+		reqs := make([]*http.Request, n)
+		for i := range reqs {
+			reqs[i] = e.newRequest("POST", "/v1/orders", body, key(k))
+		}
+		replies := make([]*reply, n)
+		var wg sync.WaitGroup
+		gate := make(chan struct{})
+		for i := range reqs {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-gate
+				r, err := e.send(e.hc, reqs[i])
+				if assert.NoError(t, err) {
+					replies[i] = r
+				}
+			}(i)
+		}
+		close(gate)
+		wg.Wait()
+		var inUse *reply
+		executed := 0
+		for _, r := range replies {
+			require.NotNil(t, r)
+			switch {
+			case r.status == 409:
+				inUse = r
+			case r.status == 200 && r.header.Get("Idempotent-Replayed") == "false":
+				executed++
+			}
+		}
+		require.Equal(t, 1, executed, "round %d: exactly one request executed", round)
+		if inUse == nil {
+			continue
+		}
+		t.Logf("collision in round %d", round)
+		e.fail(inUse, 409, "idempotency_key_in_use")
+		assert.Equal(t, "1", inUse.header.Get("Retry-After"))
+		assert.Equal(t, "true", inUse.header.Get("Tokenim-Should-Retry"))
+		// The in-use answer was not stored: the retry replays the original.
+		r := e.do("POST", "/v1/orders", body, key(k))
+		assert.Equal(t, 200, r.status)
+		assert.Equal(t, "true", r.header.Get("Idempotent-Replayed"))
+		return
+	}
+	t.Skipf("no in-flight collision in %d rounds of %d concurrent requests", rounds, n)
+}
