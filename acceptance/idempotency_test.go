@@ -388,3 +388,55 @@ func TestIdempotency_inFlight(t *testing.T) {
 	}
 	t.Skipf("no in-flight collision in %d rounds of %d concurrent requests", rounds, n)
 }
+
+func TestIdempotency_replayIsTheOriginalEvenAfterChanges(t *testing.T) {
+	e := start(t)
+	k := unique("key")
+	body := orderBody(1000, "CNY", nil)
+	first := e.post("/v1/orders", body, key(k))
+	o := e.ok(first)
+	e.ok(e.post("/v1/orders/"+str(o, "id")+"/cancel", nil))
+	again := e.post("/v1/orders", body, key(k))
+	e.assertReplay(first, again)
+	assert.Equal(t, "open", str(again.body, "status"), "the replay is the stored response, not the current state")
+	assert.Equal(t, "canceled", str(e.getOrder(str(o, "id")), "status"))
+}
+
+func TestIdempotency_everyAnswerToAKeyedPostSaysWhetherReplayed(t *testing.T) {
+	e := start(t)
+	m := e.newMerchant()
+	e.restrict(m.id, true)
+	o := e.order(1000)
+	for _, c := range []struct {
+		name   string
+		status int
+		setup  func(e *env)
+		opts   []opt
+		body   any
+	}{
+		{"200", 200, nil, nil, orderBody(1000, "CNY", nil)},
+		{"400 validation", 400, nil, nil, orderBody(0, "CNY", nil)},
+		{"401", 401, nil, []opt{withHeader("Authorization", "")}, orderBody(1000, "CNY", nil)},
+		{"403 mismatch", 403, nil, []opt{withHeader("Tokenim-Merchant-Id", m.id)}, orderBody(1000, "CNY", nil)},
+		{"403 restricted", 403, nil, []opt{asMerchant(m)}, orderBody(1000, "CNY", nil)},
+		{"409", 409, nil, nil, orderBody(1000, "CNY", map[string]any{"merchant_order_id": str(o, "merchant_order_id")})},
+		{"503 maintenance", 503, func(e *env) { e.maintenance(true) }, nil, orderBody(1000, "CNY", nil)},
+		{"503 fault", 503, func(e *env) {
+			e.setFaults(plan(map[string]any{"kind": "error_before_commit", "status": 503}))
+		}, nil, orderBody(1000, "CNY", nil)},
+		{"429 fault", 429, func(e *env) { e.setFaults(plan(map[string]any{"kind": "rate_limit"})) }, nil, orderBody(1000, "CNY", nil)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := e.at(t)
+			if c.setup != nil {
+				c.setup(e)
+				defer e.maintenance(false)
+				defer e.clearFaults()
+			}
+			r := e.post("/v1/orders", c.body, append([]opt{key(unique("key"))}, c.opts...)...)
+			require.Equal(t, c.status, r.status, "%s", r.raw)
+			assert.Equal(t, "false", r.header.Get("Idempotent-Replayed"),
+				"a non-replayed answer to a keyed POST carries Idempotent-Replayed: false")
+		})
+	}
+}

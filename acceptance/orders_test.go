@@ -292,3 +292,41 @@ func TestOrders_paymentInProgressHoldsExpiry(t *testing.T) {
 		assert.Equal(t, "expired", str(e.getOrder(str(o, "id")), "status"))
 	})
 }
+
+func TestOrders_expiryBoundaries(t *testing.T) {
+	e := start(t)
+	e.freeze()
+	now := e.now()
+	o := e.orderWith(1000, map[string]any{"expires_at": fmtTime(now.Add(time.Hour))})
+	exp := assertTime(t, o, "expires_at")
+	e.advance(exp.Sub(now) - time.Second)
+	assert.Equal(t, "open", str(e.getOrder(str(o, "id")), "status"))
+	e.advance(time.Second)
+	assert.Equal(t, "expired", str(e.getOrder(str(o, "id")), "status"), "expired once expires_at <= now")
+}
+
+func TestOrders_defaultPageSize(t *testing.T) {
+	e := start(t)
+	for i := 0; i < 12; i++ {
+		e.order(100)
+	}
+	data, hasMore := e.list("/v1/orders")
+	assert.Len(t, data, 10, "default limit is 10")
+	assert.True(t, hasMore)
+	data, hasMore = e.list("/v1/orders?limit=100")
+	assert.Len(t, data, 12)
+	assert.False(t, hasMore)
+	_, p := e.paidOrder(100)
+	e.failParam(e.get("/v1/orders?starting_after="+str(p, "id")), 400, "invalid_request", "starting_after")
+}
+
+func TestOrders_requestIDsAreUnique(t *testing.T) {
+	e := start(t)
+	seen := map[string]bool{}
+	for i := 0; i < 50; i++ {
+		r := e.get("/v1/orders")
+		id := r.header.Get("Request-Id")
+		assert.False(t, seen[id], "Request-Id %s repeated", id)
+		seen[id] = true
+	}
+}

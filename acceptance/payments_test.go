@@ -3,6 +3,7 @@ package acceptance
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -581,4 +582,80 @@ func TestPayments_list(t *testing.T) {
 	rest, more := e.list("/v1/payments?limit=2&starting_after=" + str(page[1], "id"))
 	assert.Equal(t, []string{str(failed, "payment_id")}, ids(rest))
 	assert.False(t, more)
+}
+
+func TestPayments_cardValidThroughEndOfExpiryMonth(t *testing.T) {
+	e := start(t)
+	e.freeze()
+	now := e.now().UTC()
+	nextMonth := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	m, y := int(now.Month()), now.Year()
+
+	e.advance(nextMonth.Sub(now) - time.Second) // last second of the expiry month
+	o := e.order(1000)
+	p := e.ok(e.pay(str(o, "id"), cardExp("4242424242424242", m, y)))
+	assert.Equal(t, "succeeded", str(p, "status"))
+
+	e.advance(time.Second) // first second of the next month
+	o = e.order(1000)
+	b := e.fail(e.pay(str(o, "id"), cardExp("4242424242424242", m, y)), 402, "card_declined")
+	assert.Equal(t, "expired_card", str(b, "decline_code"))
+}
+
+func TestPayments_platformGuardsAgainstPayingTwice(t *testing.T) {
+	e := start(t)
+	const n = 16
+	o := e.order(1000)
+	var wg sync.WaitGroup
+	gate := make(chan struct{})
+	statuses := make([]int, n)
+	codes := make([]string, n)
+	reqs := make([]*http.Request, n)
+	for i := range reqs {
+		// Different keys: idempotency cannot help, only the order's own guard.
+		reqs[i] = e.newRequest("POST", "/v1/payments", map[string]any{"order_id": str(o, "id"), "method": wallet("alipay")}, key(unique("key")))
+	}
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-gate
+			r, err := e.send(e.hc, reqs[i])
+			if assert.NoError(t, err) {
+				statuses[i], codes[i] = r.status, str(r.body, "code")
+			}
+		}(i)
+	}
+	close(gate)
+	wg.Wait()
+	ok := 0
+	for i, s := range statuses {
+		if s == 200 {
+			ok++
+			continue
+		}
+		assert.Equal(t, 409, s)
+		assert.Contains(t, []string{"order_already_paid", "payment_in_progress"}, codes[i])
+	}
+	assert.Equal(t, 1, ok, "exactly one payment succeeds")
+	pays, _ := e.list("/v1/payments?order_id=" + str(o, "id"))
+	assert.Len(t, pays, 1, "409 rejections create no payment")
+	assert.Len(t, e.eventsFor("order.paid", str(o, "id")), 1)
+}
+
+func TestPayments_settlementBoundaries(t *testing.T) {
+	e := start(t)
+	e.freeze()
+	o := e.orderWith(1000, map[string]any{"expires_at": fmtTime(e.now().Add(3 * time.Hour))})
+	p := e.ok(e.pay(str(o, "id"), bank()))
+	e.advance(time.Hour - time.Second)
+	assert.Equal(t, "processing", str(e.getPayment(str(p, "id")), "status"))
+	e.advance(time.Second)
+	assert.Equal(t, "succeeded", str(e.getPayment(str(p, "id")), "status"), "settled 1 h later")
+
+	rf := e.ok(e.refund(str(p, "id"), nil))
+	e.advance(5*time.Minute - time.Second)
+	assert.Equal(t, "pending", str(e.getRefund(str(rf, "id")), "status"))
+	e.advance(time.Second)
+	assert.Equal(t, "succeeded", str(e.getRefund(str(rf, "id")), "status"), "settled 5 min later")
 }

@@ -1,7 +1,9 @@
 package acceptance
 
 import (
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,4 +227,56 @@ func TestRefunds_list(t *testing.T) {
 	assert.True(t, more)
 	e.fail(e.get("/v1/refunds/re_doesnotexist"), 404, "resource_missing")
 	require.NotEmpty(t, all)
+}
+
+func TestRefunds_windowBoundary(t *testing.T) {
+	e := start(t)
+	e.freeze()
+	_, p := e.paidOrder(1000)
+	e.advance(180 * 24 * time.Hour)
+	e.ok(e.refund(str(p, "id"), map[string]any{"amount": 100}))
+	e.advance(time.Second)
+	e.fail(e.refund(str(p, "id"), map[string]any{"amount": 100}), 409, "refund_window_expired")
+}
+
+func TestRefunds_concurrentNeverExceedThePayment(t *testing.T) {
+	e := start(t)
+	const n = 12
+	_, p := e.paidOrder(1000)
+	var wg sync.WaitGroup
+	gate := make(chan struct{})
+	statuses := make([]int, n)
+	reqs := make([]*http.Request, n)
+	for i := range reqs {
+		reqs[i] = e.newRequest("POST", "/v1/refunds", map[string]any{"payment_id": str(p, "id"), "amount": 200}, key(unique("key")))
+	}
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-gate
+			r, err := e.send(e.hc, reqs[i])
+			if assert.NoError(t, err) {
+				statuses[i] = r.status
+				if r.status != 200 {
+					assert.Equal(t, "refund_exceeds_remaining", str(r.body, "code"))
+				}
+			}
+		}(i)
+	}
+	close(gate)
+	wg.Wait()
+	ok := 0
+	for _, s := range statuses {
+		if s == 200 {
+			ok++
+		}
+	}
+	assert.Equal(t, 5, ok, "five refunds of 200 fit in 1000")
+	refunds, _ := e.list("/v1/refunds?payment_id=" + str(p, "id"))
+	var sum int64
+	for _, r := range refunds {
+		sum += num(r, "amount")
+	}
+	assert.Equal(t, int64(1000), sum)
 }
