@@ -402,10 +402,10 @@ func (s *Server) Close() {
 func (s *Server) Client() *http.Client { return s.ts.Client() }
 
 // String hides the credentials from %v.
-func (s *Server) String() string { return "sandbox.Server{URL:" + s.URL + "}" }
+func (s Server) String() string { return "sandbox.Server{URL:" + s.URL + "}" }
 
 // GoString hides the credentials from %#v.
-func (s *Server) GoString() string { return s.String() }
+func (s Server) GoString() string { return s.String() }
 
 // WebhookSecret returns the secret that signs deliveries to the endpoint
 // registered by WithWebhookEndpoint.
