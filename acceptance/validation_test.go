@@ -407,3 +407,13 @@ func TestValidation_refundCreate(t *testing.T) {
 	})
 	require.NotEmpty(t, pid)
 }
+
+func TestValidation_expiresAtWithOffset(t *testing.T) {
+	e := start(t)
+	e.freeze()
+	at := e.now().Add(2 * time.Hour).Truncate(time.Second)
+	shanghai := time.FixedZone("CST", 8*3600)
+	o := e.orderWith(1000, map[string]any{"expires_at": at.In(shanghai).Format(time.RFC3339)})
+	assert.Equal(t, fmtTime(at), str(o, "expires_at"), "any RFC 3339 offset is accepted; responses are UTC")
+	assert.Equal(t, fmtTime(at), str(e.getOrder(str(o, "id")), "expires_at"))
+}

@@ -206,3 +206,22 @@ func TestWebhookDelivery_rotationSignsWithBoth(t *testing.T) {
 		assert.False(t, signedBy(t, d, newSecret))
 	})
 }
+
+func TestWebhookDelivery_fullRetrySchedule(t *testing.T) {
+	e := start(t)
+	e.freeze()
+	rc := newReceiver(t, 1000)
+	we := e.ok(e.post("/v1/webhook_endpoints", map[string]any{"url": rc.url, "events": []string{"order.canceled"}}))
+	o := e.order(1000)
+	e.ok(e.post("/v1/orders/"+str(o, "id")+"/cancel", nil))
+	first := rc.next(t)
+	id := e.assertDelivery(first, str(we, "secret"))["id"]
+	schedule := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+	for i, d := range schedule {
+		e.advance(d)
+		got := rc.next(t)
+		assert.Equal(t, id, got.header.Get("webhook-id"), "attempt %d is the same message", i+2)
+		assert.True(t, signedBy(t, got, str(we, "secret")))
+	}
+	assert.Equal(t, int32(1+len(schedule)), rc.seen.Load(), "eight attempts in all")
+}
