@@ -105,7 +105,9 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := RequestRecord{Time: s.clock.Now(), Method: r.Method, Path: path}
-	resp, keyed, replayed, drop := s.serveAPI(w, r, reqID, &rec)
+	// Every answer to a keyed POST says whether it is a replay.
+	keyed := r.Method == http.MethodPost && len(r.Header["Idempotency-Key"]) > 0
+	resp, replayed, drop := s.serveAPI(w, r, reqID, &rec)
 	rec.Status = resp.status
 	rec.Replayed = replayed
 	if drop {
@@ -158,47 +160,47 @@ func abortConn(w http.ResponseWriter) {
 // serveAPI runs one /v1/ request through faults, maintenance, auth, rate
 // limit, body checks and idempotency. drop asks the caller to close the
 // connection instead of answering.
-func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string, rec *RequestRecord) (resp response, keyed, replayed, drop bool) {
+func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string, rec *RequestRecord) (resp response, replayed, drop bool) {
 	rt, args, allow := match(s.table, r.Method, r.URL.Path)
 	if rt == nil {
 		if len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			return newError(405, "invalid_request", "Method not allowed",
-				"The method "+r.Method+" is not allowed here; use "+strings.Join(allow, " or ")+".").response(reqID), false, false, false
+				"The method "+r.Method+" is not allowed here; use "+strings.Join(allow, " or ")+".").response(reqID), false, false
 		}
 		return newError(404, "resource_missing", "No such resource",
-			"Unrecognised request URL ("+r.Method+" "+r.URL.Path+").").response(reqID), false, false, false
+			"Unrecognised request URL ("+r.Method+" "+r.URL.Path+").").response(reqID), false, false
 	}
 
 	// Faults come first, after the route is known and before anything else.
 	d := s.faults.decide(r.Method, r.URL.Path)
 	if d.latency > 0 {
 		if !sleepCtx(r.Context(), d.latency) {
-			return response{status: 499}, false, false, true
+			return response{status: 499}, false, true
 		}
 	}
 	if d.rule != nil {
 		rec.Fault = string(d.rule.Kind)
 		switch d.rule.Kind {
 		case FaultDropBeforeCommit:
-			return response{}, false, false, true
+			return response{}, false, true
 		case FaultErrorBeforeCommit:
 			e := newError(d.rule.Status, "internal_error", "Internal error", "The sandbox injected a server error.")
 			if d.rule.Status == 503 {
 				e = newError(503, "service_unavailable", "Service unavailable", "The sandbox injected an outage.")
 				e.retryAfter = 1
 			}
-			return e.response(reqID), false, false, false
+			return e.response(reqID), false, false
 		case FaultRateLimit:
 			e := newError(429, "rate_limited", "Too many requests", "The sandbox injected a rate limit.")
 			e.retryAfter = max(d.rule.RetryAfter, 1)
-			return e.response(reqID), false, false, false
+			return e.response(reqID), false, false
 		}
 	}
 	dropAfter := d.rule != nil && d.rule.Kind == FaultDropAfterCommit
 
 	if rt.h == nil { // GET /v1/status
-		return s.status(), false, false, dropAfter
+		return s.status(), false, dropAfter
 	}
 
 	s.mu.Lock()
@@ -207,12 +209,12 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 	if maintenance {
 		e := newError(503, "service_unavailable", "Service unavailable", "The platform is down for maintenance.")
 		e.retryAfter = 30
-		return e.response(reqID), false, false, false
+		return e.response(reqID), false, false
 	}
 
 	m, aerr := s.authenticate(r)
 	if aerr != nil {
-		return aerr.response(reqID), false, false, false
+		return aerr.response(reqID), false, false
 	}
 	rec.MerchantID = m.id
 	write := r.Method == http.MethodPost || r.Method == http.MethodDelete
@@ -227,32 +229,32 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 	s.mu.Unlock()
 	if write && restricted {
 		return newError(403, "account_restricted", "Account restricted",
-			"The merchant account is restricted and cannot make changes.").response(reqID), false, false, false
+			"The merchant account is restricted and cannot make changes.").response(reqID), false, false
 	}
 	if limited {
 		e := newError(429, "rate_limited", "Too many requests", "Too many requests; slow down.")
 		e.retryAfter = wait
-		return e.response(reqID), false, false, false
+		return e.response(reqID), false, false
 	}
 
 	c := &call{s: s, m: m, r: r, args: args, reqID: reqID}
 	if r.Method == http.MethodPost {
 		body, berr := readBody(w, r)
 		if berr != nil {
-			return berr.response(reqID), false, false, false
+			return berr.response(reqID), false, false
 		}
 		c.body = body
 		if raw, ok := r.Header["Idempotency-Key"]; ok {
 			key, valid := parseIdempotencyKey(strings.Join(raw, ","))
 			if !valid {
-				return errInvalid("Idempotency-Key", "The Idempotency-Key header must be 1 to 255 visible ASCII characters.").response(reqID), false, false, false
+				return errInvalid("Idempotency-Key", "The Idempotency-Key header must be 1 to 255 visible ASCII characters.").response(reqID), false, false
 			}
 			rec.IdempotencyKey = key
 			resp, replayed := s.idempotent(c, rt.h, key)
-			return resp, true, replayed, dropAfter
+			return resp, replayed, dropAfter
 		}
 	}
-	return rt.h(c), false, false, dropAfter
+	return rt.h(c), false, dropAfter
 }
 
 // idempotent runs h at most once per (merchant, key) per §2.
