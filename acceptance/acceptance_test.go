@@ -32,7 +32,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -608,11 +607,3 @@ func luhn(digits string) string {
 
 // fmtTime formats a time the way the contract does.
 func fmtTime(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
-
-// jsonString is a JSON string literal.
-func jsonString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-var _ = fmt.Sprintf
