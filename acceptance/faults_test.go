@@ -32,6 +32,9 @@ func TestFaults_errorBeforeCommit(t *testing.T) {
 			body := orderBody(1000, "CNY", nil)
 			r := e.post("/v1/orders", body, key(k))
 			e.fail(r, c.status, c.code)
+			if c.status == 503 {
+				assert.Equal(t, "true", r.header.Get("Tokenim-Should-Retry"))
+			}
 			e.clearFaults()
 
 			e.assertNoOrder(str(body, "merchant_order_id"))
@@ -94,6 +97,7 @@ func TestFaults_rateLimit(t *testing.T) {
 	r := e.post("/v1/orders", body, key(k))
 	e.fail(r, 429, "rate_limited")
 	assert.Equal(t, "3", r.header.Get("Retry-After"))
+	assert.Equal(t, "true", r.header.Get("Tokenim-Should-Retry"))
 	r = e.get("/v1/orders")
 	e.fail(r, 429, "rate_limited")
 

@@ -660,3 +660,27 @@ func TestPayments_settlementBoundaries(t *testing.T) {
 	e.advance(time.Second)
 	assert.Equal(t, "succeeded", str(e.getRefund(str(rf, "id")), "status"), "settled 5 min later")
 }
+
+func TestPayments_timersRunAtTheirSandboxTime(t *testing.T) {
+	e := start(t)
+	e.freeze()
+	o := e.orderWith(1000, map[string]any{"expires_at": fmtTime(e.now().Add(3 * time.Hour))})
+	p := e.ok(e.pay(str(o, "id"), bank()))
+	late := e.order(100)
+	// One big jump: each timer must still happen at its own time, not at the end of the jump.
+	e.advance(2 * time.Hour)
+	got := e.getPayment(str(p, "id"))
+	assert.Equal(t, assertTime(t, got, "created_at").Add(time.Hour), assertTime(t, got, "succeeded_at"),
+		"a transfer settles exactly 1 h after it was made")
+	assert.Equal(t, str(got, "succeeded_at"), str(e.getOrder(str(o, "id")), "paid_at"))
+	ev := e.requireEvent("payment.succeeded", str(p, "id"))
+	assert.Equal(t, str(got, "succeeded_at"), str(ev, "created_at"))
+	exp := e.requireEvent("order.expired", str(late, "id"))
+	assert.Equal(t, str(late, "expires_at"), str(exp, "created_at"), "an order expires at its expires_at")
+
+	rf := e.ok(e.refund(str(p, "id"), nil))
+	e.advance(time.Hour)
+	r := e.getRefund(str(rf, "id"))
+	assert.Equal(t, assertTime(t, r, "created_at").Add(5*time.Minute), assertTime(t, r, "succeeded_at"),
+		"a refund succeeds exactly 5 min after it was made")
+}
