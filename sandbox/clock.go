@@ -154,6 +154,8 @@ type scheduler struct {
 	// settle, when set, is called after each job run by Advance so that work
 	// the job started (webhook attempts) can schedule its follow-ups first.
 	settle func()
+	// afterAdvance, when set, runs once an Advance has reached its target.
+	afterAdvance func()
 
 	runMu sync.Mutex // serialises running jobs
 
@@ -240,6 +242,9 @@ func (s *scheduler) advance(d time.Duration) time.Time {
 		}
 	}
 	s.clock.moveTo(target)
+	if s.afterAdvance != nil {
+		s.afterAdvance()
+	}
 	s.poke()
 	return s.clock.Now()
 }

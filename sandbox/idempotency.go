@@ -56,6 +56,7 @@ const (
 
 // begin looks key up at now and, when it is new, claims it as in flight.
 func (st *idemStore) begin(key string, fp fingerprint, now time.Time) (idemResult, *idemEntry) {
+	st.sweep(now)
 	if e, ok := st.entries[key]; ok {
 		if e.done && !now.Before(e.expiresAt) {
 			st.remove(e)

@@ -199,3 +199,22 @@ func TestIdempotency_replayOverHTTP(t *testing.T) {
 		"Idempotency-Key", "k1")
 	assert.Equal(t, 200, fresh.status, "after 24 h sandbox time the key is free")
 }
+
+func TestIdempotency_advanceFreesExpiredKeys(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	for i := range 3 {
+		api(t, srv, "POST", "/v1/orders", map[string]any{"merchant_order_id": fmt.Sprint("m", i), "amount": 100, "currency": "CNY"},
+			"Idempotency-Key", fmt.Sprint("k", i))
+	}
+	srv.mu.Lock()
+	m := srv.merchants[srv.MerchantID]
+	before := m.idem.len()
+	srv.mu.Unlock()
+	require.Equal(t, 3, before)
+	srv.Advance(24 * time.Hour)
+	srv.mu.Lock()
+	after := m.idem.len()
+	srv.mu.Unlock()
+	assert.Equal(t, 0, after, "expired keys are released from memory by Advance")
+}

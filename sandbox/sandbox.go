@@ -155,6 +155,7 @@ func New(opts ...Option) *Sandbox {
 	s.sched = newScheduler(s.clock)
 	s.delivery.init(s)
 	s.sched.settle = s.delivery.wait
+	s.sched.afterAdvance = s.sweepIdempotency
 	s.resetLocked()
 	s.sched.start()
 	return s
@@ -216,6 +217,16 @@ func (s *Sandbox) Reset() {
 	s.mu.Lock()
 	s.resetLocked()
 	s.mu.Unlock()
+}
+
+// sweepIdempotency drops every idempotency key that expired by now.
+func (s *Sandbox) sweepIdempotency() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	for _, m := range s.merchants {
+		m.idem.sweep(now)
+	}
 }
 
 // Clock returns the sandbox clock.
