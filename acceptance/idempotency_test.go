@@ -440,3 +440,15 @@ func TestIdempotency_everyAnswerToAKeyedPostSaysWhetherReplayed(t *testing.T) {
 		})
 	}
 }
+
+func TestIdempotency_fingerprintIsTheRawBody(t *testing.T) {
+	e := start(t)
+	k := unique("key")
+	b, err := json.Marshal(orderBody(1000, "CNY", nil))
+	require.NoError(t, err)
+	e.ok(e.post("/v1/orders", b, key(k)))
+	spaced := append([]byte("{ "), b[1:]...)
+	r := e.post("/v1/orders", spaced, key(k))
+	e.fail(r, 422, "idempotency_key_reused")
+	assert.Equal(t, "false", r.header.Get("Tokenim-Should-Retry"))
+}

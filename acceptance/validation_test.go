@@ -417,3 +417,20 @@ func TestValidation_expiresAtWithOffset(t *testing.T) {
 	assert.Equal(t, fmtTime(at), str(o, "expires_at"), "any RFC 3339 offset is accepted; responses are UTC")
 	assert.Equal(t, fmtTime(at), str(e.getOrder(str(o, "id")), "expires_at"))
 }
+
+func TestValidation_bodyLimitBoundary(t *testing.T) {
+	e := start(t)
+	padded := func(size int) (string, string) {
+		mo := unique("mo")
+		tail := fmt.Sprintf(`"merchant_order_id":%q,"amount":1000,"currency":"CNY"}`, mo)
+		return "{" + strings.Repeat(" ", size-1-len(tail)) + tail, mo
+	}
+	body, mo := padded(1 << 20)
+	require.Len(t, body, 1<<20)
+	o := e.ok(e.post("/v1/orders", body))
+	assert.Equal(t, mo, str(o, "merchant_order_id"), "exactly 1 MiB is accepted")
+
+	body, mo = padded(1<<20 + 1)
+	e.failParam(e.post("/v1/orders", body), 400, "invalid_request", "")
+	e.assertNoOrder(mo)
+}
