@@ -14,8 +14,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -51,8 +53,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if len(*apiKey) <= len("sk_test_") || (*apiKey)[:len("sk_test_")] != "sk_test_" {
+	if len(*apiKey) <= len("sk_test_") || !strings.HasPrefix(*apiKey, "sk_test_") {
 		return errors.New("-api-key must start with sk_test_")
+	}
+	if *webhookSecret != "" && !strings.HasPrefix(*webhookSecret, "whsec_") {
+		return errors.New("-webhook-secret must start with whsec_")
+	}
+	if *webhookURL != "" {
+		if u, err := url.Parse(*webhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("-webhook-url must be an absolute http or https URL")
+		}
 	}
 	if *rate < 0 {
 		return errors.New("-rate-limit must not be negative")
@@ -88,6 +98,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "api key:        %s\n", m.APIKey)
 	fmt.Fprintf(stdout, "merchant id:    %s\n", m.ID)
 	fmt.Fprintf(stdout, "webhook secret: %s\n", sb.WebhookSecret())
+	if *webhookURL != "" {
+		fmt.Fprintf(stdout, "webhook url:    %s\n", *webhookURL)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

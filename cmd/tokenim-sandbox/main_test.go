@@ -74,6 +74,8 @@ func TestRun_rejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-api-key", "sk_live_abc"},
 		{"-rate-limit", "-1"},
+		{"-webhook-secret", "plain"},
+		{"-webhook-url", "ftp://example.com"},
 		{"-no-such-flag"},
 		{"extra"},
 		{"-addr", "256.0.0.1:99999"},
