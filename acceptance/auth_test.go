@@ -70,6 +70,8 @@ func TestAuth_restrictedMerchantMayReadButNotWrite(t *testing.T) {
 	paid := me.ok(me.post("/v1/orders", orderBody(2000, "CNY", nil), asMerchant(m)))
 	pay := me.ok(me.pay(str(paid, "id"), card("4242424242424242"), asMerchant(m)))
 	we := me.ok(me.post("/v1/webhook_endpoints", map[string]any{"url": "https://example.com/hook", "events": []string{"*"}}, asMerchant(m)))
+	otpOrder := me.ok(me.post("/v1/orders", orderBody(3000, "CNY", nil), asMerchant(m)))
+	otp := me.ok(me.pay(str(otpOrder, "id"), card("4000002760003184"), asMerchant(m)))
 	e.restrict(m.id, true)
 
 	t.Run("reads", func(t *testing.T) {
@@ -91,6 +93,8 @@ func TestAuth_restrictedMerchantMayReadButNotWrite(t *testing.T) {
 			{"POST", "/v1/orders/" + str(order, "id") + "/cancel", nil},
 			{"POST", "/v1/payments", map[string]any{"order_id": str(order, "id"), "method": card("4242424242424242")}},
 			{"POST", "/v1/refunds", map[string]any{"payment_id": str(pay, "id")}},
+			{"POST", "/v1/payments/" + str(otp, "id") + "/confirm", map[string]any{"otp": "000000"}},
+			{"POST", "/v1/payments/" + str(otp, "id") + "/cancel", nil},
 			{"POST", "/v1/webhook_endpoints", map[string]any{"url": "https://example.com/h", "events": []string{"*"}}},
 			{"POST", "/v1/webhook_endpoints/" + str(we, "id") + "/rotate_secret", nil},
 			{"DELETE", "/v1/webhook_endpoints/" + str(we, "id"), nil},
@@ -100,6 +104,7 @@ func TestAuth_restrictedMerchantMayReadButNotWrite(t *testing.T) {
 		}
 		// Nothing changed.
 		assert.Equal(t, "open", str(e.ok(e.get("/v1/orders/"+str(order, "id"), asMerchant(m))), "status"))
+		assert.Equal(t, "requires_action", str(e.ok(e.get("/v1/payments/"+str(otp, "id"), asMerchant(m))), "status"))
 		refunds, _ := e.list("/v1/refunds", asMerchant(m))
 		assert.Empty(t, refunds)
 		eps, _ := e.list("/v1/webhook_endpoints", asMerchant(m))
