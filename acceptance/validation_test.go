@@ -434,3 +434,32 @@ func TestValidation_bodyLimitBoundary(t *testing.T) {
 	e.failParam(e.post("/v1/orders", body), 400, "invalid_request", "")
 	e.assertNoOrder(mo)
 }
+
+func TestValidation_lengthsCountCharacters(t *testing.T) {
+	e := start(t)
+	t.Run("merchant_order_id 64 characters of 2 bytes", func(t *testing.T) {
+		e := e.at(t)
+		mo := strings.Repeat("é", 60) + unique("")[1:5]
+		require.Equal(t, 64, len([]rune(mo)))
+		o := e.ok(e.post("/v1/orders", orderBody(1000, "CNY", map[string]any{"merchant_order_id": mo})))
+		assert.Equal(t, mo, str(e.getOrder(str(o, "id")), "merchant_order_id"))
+		e.failParam(e.post("/v1/orders", orderBody(1000, "CNY", map[string]any{"merchant_order_id": mo + "é"})),
+			400, "invalid_request", "merchant_order_id")
+	})
+	t.Run("merchant_order_id with a control character", func(t *testing.T) {
+		e := e.at(t)
+		e.failParam(e.post("/v1/orders", orderBody(1000, "CNY", map[string]any{"merchant_order_id": "a\u0001b"})),
+			400, "invalid_request", "merchant_order_id")
+	})
+	t.Run("metadata in characters", func(t *testing.T) {
+		e := e.at(t)
+		meta := map[string]any{strings.Repeat("ключ", 10): strings.Repeat("値", 500)}
+		o := e.ok(e.post("/v1/orders", orderBody(1000, "CNY", map[string]any{"metadata": meta})))
+		assert.Equal(t, meta, obj(e.getOrder(str(o, "id")), "metadata"))
+	})
+	t.Run("description in characters", func(t *testing.T) {
+		e := e.at(t)
+		o := e.ok(e.post("/v1/orders", orderBody(1000, "CNY", map[string]any{"description": strings.Repeat("説", 1000)})))
+		assert.Equal(t, 1000, len([]rune(str(e.getOrder(str(o, "id")), "description"))))
+	})
+}
