@@ -1,13 +1,3 @@
-// Package sandbox is an in-process fake of the Tokenim platform: the whole
-// wire contract (orders, payments, refunds, events, webhook endpoints) with a
-// virtual clock, deterministic fault injection, webhook delivery and
-// inspection. Start one in a test like an httptest.Server:
-//
-//	srv := sandbox.Start(t)
-//	// point the client at srv.URL with srv.APIKey and srv.MerchantID
-//
-// It shares no code with the client package on purpose: it is a second,
-// independent implementation of the contract, so each checks the other.
 package sandbox
 
 import (
