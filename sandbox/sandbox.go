@@ -224,7 +224,9 @@ func (s *Sandbox) Clock() *Clock { return s.clock }
 
 // Advance moves the sandbox clock by d and runs everything that falls due
 // (order expiries, settlements, refunds, idempotency expiry, webhook
-// retries) in time order before returning the new sandbox time.
+// retries) in time order before returning the new sandbox time. It waits for
+// the webhook attempts it starts, so a webhook receiver must not call it from
+// its handler.
 func (s *Sandbox) Advance(d time.Duration) time.Time { return s.clock.Advance(d) }
 
 // DefaultMerchant returns the merchant configured by the options.
