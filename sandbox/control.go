@@ -47,7 +47,7 @@ func (s *Sandbox) control(r *http.Request, reqID string) response {
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	var body []byte
 	if r.Method == http.MethodPost {
-		b, e := readBody(noopWriter{}, r)
+		b, e := readBody(noopWriter{}, r, false)
 		if e != nil {
 			return e.response(reqID)
 		}

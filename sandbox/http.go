@@ -238,7 +238,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 
 	c := &call{s: s, m: m, r: r, args: args, reqID: reqID}
 	if r.Method == http.MethodPost {
-		body, berr := readBody(w, r)
+		body, berr := readBody(w, r, true)
 		if berr != nil {
 			return berr.response(reqID), false, false
 		}
@@ -285,7 +285,10 @@ func (s *Sandbox) idempotent(c *call, h handlerFunc, key string) (response, bool
 	return resp, false
 }
 
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+// readBody reads at most 1 MiB. With checkType, a non-empty body must be
+// declared as JSON (or not declared at all); the control API skips the check
+// so that a bare `curl -d` works.
+func readBody(w http.ResponseWriter, r *http.Request, checkType bool) ([]byte, *apiError) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -294,7 +297,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 		}
 		return nil, errInvalid("", "The request body could not be read.")
 	}
-	if len(body) > 0 {
+	if checkType && len(body) > 0 {
 		if ct := r.Header.Get("Content-Type"); ct != "" {
 			mt, _, err := mime.ParseMediaType(ct)
 			if err != nil || mt != "application/json" {

@@ -218,3 +218,19 @@ func TestControlAPI(t *testing.T) {
 	reqs := ctl("GET", "/_sandbox/requests", "")["data"].([]any)
 	assert.Len(t, reqs, 1, "reset cleared the log; only the last call is there")
 }
+
+// A bare `curl -d '{"seconds":60}'` sends a form content type; the control API
+// takes it, while /v1/ keeps requiring JSON.
+func TestControlAPI_acceptsAnyContentType(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	resp, err := srv.Client().Post(srv.URL+"/_sandbox/clock/advance", "application/x-www-form-urlencoded", strings.NewReader(`{"seconds":60}`))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, t0.Add(time.Minute), srv.Clock().Now())
+
+	r := api(t, srv, "POST", "/v1/orders", `{}`, "Content-Type", "application/x-www-form-urlencoded")
+	assert.Equal(t, http.StatusBadRequest, r.status)
+	assert.Equal(t, "invalid_request", r.str("code"))
+}
