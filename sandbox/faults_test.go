@@ -159,6 +159,10 @@ func TestFaults_beforeCommitExecutesNothing(t *testing.T) {
 				assert.Equal(t, c.code, pb["code"])
 				assert.Equal(t, c.retry, resp.Header.Get("Retry-After"))
 			}
+			reqs := srv.Requests()
+			require.NotEmpty(t, reqs)
+			assert.Equal(t, "k", reqs[0].IdempotencyKey, "the log names the key of a faulted request")
+			assert.Equal(t, string(c.rule.Kind), reqs[0].Fault)
 			srv.ClearFaults()
 			list := api(t, srv, "GET", "/v1/orders", nil)
 			assert.Empty(t, list.body["data"], "nothing executed")

@@ -171,6 +171,14 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 			"Unrecognised request URL ("+r.Method+" "+r.URL.Path+").").response(reqID), false, false
 	}
 
+	// The log names the key even of a request answered before the key is
+	// used (faults, maintenance, auth), so a test can count the tries of one key.
+	if raw, ok := r.Header["Idempotency-Key"]; ok && r.Method == http.MethodPost {
+		if key, valid := parseIdempotencyKey(strings.Join(raw, ",")); valid {
+			rec.IdempotencyKey = key
+		}
+	}
+
 	// Faults come first, after the route is known and before anything else.
 	d := s.faults.decide(r.Method, r.URL.Path)
 	if d.latency > 0 {
