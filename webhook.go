@@ -190,21 +190,22 @@ func (k *webhookKey) sign(dst *[webhookSigLen]byte, id, timestamp string, body [
 }
 
 // decodeWebhookSecret turns "whsec_<base64>" (prefix optional) into the HMAC
-// key. Its errors never repeat the secret.
-func decodeWebhookSecret(secret string) ([]byte, error) {
+// key; which names the secret in errors ("secret 2"). Its errors never
+// repeat the secret.
+func decodeWebhookSecret(secret, which string) ([]byte, error) {
 	enc := strings.TrimPrefix(secret, WebhookSecretPrefix)
 	if enc == "" {
-		return nil, fmt.Errorf("%w: empty", ErrWebhookBadSecret)
+		return nil, fmt.Errorf("%w: %s is empty", ErrWebhookBadSecret, which)
 	}
 	if len(enc) > base64.StdEncoding.EncodedLen(maxWebhookKeyLen) {
-		return nil, fmt.Errorf("%w: longer than %d bytes", ErrWebhookBadSecret, maxWebhookKeyLen)
+		return nil, fmt.Errorf("%w: %s is longer than %d bytes", ErrWebhookBadSecret, which, maxWebhookKeyLen)
 	}
 	key, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: not standard base64 after the %q prefix", ErrWebhookBadSecret, WebhookSecretPrefix)
+		return nil, fmt.Errorf("%w: %s is not standard base64 after the optional %s prefix", ErrWebhookBadSecret, which, WebhookSecretPrefix)
 	}
-	if len(key) < minWebhookKeyLen {
-		return nil, fmt.Errorf("%w: key is %d bytes, at least %d required", ErrWebhookBadSecret, len(key), minWebhookKeyLen)
+	if len(key) < minWebhookKeyLen || len(key) > maxWebhookKeyLen {
+		return nil, fmt.Errorf("%w: %s is a %d-byte key, %d to %d bytes required", ErrWebhookBadSecret, which, len(key), minWebhookKeyLen, maxWebhookKeyLen)
 	}
 	return key, nil
 }
@@ -234,9 +235,9 @@ func newWebhookVerifier(secrets []string, cfg webhookVerifierConfig) (*WebhookVe
 	}
 	v := &WebhookVerifier{tolerance: cfg.tolerance, now: cfg.now}
 	for i, s := range secrets {
-		key, err := decodeWebhookSecret(s)
+		key, err := decodeWebhookSecret(s, "secret "+strconv.Itoa(i+1))
 		if err != nil {
-			return nil, fmt.Errorf("secret %d: %w", i+1, err)
+			return nil, err
 		}
 		v.keys = append(v.keys, newWebhookKey(key))
 	}
@@ -444,7 +445,7 @@ func ConstructEvent(body []byte, h http.Header, secrets ...string) (*Event, erro
 // sends for id, ts and body signed with secret. Merchants use it to build
 // signed requests in their own tests.
 func SignWebhook(secret, id string, ts time.Time, body []byte) (string, error) {
-	key, err := decodeWebhookSecret(secret)
+	key, err := decodeWebhookSecret(secret, "secret")
 	if err != nil {
 		return "", err
 	}
