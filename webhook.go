@@ -302,6 +302,10 @@ func parseWebhookTimestamp(s string) (int64, error) {
 	return ts, nil
 }
 
+// webhookSigEncoding decodes signatures strictly, so that each signature has
+// exactly one accepted spelling, the one every implementation produces.
+var webhookSigEncoding = base64.StdEncoding.Strict()
+
 // parseWebhookSignatures decodes the v1 signatures of a webhook-signature
 // header into sigs and returns how many there are. Entries are separated by
 // one or more spaces. Entries of other versions ("v1a", "v2") are skipped, as
@@ -331,7 +335,7 @@ func parseWebhookSignatures(header string, sigs *[maxWebhookSignatures][webhookS
 		var enc [webhookSigBase64Len]byte
 		var dec [webhookSigLen + 1]byte // DecodedLen(44) is 33
 		copy(enc[:], sig)
-		if m, err := base64.StdEncoding.Decode(dec[:], enc[:]); err != nil || m != webhookSigLen {
+		if m, err := webhookSigEncoding.Decode(dec[:], enc[:]); err != nil || m != webhookSigLen {
 			continue
 		}
 		copy(sigs[n][:], dec[:webhookSigLen])

@@ -249,6 +249,7 @@ func TestWebhookVerifier_Verify_headerEdgeCases(t *testing.T) {
 		{"comma separated list", "evt_1", ts, good + "," + wrong, ErrWebhookMalformedHeader},
 		{"non-base64", "evt_1", ts, "v1,!!!!" + goodB64[4:], ErrWebhookMalformedHeader},
 		{"url-safe base64", "evt_1", ts, "v1," + strings.NewReplacer("+", "-", "/", "_").Replace(goodB64) + " " + good, nil},
+		{"non-canonical base64", "evt_1", ts, "v1," + whNonCanonical(goodB64), ErrWebhookMalformedHeader},
 		{"unpadded base64", "evt_1", ts, "v1," + strings.TrimRight(goodB64, "="), ErrWebhookMalformedHeader},
 		{"short signature", "evt_1", ts, "v1," + base64.StdEncoding.EncodeToString([]byte("short")), ErrWebhookMalformedHeader},
 		{"well-formed but wrong", "evt_1", ts, wrong, ErrWebhookNoMatchingSignature},
@@ -293,6 +294,14 @@ func TestWebhookVerifier_Verify_headerEdgeCases(t *testing.T) {
 			assert.ErrorIs(t, err, ErrWebhookVerification)
 		})
 	}
+}
+
+// whNonCanonical respells a base64 signature with nonzero padding bits: a
+// lax decoder yields the same bytes, a strict one refuses it.
+func whNonCanonical(b64 string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	i := strings.IndexByte(alphabet, b64[42])
+	return b64[:42] + string(alphabet[i|1]) + b64[43:]
 }
 
 func TestWebhookVerifier_Verify_headerForms(t *testing.T) {
