@@ -257,8 +257,10 @@ func (v *WebhookVerifier) Format(f fmt.State, verb rune) {
 // webhookHeader returns the single value of a webhook header. Absent or
 // empty is ErrWebhookMissingHeader; repeated or longer than max is
 // ErrWebhookMalformedHeader.
-func webhookHeader(h http.Header, name string, max int) (string, error) {
-	vals := h.Values(name)
+func webhookHeader(h http.Header, name, canonicalName string, max int) (string, error) {
+	// Direct map lookups: http.Header.Values would canonicalise the name
+	// anew (an allocation) on every call.
+	vals := h[canonicalName]
 	if len(vals) == 0 {
 		vals = h[name] // a hand-built header with lower case keys
 	}
@@ -359,15 +361,15 @@ func (v *WebhookVerifier) Verify(h http.Header, body []byte) error {
 
 // verify is Verify returning the verified webhook-id.
 func (v *WebhookVerifier) verify(h http.Header, body []byte) (string, error) {
-	id, err := webhookHeader(h, WebhookIDHeader, maxWebhookIDLen)
+	id, err := webhookHeader(h, WebhookIDHeader, "Webhook-Id", maxWebhookIDLen)
 	if err != nil {
 		return "", err
 	}
-	tsHeader, err := webhookHeader(h, WebhookTimestampHeader, maxWebhookTimestampLen)
+	tsHeader, err := webhookHeader(h, WebhookTimestampHeader, "Webhook-Timestamp", maxWebhookTimestampLen)
 	if err != nil {
 		return "", err
 	}
-	sigHeader, err := webhookHeader(h, WebhookSignatureHeader, maxWebhookSignatureLen)
+	sigHeader, err := webhookHeader(h, WebhookSignatureHeader, "Webhook-Signature", maxWebhookSignatureLen)
 	if err != nil {
 		return "", err
 	}
