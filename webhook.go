@@ -106,7 +106,11 @@ func (e *webhookVerificationError) Is(target error) bool { return target == ErrW
 // WebhookHandlerOption.
 type WebhookOption func(*webhookVerifierConfig)
 
-func (o WebhookOption) applyWebhookHandler(c *webhookHandlerConfig) { o(&c.verifier) }
+func (o WebhookOption) applyWebhookHandler(c *webhookHandlerConfig) {
+	if o != nil {
+		o(&c.verifier)
+	}
+}
 
 type webhookVerifierConfig struct {
 	tolerance time.Duration
@@ -505,7 +509,11 @@ type WebhookHandlerOption interface {
 
 type webhookHandlerOptionFunc func(*webhookHandlerConfig)
 
-func (f webhookHandlerOptionFunc) applyWebhookHandler(c *webhookHandlerConfig) { f(c) }
+func (f webhookHandlerOptionFunc) applyWebhookHandler(c *webhookHandlerConfig) {
+	if f != nil {
+		f(c)
+	}
+}
 
 type webhookHandlerConfig struct {
 	verifier webhookVerifierConfig

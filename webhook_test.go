@@ -922,6 +922,18 @@ func TestWebhookHandler_verifierOptionsApply(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, whServe(h, whRequest(t, "evt_123", whEventBody, whSecretNew)).Code)
 }
 
+func TestNewWebhookHandler_ignoresNilOptions(t *testing.T) {
+	t.Parallel()
+	var nilVerifierOpt WebhookOption
+	h, err := NewWebhookHandler(func(context.Context, *Event) error { return nil }, []string{whSecretNew},
+		nil, nilVerifierOpt, WithWebhookClock(whFixedClock(whNow)))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, whServe(h, whRequest(t, "evt_1", whEventBody, whSecretNew)).Code)
+	v, err := NewWebhookVerifier([]string{whSecretNew}, nil)
+	require.NoError(t, err)
+	assert.NotNil(t, v)
+}
+
 func TestNewWebhookHandler_rejectsBadConfig(t *testing.T) {
 	t.Parallel()
 	ok := func(context.Context, *Event) error { return nil }
