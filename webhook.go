@@ -12,6 +12,7 @@ import (
 	"hash"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -294,16 +295,20 @@ func checkWebhookID(id string) error {
 // no leading zeros, no spaces, no overflow. Requiring the canonical form
 // means the string we sign is the one every other implementation signs.
 func parseWebhookTimestamp(s string) (int64, error) {
-	bad := s == "" || (len(s) > 1 && s[0] == '0')
-	for i := 0; i < len(s) && !bad; i++ {
-		bad = s[i] < '0' || s[i] > '9'
-	}
-	if bad {
+	if s == "" || (len(s) > 1 && s[0] == '0') {
 		return 0, fmt.Errorf("%w: %s is not unix seconds", ErrWebhookMalformedHeader, WebhookTimestampHeader)
 	}
-	ts, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %s is out of range", ErrWebhookMalformedHeader, WebhookTimestampHeader)
+	var ts int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("%w: %s is not unix seconds", ErrWebhookMalformedHeader, WebhookTimestampHeader)
+		}
+		d := int64(c - '0')
+		if ts > (math.MaxInt64-d)/10 {
+			return 0, fmt.Errorf("%w: %s is out of range", ErrWebhookMalformedHeader, WebhookTimestampHeader)
+		}
+		ts = ts*10 + d
 	}
 	return ts, nil
 }
