@@ -627,7 +627,11 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	src := r.Body
+	if src == nil { // a hand-built request; servers always set a body
+		src = http.NoBody
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, src, h.maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

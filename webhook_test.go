@@ -892,6 +892,16 @@ func TestWebhookHandler_rejectsUnverifiedWithoutDetail(t *testing.T) {
 	assert.NotContains(t, out, strings.TrimPrefix(whIndependentSig(t, whSecretNew, "evt_123", strconv.FormatInt(whNow.Unix(), 10), whEventBody), "v1,"))
 }
 
+func TestWebhookHandler_nilBodyIsRejectedNotPanicking(t *testing.T) {
+	t.Parallel()
+	h := whHandler(t, func(context.Context, *Event) error { t.Error("fn called"); return nil })
+	req := whRequest(t, "evt_123", whEventBody, whSecretNew)
+	req.Body, req.ContentLength = nil, 0
+	var rec *httptest.ResponseRecorder
+	require.NotPanics(t, func() { rec = whServe(h, req) })
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+}
+
 func TestWebhookHandler_unknownEventTypeIsDelivered(t *testing.T) {
 	t.Parallel()
 	var got EventType
