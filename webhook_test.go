@@ -925,6 +925,21 @@ func TestWebhookHandler_storeFailureAsksForRetry(t *testing.T) {
 	assert.NotContains(t, rec.Body.String(), "redis")
 }
 
+type whDoneFailingStore struct{ MemoryWebhookIDStore }
+
+func (*whDoneFailingStore) Done(context.Context, string) error { return errors.New("redis timeout") }
+
+func TestWebhookHandler_storeDoneFailureStillAcknowledges(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	logs := &whLogBuffer{}
+	h := whHandler(t, func(context.Context, *Event) error { calls.Add(1); return nil },
+		WithWebhookIDStore(&whDoneFailingStore{}), WithWebhookLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	assert.Equal(t, http.StatusOK, whServe(h, whRequest(t, "evt_123", whEventBody, whSecretNew)).Code, "fn ran: no redelivery wanted")
+	assert.Equal(t, int32(1), calls.Load())
+	assert.Contains(t, logs.String(), "redis timeout")
+}
+
 func TestWebhookHandler_verifierOptionsApply(t *testing.T) {
 	t.Parallel()
 	h := whHandler(t, func(context.Context, *Event) error { return nil },
