@@ -510,16 +510,19 @@ func TestNewSignedWebhookRequest_rejectsBadInput(t *testing.T) {
 
 func TestParseWebhookSignatures(t *testing.T) {
 	t.Parallel()
-	a := bytes.Repeat([]byte{0xAA}, webhookSigLen)
-	b := bytes.Repeat([]byte{0xBB}, webhookSigLen)
-	encA, encB := base64.StdEncoding.EncodeToString(a), base64.StdEncoding.EncodeToString(b)
+	encA := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xAA}, webhookSigLen))
+	encB := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xBB}, webhookSigLen))
 
-	var sigs [maxWebhookSignatures][webhookSigLen]byte
-	n, err := parseWebhookSignatures(" v1,"+encA+"  v1a,xyz v2,"+encB+" v1,"+encB+" ", &sigs)
+	var sigs [maxWebhookSignatures]string
+	n, err := parseWebhookSignatures(" v1,"+encA+"  v1a,xyz v2,"+encB+" v1,short v1,"+encB+" ", &sigs)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
-	assert.Equal(t, a, sigs[0][:])
-	assert.Equal(t, b, sigs[1][:])
+	assert.Equal(t, []string{encA, encB}, sigs[:n])
+
+	assert.True(t, isWebhookSig(encA))
+	assert.False(t, isWebhookSig(whNonCanonical(encA)))
+	assert.False(t, isWebhookSig("!"+encA[1:]))
+	assert.False(t, isWebhookSig(encA[:43]))
 }
 
 // --- MemoryWebhookIDStore ---
