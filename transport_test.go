@@ -43,7 +43,9 @@ func TestDo_retriesEachRetryableCondition(t *testing.T) {
 		{"502", func() (*http.Response, error) { return problemResponse(502, CodeInternalError), nil }},
 		{"503", func() (*http.Response, error) { return problemResponse(503, CodeServiceUnavailable), nil }},
 		{"504", func() (*http.Response, error) { return problemResponse(504, CodeInternalError), nil }},
-		{"connection reset", func() (*http.Response, error) { return nil, &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")} }},
+		{"connection reset", func() (*http.Response, error) {
+			return nil, &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}
+		}},
 		{"timeout", func() (*http.Response, error) { return nil, timeoutError{} }},
 		{"eof", func() (*http.Response, error) { return nil, io.ErrUnexpectedEOF }},
 	}
