@@ -135,5 +135,6 @@ func rawJSONResponse(status int, body string) *http.Response {
 	resp := httpmock.NewStringResponse(status, body)
 	resp.Header.Set("Content-Type", "application/json")
 	resp.Header.Set("Request-Id", "req_test000000000000000000001")
+	resp.Header.Set("Tokenim-Version", APIVersion)
 	return resp
 }
