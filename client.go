@@ -81,18 +81,18 @@ type Client struct {
 type service struct{ client *Client }
 
 // String describes the client without its API key.
-func (c *Client) String() string {
+func (c Client) String() string {
 	return fmt.Sprintf("tokenim.Client{baseURL: %s, merchantID: %s, apiKey: %s}", c.baseURL, strings.Join(c.merchantID, ""), redactKey(c.apiKey))
 }
 
 // GoString is String, so %#v never prints the key.
-func (c *Client) GoString() string { return c.String() }
+func (c Client) GoString() string { return c.String() }
 
 // Format prints String for every verb, so no verb reaches the key.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // LogValue keeps the key out of slog output.
-func (c *Client) LogValue() slog.Value {
+func (c Client) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("base_url", c.baseURL), slog.String("api_key", redactKey(c.apiKey)))
 }
 
