@@ -385,7 +385,6 @@ type Request struct {
 	IdempotencyKey string
 
 	ctx      context.Context
-	url      string
 	body     []byte
 	noAuth   bool
 	response *Response
@@ -406,7 +405,7 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, body any, 
 			o(&rs)
 		}
 	}
-	r := &Request{Method: method, Path: path, ctx: ctx, url: c.baseURL + path, response: rs.response}
+	r := &Request{Method: method, Path: path, ctx: ctx, response: rs.response}
 	if body != nil {
 		buf := bufPool.Get().(*bytes.Buffer)
 		buf.Reset()

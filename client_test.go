@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -339,4 +340,34 @@ func TestNewRequest_rejectsBadInput(t *testing.T) {
 	assert.Error(t, err)
 	_, err = c.Do(nil, nil)
 	assert.ErrorIs(t, err, ErrInvalidRequest)
+}
+
+func TestClient_concurrentCallsShareNothingMutable(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newTestClient(t)
+	var rec recorder
+	mt.RegisterResponder("POST", testBaseURL+"/v1/orders", rec.handle(func(n int, _ *http.Request) (*http.Response, error) {
+		if n%3 == 0 {
+			return problemResponse(503, CodeServiceUnavailable), nil
+		}
+		return rawJSONResponse(200, orderJSON), nil
+	}))
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Go(func() {
+			_, err := c.Orders.Create(context.Background(), orderParams())
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
+	keys := map[string]bool{}
+	for _, r := range rec.Requests() {
+		keys[r.Header.Get("Idempotency-Key")] = true
+	}
+	assert.Len(t, keys, 20, "one key per call, reused across its retries")
 }

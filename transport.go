@@ -103,7 +103,7 @@ func (c *Client) newAttempt(req *Request) (*retryablehttp.Request, error) {
 	if req.body != nil {
 		body = req.body
 	}
-	hreq, err := retryablehttp.NewRequestWithContext(req.ctx, req.Method, req.url, body)
+	hreq, err := retryablehttp.NewRequestWithContext(req.ctx, req.Method, c.baseURL+req.Path, body)
 	if err != nil {
 		return nil, err
 	}
