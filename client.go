@@ -499,9 +499,16 @@ func drainClose(body io.ReadCloser) {
 	if body == nil {
 		return
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+	lr := limitedPool.Get().(*io.LimitedReader)
+	lr.R, lr.N = body, 64<<10
+	_, _ = io.Copy(io.Discard, lr)
+	lr.R = nil
+	limitedPool.Put(lr)
 	_ = body.Close()
 }
+
+// limitedPool saves drainClose an allocation per call on the hot path.
+var limitedPool = sync.Pool{New: func() any { return new(io.LimitedReader) }}
 
 // errorsIsCtx reports whether err comes from a cancelled or expired context.
 func errorsIsCtx(err error) bool {

@@ -332,7 +332,11 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 
 // parseShouldRetry reads Tokenim-Should-Retry; nil when absent or unreadable.
 func parseShouldRetry(h http.Header) *bool {
-	v, err := strconv.ParseBool(h.Get("Tokenim-Should-Retry"))
+	raw := h.Get("Tokenim-Should-Retry")
+	if raw == "" { // the common case; ParseBool would allocate an error
+		return nil
+	}
+	v, err := strconv.ParseBool(raw)
 	if err != nil {
 		return nil
 	}
