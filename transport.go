@@ -191,6 +191,7 @@ type replayBody struct {
 	orig io.Closer
 }
 
+// Close closes the original body.
 func (r *replayBody) Close() error { return r.orig.Close() }
 
 // backoff is the wait before retry number attempt+1, as a retryablehttp.Backoff:
