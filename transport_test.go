@@ -452,3 +452,25 @@ func TestNewIdempotencyKey_isUUIDv4(t *testing.T) {
 		seen[k] = true
 	}
 }
+
+func TestDo_attemptTimeoutIsRetried(t *testing.T) {
+	t.Parallel()
+	c, mt, sl := newTestClient(t, WithTimeout(20*time.Millisecond), WithMaxRetries(2))
+	var rec recorder
+	mt.RegisterResponder("POST", testBaseURL+"/v1/orders", rec.handle(func(n int, req *http.Request) (*http.Response, error) {
+		if n < 3 {
+			<-req.Context().Done() // the platform never answers; the attempt timeout ends it
+			return nil, req.Context().Err()
+		}
+		return rawJSONResponse(200, orderJSON), nil
+	}))
+
+	o, err := c.Orders.Create(context.Background(), orderParams())
+
+	require.NoError(t, err)
+	assert.Equal(t, "ord_123", o.ID)
+	assert.Equal(t, 3, rec.Count())
+	assert.Len(t, sl.Waits(), 2)
+	reqs := rec.Requests()
+	assert.Equal(t, reqs[0].Header.Get("Idempotency-Key"), reqs[2].Header.Get("Idempotency-Key"))
+}
