@@ -390,6 +390,21 @@ type Request struct {
 	response *Response
 }
 
+// String names the request's route and key, never its body (which may hold
+// card data).
+func (r *Request) String() string {
+	return fmt.Sprintf("tokenim.Request{Method: %s, Path: %s, IdempotencyKey: %s, Body: %d bytes}", r.Method, r.Path, r.IdempotencyKey, len(r.body))
+}
+
+// GoString is String, so %#v never prints the body.
+func (r *Request) GoString() string { return r.String() }
+
+// Format prints String for every verb.
+func (r *Request) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
+
+// LogValue keeps the body out of slog output.
+func (r *Request) LogValue() slog.Value { return slog.StringValue(r.String()) }
+
 // NewRequest prepares a call of method on path ("/v1/…", optionally with a
 // query string). body, if not nil, is encoded as JSON.
 func (c *Client) NewRequest(ctx context.Context, method, path string, body any, opts ...RequestOption) (*Request, error) {

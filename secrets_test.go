@@ -36,6 +36,8 @@ func TestSecrets_neverFormatted(t *testing.T) {
 	card := Card(secretCardNumber, 12, 2030, secretCVC)
 	params := PaymentCreateParams{OrderID: "ord_1", Method: card}
 	endpoint := WebhookEndpoint{ID: "we_1", URL: "https://shop.example/h", Secret: secretWebhook}
+	req, err := c.NewRequest(context.Background(), http.MethodPost, "/v1/payments", &params)
+	require.NoError(t, err)
 	values := map[string]any{
 		"*Client":              c,
 		"Client":               *c,
@@ -47,12 +49,15 @@ func TestSecrets_neverFormatted(t *testing.T) {
 		"*PaymentCreateParams": &params,
 		"WebhookEndpoint":      endpoint,
 		"*WebhookEndpoint":     &endpoint,
+		"*Request":             req,
 		"nested in a struct":   struct{ P *PaymentCreateParams }{&params},
 		"in a slice":           []any{c, card, endpoint},
 	}
 	for name, v := range values {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
-			assertNoSecrets(t, fmt.Sprintf(verb, v), name+" with "+verb)
+			out := fmt.Sprintf(verb, v)
+			assertNoSecrets(t, out, name+" with "+verb)
+			assert.NotContains(t, out, "52 50 52 50", "%s with %s prints the card number as bytes", name, verb)
 		}
 	}
 	assert.Contains(t, fmt.Sprint(card), "4242", "the last four digits stay visible for debugging")
@@ -89,8 +94,10 @@ func TestSecrets_neverLogged(t *testing.T) {
 		card := Card(secretCardNumber, 12, 2030, secretCVC)
 		params := &PaymentCreateParams{OrderID: "ord_1", Method: card}
 
+		req, err := c.NewRequest(context.Background(), http.MethodPost, "/v1/payments", params)
+		require.NoError(t, err)
 		logger.Info("values", "client", c, "card", card.Card, "method", card, "params", params,
-			"endpoint", &WebhookEndpoint{ID: "we_1", Secret: secretWebhook})
+			"endpoint", &WebhookEndpoint{ID: "we_1", Secret: secretWebhook}, "request", req)
 
 		// Real calls at debug level: a retried success, a decline, a lost
 		// response and an authentication failure.
