@@ -118,6 +118,7 @@ type settings struct {
 	retryMin   time.Duration
 	retryMax   time.Duration
 	timeout    time.Duration
+	timeoutSet bool
 	logger     *slog.Logger
 	appInfo    string
 }
@@ -184,13 +185,14 @@ func WithRetryWait(min, max time.Duration) Option {
 }
 
 // WithTimeout bounds each attempt (connection, request and response body;
-// default 80 s). The caller's context bounds the whole call.
+// default: the Timeout of the WithHTTPClient client if set, else 80 s). The
+// caller's context bounds the whole call.
 func WithTimeout(d time.Duration) Option {
 	return func(s *settings) error {
 		if d <= 0 {
 			return &ValidationError{Field: "timeout", Reason: "must be positive"}
 		}
-		s.timeout = d
+		s.timeout, s.timeoutSet = d, true
 		return nil
 	}
 }
@@ -282,7 +284,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if hc.Transport == nil {
 		hc.Transport = defaultTransport()
 	}
-	hc.Timeout = s.timeout
+	if s.timeoutSet || hc.Timeout == 0 { // keep a timeout the caller's client already has
+		hc.Timeout = s.timeout
+	}
 
 	ua := "tokenim-go/" + Version + " (" + runtime.Version() + "; " + runtime.GOOS + "/" + runtime.GOARCH + ")"
 	if s.appInfo != "" {

@@ -89,6 +89,14 @@ func TestNewClient_doesNotMutateCallerHTTPClient(t *testing.T) {
 	_, err := NewClient(testKey, WithMerchantID(testMerchantID), WithHTTPClient(hc), WithTimeout(time.Second))
 	require.NoError(t, err)
 	assert.Zero(t, hc.Timeout)
+
+	own := &http.Client{Transport: httpmock.NewMockTransport(), Timeout: 5 * time.Second}
+	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithHTTPClient(own))
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Second, c.http.HTTPClient.Timeout, "the caller's own timeout is kept")
+	c, err = NewClient(testKey, WithMerchantID(testMerchantID))
+	require.NoError(t, err)
+	assert.Equal(t, 80*time.Second, c.http.HTTPClient.Timeout)
 }
 
 func TestDo_sendsContractHeaders(t *testing.T) {
