@@ -542,3 +542,13 @@ func TestDo_deadlineAfterLostResponseIsUnknownOutcome(t *testing.T) {
 	assert.Equal(t, 1, rec.Count())
 	assert.Empty(t, sl.Waits())
 }
+
+func TestSleepContext(t *testing.T) {
+	t.Parallel()
+	assert.NoError(t, sleepContext(context.Background(), 0))
+	assert.NoError(t, sleepContext(context.Background(), time.Nanosecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, sleepContext(ctx, 0), context.Canceled, "an ended context is reported even without a wait")
+	assert.ErrorIs(t, sleepContext(ctx, time.Hour), context.Canceled)
+}
