@@ -1,13 +1,3 @@
-//go:build conformance
-
-// This test needs the sandbox and internal/apispec packages, which live on
-// other branches until they are merged; it is excluded from the default
-// build. After the merge, run it with:
-//
-//	go test -tags conformance -run TestClient_conformsToContract .
-//
-// (or drop the build tag to run it always).
-
 package tokenim_test
 
 import (
