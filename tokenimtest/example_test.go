@@ -24,7 +24,7 @@ func checkoutTest(t testing.TB) {
 		t.Fatal(err)
 	}
 	pay, err := client.Payments.Create(ctx, &tokenim.PaymentCreateParams{
-		OrderID: order.ID, Method: tokenim.Card("4242424242424242", 12, 2030, "123"),
+		OrderID: order.ID, Method: tokenim.Card("4242424242424242", 12, time.Now().Year()+2, "123"),
 	})
 	if err != nil {
 		t.Fatal(err)

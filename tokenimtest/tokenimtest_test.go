@@ -35,7 +35,7 @@ func TestStart_clientUsesDefaultMerchant(t *testing.T) {
 
 	order := createOrder(t, client, "A-1", 1999)
 	pay, err := client.Payments.Create(ctx, &tokenim.PaymentCreateParams{
-		OrderID: order.ID, Method: tokenim.Card("4242424242424242", 12, 2030, "123"),
+		OrderID: order.ID, Method: tokenim.Card("4242424242424242", 12, time.Now().Year()+2, "123"),
 	})
 	require.NoError(t, err)
 	assert.Equal(t, tokenim.PaymentStatusSucceeded, pay.Status)
@@ -109,7 +109,7 @@ func TestStart_frozenClock(t *testing.T) {
 	assert.Equal(t, tokenim.OrderStatusExpired, got.Status)
 
 	_, err = client.Payments.Create(ctx, &tokenim.PaymentCreateParams{
-		OrderID: order.ID, Method: tokenim.Card("4242424242424242", 12, 2030, "123"),
+		OrderID: order.ID, Method: tokenim.Card("4242424242424242", 12, time.Now().Year()+2, "123"),
 	})
 	var apiErr *tokenim.Error
 	require.ErrorAs(t, err, &apiErr)
