@@ -153,6 +153,10 @@ func (s *Shop) Checkout(ctx context.Context, cart Cart) (*Receipt, error) {
 		return nil, &DeclinedError{Code: apiErr.DeclineCode, PaymentID: apiErr.PaymentID}
 	case errors.As(err, &apiErr) && apiErr.Code == tokenim.CodeOrderExpired:
 		return nil, ErrCheckoutExpired
+	case errors.As(err, &apiErr) && apiErr.Code == tokenim.CodePaymentInProgress:
+		// The shopper came back while a card payment still waits for its
+		// code (this shop takes only cards, so that is the only kind).
+		return nil, &OTPRequiredError{PaymentID: apiErr.PaymentID}
 	case err != nil:
 		return nil, fmt.Errorf("shop: pay cart %s: %w", cart.ID, err)
 	}

@@ -106,6 +106,12 @@ func TestCheckout_otp(t *testing.T) {
 	var otp *shop.OTPRequiredError
 	require.ErrorAs(t, err, &otp)
 
+	// The shopper reloads the page and checks out again: same payment.
+	_, err = s.Checkout(ctx, cart("cart-4", cardOTP))
+	var again *shop.OTPRequiredError
+	require.ErrorAs(t, err, &again)
+	assert.Equal(t, otp.PaymentID, again.PaymentID)
+
 	_, err = s.ConfirmOTP(ctx, otp.PaymentID, "123456")
 	assert.ErrorIs(t, err, shop.ErrWrongOTP)
 
