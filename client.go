@@ -537,8 +537,3 @@ func drainClose(body io.ReadCloser) {
 
 // limitedPool saves drainClose an allocation per call on the hot path.
 var limitedPool = sync.Pool{New: func() any { return new(io.LimitedReader) }}
-
-// errorsIsCtx reports whether err comes from a cancelled or expired context.
-func errorsIsCtx(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
