@@ -143,24 +143,23 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 // duplicate deliveries.
 type inbox struct {
 	mu  sync.Mutex
-	ids map[string]tokenim.EventType
+	ids map[string]bool
 }
 
 func (b *inbox) handle(_ context.Context, ev *tokenim.Event) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ids == nil {
-		b.ids = make(map[string]tokenim.EventType)
+		b.ids = make(map[string]bool)
 	}
-	b.ids[ev.ID] = ev.Type
+	b.ids[ev.ID] = true
 	return nil
 }
 
 func (b *inbox) has(id string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	_, ok := b.ids[id]
-	return ok
+	return b.ids[id]
 }
 
 func (b *inbox) len() int {
