@@ -77,6 +77,7 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 	}
 	fmt.Fprintf(out, "✗ payment outcome unknown after %d attempts (connection lost); key %s\n",
 		unknown.Attempts, unknown.IdempotencyKey)
+	fmt.Fprintf(out, "  error: %v\n", err)
 
 	// 3. Later (here: once the network is back) finish the same call with the
 	// same key. Store the key with the order so a restart can do this too.

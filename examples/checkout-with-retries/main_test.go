@@ -28,7 +28,8 @@ func TestRun(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	want := []string{
 		`^✓ order ord_[a-z0-9]{24} created after 3 attempts \(the client retried each 503 with one key\)$`,
-		`^✗ payment outcome unknown after 4 attempts \(connection lost\); key [0-9a-f-]{36}$`,
+		`^✗ payment outcome unknown after 4 attempts \(connection lost\); key ([0-9a-f-]{36})$`,
+		`^  error: tokenim: POST /v1/payments: outcome unknown after 4 attempt\(s\), retry with idempotency key "([0-9a-f-]{36})": Post "http://127\.0\.0\.1:\d+/v1/payments": .+$`,
 		`^✓ same call, same key: payment (pay_[a-z0-9]{24}) succeeded \(Idempotent-Replayed: true\)$`,
 		`^  payment (pay_[a-z0-9]{24}): succeeded, CNY 49.00$`,
 		`^✓ no double charge: 1 payment; the sandbox executed the call 1 time, replayed it (\d+) times$`,
@@ -40,8 +41,9 @@ func TestRun(t *testing.T) {
 		require.NotNil(t, sub, "line %d: %q does not match %s", i+1, lines[i], pattern)
 		m = append(m, sub)
 	}
-	assert.Equal(t, m[2][1], m[3][1], "the listed payment is the replayed one")
-	replays, err := strconv.Atoi(m[4][1])
+	assert.Equal(t, m[1][1], m[2][1], "the error carries the key")
+	assert.Equal(t, m[3][1], m[4][1], "the listed payment is the replayed one")
+	replays, err := strconv.Atoi(m[5][1])
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, replays, 4, "three retries after the first attempt, then the final replay")
 }
