@@ -67,12 +67,14 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 	fmt.Fprintf(out, "✓ order %s (EUR %s): bank transfer %s is %s\n", order.ID, euros(order.Amount), payment.ID, payment.Status)
 
 	// A checkout page would wait like this; webhooks tell the back office.
-	waited := make(chan *tokenim.Payment, 1)
-	waitErr := make(chan error, 1)
+	type waitResult struct {
+		p   *tokenim.Payment
+		err error
+	}
+	waited := make(chan waitResult, 1)
 	go func() {
 		p, err := client.Payments.Wait(ctx, payment.ID)
-		waitErr <- err
-		waited <- p
+		waited <- waitResult{p, err}
 	}()
 
 	srv.Advance(time.Hour) // the customer's bank pays
@@ -82,10 +84,11 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 	}
 	hooks.print(out)
 
-	if err := <-waitErr; err != nil {
-		return fmt.Errorf("wait for payment: %w", err)
+	res := <-waited
+	if res.err != nil {
+		return fmt.Errorf("wait for payment: %w", res.err)
 	}
-	p := <-waited
+	p := res.p
 	fmt.Fprintf(out, "✓ Payments.Wait: %s %s, fee EUR %s, net EUR %s\n", p.ID, p.Status, euros(p.Fee), euros(p.Net))
 
 	// The bank returns a transfer whose amount ends in 13 (sandbox rule).
