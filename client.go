@@ -378,7 +378,8 @@ type Response struct {
 }
 
 // Request is one API call prepared by NewRequest. Its body is encoded once
-// and re-sent unchanged on every attempt.
+// and re-sent unchanged on every attempt. A Request is used by one Do at a
+// time; calling Do again on it repeats the call with the same key.
 type Request struct {
 	// Method and Path (with any query string) name the route.
 	Method string

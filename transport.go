@@ -144,11 +144,28 @@ var (
 // noResponseError reports an attempt that got no response. For a POST the
 // outcome is unknown unless the connection provably never carried the request.
 func (c *Client) noResponseError(req *Request, attempts int, err error) error {
-	if req.Method == http.MethodPost && !isPermanentTransportError(err) {
+	permanent := isPermanentTransportError(err)
+	if req.Method == http.MethodPost && !permanent {
 		return &UnknownOutcomeError{Method: req.Method, Path: req.Path, IdempotencyKey: req.IdempotencyKey, Attempts: attempts, Err: err}
+	}
+	if !permanent && req.ctx.Err() == nil {
+		// The caller's context is alive, so this was the network or the
+		// per-attempt timeout (which net/http also reports as
+		// context.DeadlineExceeded): worth trying again later.
+		return &transportError{msg: "tokenim: " + req.Method + " " + req.Path + ": " + err.Error(), err: err}
 	}
 	return fmt.Errorf("tokenim: %s %s: %w", req.Method, req.Path, err)
 }
+
+// transportError is a failure to get any answer while the caller's context
+// was still alive; IsRetryable reports it as retryable.
+type transportError struct {
+	msg string
+	err error
+}
+
+func (e *transportError) Error() string { return e.msg }
+func (e *transportError) Unwrap() error { return e.err }
 
 // checkRetry is the retry policy of contract §3, as a retryablehttp.CheckRetry.
 // A 409 body is peeked (and put back) to find idempotency_key_in_use.

@@ -552,3 +552,28 @@ func TestSleepContext(t *testing.T) {
 	assert.ErrorIs(t, sleepContext(ctx, 0), context.Canceled, "an ended context is reported even without a wait")
 	assert.ErrorIs(t, sleepContext(ctx, time.Hour), context.Canceled)
 }
+
+func TestIsRetryable_tellsAttemptTimeoutFromCallerDeadline(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newTestClient(t, WithTimeout(10*time.Millisecond), WithMaxRetries(1))
+	mt.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_123", func(req *http.Request) (*http.Response, error) {
+		<-req.Context().Done() // never answers
+		return nil, req.Context().Err()
+	})
+
+	_, err := c.Orders.Get(context.Background(), "ord_123")
+	require.Error(t, err)
+	assert.True(t, IsRetryable(err), "the attempt timeout ran out, not the caller's context: %v", err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	c2, mt2, _ := newTestClient(t, WithMaxRetries(1))
+	mt2.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_123", func(req *http.Request) (*http.Response, error) {
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	})
+	_, err = c2.Orders.Get(ctx, "ord_123")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.False(t, IsRetryable(err), "the caller's own deadline ended the call")
+}
