@@ -11,10 +11,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/tokenim/tokenim-go"
-	"github.com/tokenim/tokenim-go/sandbox"
-	"github.com/tokenim/tokenim-go/tokenimtest"
 )
 
 func TestRun(t *testing.T) {
@@ -46,28 +42,4 @@ func TestRun(t *testing.T) {
 	replays, err := strconv.Atoi(m[5][1])
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, replays, 4, "three retries after the first attempt, then the final replay")
-}
-
-// known bug: a request answered by an injected fault before authentication
-// (error_before_commit, rate_limit, drop_before_commit) is logged without its
-// Idempotency-Key, so srv.Requests() cannot tell how often a key was tried;
-// the example counts POST /v1/orders instead.
-func TestSandboxRecordsTheKeyOfFaultedRequests(t *testing.T) {
-	t.Parallel()
-	t.Skip("known bug: sandbox/http.go:181-197 (fault branch of serveAPI) answers before rec.IdempotencyKey is set")
-	client, srv := tokenimtest.Start(t)
-	require.NoError(t, srv.SetFaults(sandbox.FaultPlan{Seed: 8, Rules: []sandbox.FaultRule{
-		{Method: "POST", Path: "/v1/orders", Kind: sandbox.FaultErrorBeforeCommit, Status: 503, Rate: 0.5},
-	}}))
-	var resp tokenim.Response
-	_, err := client.Orders.Create(context.Background(), &tokenim.OrderCreateParams{
-		MerchantOrderID: "k-1", Amount: 100, Currency: "CNY",
-	}, tokenim.WithResponse(&resp))
-	require.NoError(t, err)
-
-	reqs := srv.Requests()
-	require.Len(t, reqs, 3)
-	for _, r := range reqs {
-		assert.Equal(t, resp.IdempotencyKey, r.IdempotencyKey, "fault %q", r.Fault)
-	}
 }
