@@ -392,6 +392,7 @@ type Request struct {
 	body     []byte
 	noAuth   bool
 	response *Response
+	attempts int // set by send
 }
 
 // String names the request's route and key, never its body (which may hold
@@ -495,7 +496,15 @@ func (c *Client) Do(req *Request, v any) (*Response, error) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		if ctxErr := req.ctx.Err(); ctxErr != nil {
-			return meta, fmt.Errorf("tokenim: %s %s: read response: %w", req.Method, req.Path, ctxErr)
+			err = ctxErr
+		}
+		var syntaxErr *json.SyntaxError
+		var typeErr *json.UnmarshalTypeError
+		if req.Method == http.MethodPost && !errors.As(err, &syntaxErr) && !errors.As(err, &typeErr) {
+			// The platform answered 2xx but the body was cut off: the effect
+			// happened and only a replay with the same key can show it.
+			return meta, &UnknownOutcomeError{Method: req.Method, Path: req.Path, IdempotencyKey: req.IdempotencyKey,
+				Attempts: req.attempts, Err: fmt.Errorf("read response (request %s): %w", meta.RequestID, err)}
 		}
 		return meta, fmt.Errorf("tokenim: %s %s: decode response (request %s): %w", req.Method, req.Path, meta.RequestID, err)
 	}

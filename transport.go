@@ -61,6 +61,7 @@ func (c *Client) send(req *Request) (*http.Response, error) {
 			return nil, fmt.Errorf("tokenim: %s %s: build request: %w", req.Method, req.Path, err)
 		}
 		resp, doErr := c.http.Do(hreq)
+		req.attempts = attempt + 1
 		c.logAttempt(req, attempt+1, resp, doErr)
 
 		retry, checkErr := c.checkRetry(ctx, resp, doErr)

@@ -474,3 +474,46 @@ func TestDo_attemptTimeoutIsRetried(t *testing.T) {
 	reqs := rec.Requests()
 	assert.Equal(t, reqs[0].Header.Get("Idempotency-Key"), reqs[2].Header.Get("Idempotency-Key"))
 }
+
+// cutReader yields part of a body, then fails like a dropped connection.
+type cutReader struct {
+	data []byte
+}
+
+func (r *cutReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func (r *cutReader) Close() error { return nil }
+
+func TestDo_truncatedSuccessBodyOfPOSTIsUnknownOutcome(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newTestClient(t)
+	mt.RegisterResponder("POST", testBaseURL+"/v1/payments", func(*http.Request) (*http.Response, error) {
+		resp := rawJSONResponse(200, "")
+		resp.Body = &cutReader{data: []byte(paymentJSON[:40])}
+		return resp, nil
+	})
+	mt.RegisterResponder("GET", testBaseURL+"/v1/payments/pay_123", func(*http.Request) (*http.Response, error) {
+		resp := rawJSONResponse(200, "")
+		resp.Body = &cutReader{data: []byte(paymentJSON[:40])}
+		return resp, nil
+	})
+
+	_, err := c.Payments.Create(context.Background(), &PaymentCreateParams{OrderID: "ord_123", Method: BankTransfer()})
+
+	var uo *UnknownOutcomeError
+	require.ErrorAs(t, err, &uo, "the charge happened but its answer was lost")
+	assert.NotEmpty(t, uo.IdempotencyKey)
+	assert.Equal(t, 1, uo.Attempts)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+
+	_, err = c.Payments.Get(context.Background(), "pay_123")
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrUnknownOutcome, "a GET has no outcome to lose")
+}
