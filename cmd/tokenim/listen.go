@@ -123,7 +123,7 @@ Usage:
 			if errors.As(err, &apiErr) && (apiErr.HTTPStatus == http.StatusUnauthorized || apiErr.HTTPStatus == http.StatusForbidden) {
 				return err
 			}
-			fmt.Fprintf(e.stderr, "tokenim: %s (will retry)\n", e.redact(strings.TrimPrefix(err.Error(), "tokenim: ")))
+			fmt.Fprintf(e.stderr, "tokenim: %s (will retry)\n", e.redact(errorText(err)))
 		}
 		select {
 		case <-e.ctx.Done():

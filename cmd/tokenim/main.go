@@ -116,9 +116,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "Run '%s' for usage.\n", hint)
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "tokenim: %s\n", e.redact(strings.TrimPrefix(err.Error(), "tokenim: ")))
+		fmt.Fprintf(stderr, "tokenim: %s\n", e.redact(errorText(err)))
 		return exitError
 	}
+}
+
+// errorText is err's message without the "tokenim: " prefixes that the SDK
+// puts on each wrapped error: run prints one.
+func errorText(err error) string {
+	return strings.ReplaceAll(err.Error(), "tokenim: ", "")
 }
 
 // command is one top-level command.
