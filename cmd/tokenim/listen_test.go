@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +32,7 @@ type receiver struct {
 
 func newReceiver(t *testing.T, secret string, fail bool) *receiver {
 	t.Helper()
-	rc := &receiver{got: make(chan *tokenim.Event, 100)}
+	rc := &receiver{got: make(chan *tokenim.Event, 1000)}
 	h, err := tokenim.NewWebhookHandler(func(_ context.Context, ev *tokenim.Event) error {
 		if fail {
 			return errors.New("merchant code failed")
@@ -278,5 +279,25 @@ func TestListen_usageErrors(t *testing.T) {
 			assert.Contains(t, r.stderr, tc.want)
 			assert.NotContains(t, r.stderr, "SECRETISH")
 		})
+	}
+}
+
+func TestListen_replayPagesThroughEveryEvent(t *testing.T) {
+	t.Parallel()
+	srv := sandbox.Start(t)
+	c := sdkClient(t, srv)
+	for i := range 55 { // two events each: more than one page of 100
+		paidOrder(t, c, "ref-page-"+strconv.Itoa(i), int64(1000+i))
+	}
+	want := allEvents(t, c)
+	require.Len(t, want, 110)
+	rc := newReceiver(t, listenSecret, false)
+
+	r := against(t, srv, "listen", "--forward-to", rc.URL, "--secret", listenSecret, "--replay", "--once")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	got := rc.received()
+	require.Len(t, got, len(want))
+	for i := range want {
+		assert.Equal(t, want[i].ID, got[i].ID, "event %d", i)
 	}
 }

@@ -36,6 +36,7 @@ Usage:
 	if err != nil {
 		return err
 	}
+	e.addSecret(*webhookSecret)
 	switch {
 	case len(pos) > 0:
 		return usagef("sandbox", "sandbox takes no arguments, got %q", pos[0])

@@ -96,9 +96,15 @@ Event types:
 	if t.now, err = t.sandboxNow(); err != nil {
 		return err
 	}
+	// Events from before this trigger are not its own.
 	mark, err := t.newestEventID()
 	if err != nil {
 		return err
+	}
+	if mark == "" {
+		t.step("GET /v1/events?limit=1", "no events yet")
+	} else {
+		t.step("GET /v1/events?limit=1", mark+" (the newest before this trigger)")
 	}
 	if err := scenario(t); err != nil {
 		return err
@@ -107,6 +113,7 @@ Event types:
 	if err != nil {
 		return err
 	}
+	t.step("GET /v1/events", fmt.Sprintf("%d new events", len(events)))
 	found := false
 	for _, ev := range events {
 		fmt.Fprintf(t.out, "event   %s  %s\n", ev.ID, ev.Type)
@@ -341,6 +348,7 @@ func (t *triggerer) sandboxNow() (time.Time, error) {
 	if err := t.control(http.MethodGet, "/_sandbox/clock", nil, &clock); err != nil {
 		return time.Time{}, err
 	}
+	t.step("GET /_sandbox/clock", "now "+ts(&clock.Now))
 	return clock.Now, nil
 }
 
