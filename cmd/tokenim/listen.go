@@ -56,7 +56,7 @@ Usage:
 	}
 	want := map[string]bool{}
 	if *types != "" {
-		known := triggerTypes()
+		known := eventTypeNames()
 		for _, t := range strings.Split(*types, ",") {
 			t = strings.TrimSpace(t)
 			if !slices.Contains(known, t) {
@@ -131,6 +131,20 @@ Usage:
 		case <-tick.C:
 		}
 	}
+}
+
+// eventTypeNames lists the event types of API version 2026-11-01, sorted.
+func eventTypeNames() []string {
+	names := []string{}
+	for _, t := range []tokenim.EventType{
+		tokenim.EventOrderPaid, tokenim.EventOrderCanceled, tokenim.EventOrderExpired, tokenim.EventOrderRefunded,
+		tokenim.EventPaymentSucceeded, tokenim.EventPaymentFailed, tokenim.EventPaymentRequiresAction,
+		tokenim.EventPaymentCanceled, tokenim.EventRefundSucceeded, tokenim.EventRefundFailed,
+	} {
+		names = append(names, string(t))
+	}
+	slices.Sort(names)
+	return names
 }
 
 // newWebhookSecret returns a fresh whsec_ secret of 32 random bytes.

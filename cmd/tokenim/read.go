@@ -34,6 +34,9 @@ type resource struct {
 	row    func(raw json.RawMessage) (string, error)
 	// detail prints one object as aligned "field value" lines.
 	detail func(raw json.RawMessage) ([][2]string, error)
+	// appendix, if set, names a part of the object printed as JSON after
+	// the fields (an event's snapshot).
+	appendix func(raw json.RawMessage) (string, json.RawMessage)
 }
 
 var ordersResource = resource{
@@ -174,6 +177,13 @@ var eventsResource = resource{
 			{"object", snapshotID(ev.Data.Object)},
 		}, nil
 	},
+	appendix: func(raw json.RawMessage) (string, json.RawMessage) {
+		var ev tokenim.Event
+		if json.Unmarshal(raw, &ev) != nil {
+			return "", nil
+		}
+		return "data.object", ev.Data.Object
+	},
 }
 
 // resourceCommand returns the "get|list" command group of r.
@@ -216,22 +226,18 @@ func resourceGet(e *env, r resource, args []string) error {
 	if err != nil {
 		return fmt.Errorf("decode %s: %w", r.single, err)
 	}
-	if r.name == "events" {
-		if err := writeFields(e.stdout, fields); err != nil {
-			return err
-		}
-		var ev struct {
-			Data struct {
-				Object json.RawMessage `json:"object"`
-			} `json:"data"`
-		}
-		if err := json.Unmarshal(raw, &ev); err != nil || len(ev.Data.Object) == 0 {
-			return nil
-		}
-		fmt.Fprintln(e.stdout, "data.object:")
-		return writeJSON(e, ev.Data.Object)
+	if err := writeFields(e.stdout, fields); err != nil {
+		return err
 	}
-	return writeFields(e.stdout, fields)
+	if r.appendix == nil {
+		return nil
+	}
+	name, extra := r.appendix(raw)
+	if len(extra) == 0 {
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "%s:\n", name)
+	return writeJSON(e, extra)
 }
 
 func resourceList(e *env, r resource, args []string) error {

@@ -34,6 +34,7 @@ func TestTrigger_everyEventType(t *testing.T) {
 		{tokenim.EventRefundFailed, []string{"POST /v1/orders", "POST /v1/payments", "POST /v1/refunds", "POST /_sandbox/clock/advance 300s", "GET /v1/refunds/re_"}, `re_\w+ \(failed\)`},
 	}
 	require.Len(t, cases, len(scenarios), "every scenario is tested")
+	assert.Equal(t, eventTypeNames(), triggerTypes(), "every event type can be triggered")
 	for _, tc := range cases {
 		t.Run(string(tc.typ), func(t *testing.T) {
 			t.Parallel()
