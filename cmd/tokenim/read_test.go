@@ -236,3 +236,34 @@ func TestConfig_flagsWinOverEnv(t *testing.T) {
 	assert.Equal(t, exitError, r.code)
 	assert.Contains(t, r.stderr, "403 merchant_mismatch")
 }
+
+func TestPayments_otherMethodsAndMetadataReadable(t *testing.T) {
+	t.Parallel()
+	srv := sandbox.Start(t)
+	c := sdkClient(t, srv)
+	o, err := c.Orders.Create(t.Context(), &tokenim.OrderCreateParams{
+		MerchantOrderID: "ref-wallet", Amount: 2500, Currency: "USD",
+		Metadata: map[string]string{"sku": "A-1", "customer": "c_9"},
+	})
+	require.NoError(t, err)
+	w, err := c.Payments.Create(t.Context(), &tokenim.PaymentCreateParams{OrderID: o.ID, Method: tokenim.Wallet(tokenim.WalletAlipay)})
+	require.NoError(t, err)
+	o2, err := c.Orders.Create(t.Context(), &tokenim.OrderCreateParams{MerchantOrderID: "ref-bank", Amount: 100, Currency: "KWD"})
+	require.NoError(t, err)
+	b, err := c.Payments.Create(t.Context(), &tokenim.PaymentCreateParams{OrderID: o2.ID, Method: tokenim.BankTransfer()})
+	require.NoError(t, err)
+
+	r := against(t, srv, "orders", "get", o.ID)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, fieldLine("metadata", "customer=c_9 sku=A-1"), r.stdout, "sorted by key")
+
+	r = against(t, srv, "payments", "get", w.ID)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, fieldLine("method", "alipay"), r.stdout)
+	assert.Regexp(t, fieldLine("fee", "0.25 USD"), r.stdout, "wallet fee 1%")
+
+	r = against(t, srv, "payments", "list")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Regexp(t, `(?m)^`+b.ID+` +processing +0.100 KWD +bank_transfer +`+o2.ID, r.stdout)
+	assert.Regexp(t, `(?m)^`+w.ID+` +succeeded +25.00 USD +alipay +`+o.ID, r.stdout)
+}

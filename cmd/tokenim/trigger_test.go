@@ -110,3 +110,14 @@ func TestTrigger_expiredAfterClockMoved(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, eventTypes(t, sdkClient(t, srv)), "order.expired")
 }
+
+func TestTrigger_apiErrorExits1WithoutKey(t *testing.T) {
+	t.Parallel()
+	srv := sandbox.Start(t)
+	require.NoError(t, srv.RestrictMerchant(srv.MerchantID, true))
+	r := against(t, srv, "trigger", "order.paid")
+	assert.Equal(t, exitError, r.code)
+	assert.Contains(t, r.stderr, "POST /v1/orders: 403 account_restricted")
+	assert.NotContains(t, r.stderr, srv.APIKey)
+	assert.NotContains(t, r.stdout, srv.APIKey)
+}

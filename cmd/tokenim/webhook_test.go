@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,4 +133,13 @@ func TestWebhook_usageErrors(t *testing.T) {
 			assert.NotContains(t, r.stderr, signSecret[len("whsec_"):])
 		})
 	}
+}
+
+func TestWebhookSign_bodyTooLarge(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", int(tokenim.DefaultWebhookMaxBodyBytes)+1)
+	r := invocation{stdin: big}.run(t, "webhook", "sign", "--secret", signSecret, "--id", "evt_1")
+	assert.Equal(t, exitError, r.code)
+	assert.Contains(t, r.stderr, "body on stdin is larger than 1048576 bytes")
+	assert.Empty(t, r.stdout)
 }
