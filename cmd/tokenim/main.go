@@ -282,9 +282,17 @@ func newFlagSet(cmd, usage string) *flagSet {
 
 func (fs *flagSet) printUsage(w io.Writer) {
 	fmt.Fprint(w, strings.TrimRight(fs.usage, "\n"), "\n\nFlags:\n")
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, help := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			help += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%s\n      %s\n", line, help)
+	})
 }
 
 // parse parses args, allowing flags after positional arguments

@@ -58,6 +58,7 @@ func TestRun_helpListsFlags(t *testing.T) {
 	for _, f := range []string{"-limit", "-status", "-merchant-order-id", "-json", "-api-key", "-merchant-id", "-base-url"} {
 		assert.Contains(t, r.stdout, f)
 	}
+	assert.Contains(t, r.stdout, "  --limit int\n      how many to show, 1–100 (default 10)\n")
 	r = cli(t, "listen", "--help")
 	for _, f := range []string{"-forward-to", "-secret", "-events", "-interval", "-replay", "-once"} {
 		assert.Contains(t, r.stdout, f)
