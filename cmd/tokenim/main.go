@@ -1,0 +1,322 @@
+// Command tokenim is the Tokenim command-line tool. It works offline against
+// the bundled sandbox as well as against a live account:
+//
+//	tokenim sandbox                     serve the sandbox locally
+//	tokenim trigger payment.succeeded   make the sandbox emit an event
+//	tokenim listen --forward-to URL     forward new events as signed webhooks
+//	tokenim webhook sign|verify         sign or check a webhook payload
+//	tokenim orders|payments|refunds|events get ID|list
+//	tokenim status
+//
+// Credentials come from --api-key, --merchant-id and --base-url or from the
+// environment variables TOKENIM_API_KEY, TOKENIM_MERCHANT_ID and
+// TOKENIM_BASE_URL; flags win.
+//
+// Exit codes: 0 success (and --help), 1 an API or runtime error, 2 a usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// env is what a command may touch: everything comes in through run, so that
+// tests drive the whole program in-process.
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+
+	// secrets collects every secret the command was given, so that an error
+	// message that somehow carries one is redacted before it is printed.
+	secrets []string
+}
+
+func (e *env) addSecret(s string) {
+	if s != "" {
+		e.secrets = append(e.secrets, s)
+	}
+}
+
+// redact replaces every known secret in s.
+func (e *env) redact(s string) string {
+	for _, sec := range e.secrets {
+		s = strings.ReplaceAll(s, sec, "[redacted]")
+	}
+	return s
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// errHelp means usage was printed to stdout on request: exit 0.
+var errHelp = errors.New("help requested")
+
+// usageError is a mistake in the command line: exit 2 with a hint.
+type usageError struct {
+	cmd string // "orders list"; empty for the top level
+	msg string
+}
+
+func (u *usageError) Error() string { return u.msg }
+
+func usagef(cmd, format string, args ...any) error {
+	return &usageError{cmd: cmd, msg: fmt.Sprintf(format, args...)}
+}
+
+// silentError carries an exit code whose explanation was already printed.
+type silentError struct{ code int }
+
+func (s *silentError) Error() string { return fmt.Sprintf("exit status %d", s.code) }
+
+// run is the whole program: it parses args, runs the command and returns the
+// exit code. It never calls os.Exit.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	err := dispatch(e, args)
+	var ue *usageError
+	var se *silentError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &se):
+		return se.code
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "tokenim: %s\n", e.redact(ue.msg))
+		hint := "tokenim --help"
+		if ue.cmd != "" {
+			hint = "tokenim " + ue.cmd + " --help"
+		}
+		fmt.Fprintf(stderr, "Run '%s' for usage.\n", hint)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "tokenim: %s\n", e.redact(errorText(err)))
+		return exitError
+	}
+}
+
+// errorText is err's message without the "tokenim: " prefixes that the SDK
+// puts on each wrapped error: run prints one.
+func errorText(err error) string {
+	return strings.ReplaceAll(err.Error(), "tokenim: ", "")
+}
+
+// command is one top-level command.
+type command struct {
+	name    string
+	summary string
+	run     func(e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"sandbox", "serve the Tokenim sandbox locally", cmdSandbox},
+		{"trigger", "drive a sandbox through the calls that produce an event", cmdTrigger},
+		{"listen", "forward new events to a local URL as signed webhooks", cmdListen},
+		{"webhook", "sign or verify a webhook payload (sign, verify)", cmdWebhook},
+		{"orders", "read orders (get, list)", resourceCommand(ordersResource)},
+		{"payments", "read payments (get, list)", resourceCommand(paymentsResource)},
+		{"refunds", "read refunds (get, list)", resourceCommand(refundsResource)},
+		{"events", "read events (get, list)", resourceCommand(eventsResource)},
+		{"status", "show the platform status", cmdStatus},
+	}
+}
+
+func topUsage(w io.Writer) {
+	fmt.Fprint(w, `tokenim is the Tokenim command-line tool: a local sandbox, event triggers,
+a webhook forwarder and read access to orders, payments, refunds and events.
+
+Usage:
+  tokenim <command> [subcommand] [flags] [arguments]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `  help       show help for a command
+
+Configuration: --api-key, --merchant-id and --base-url on any command that
+calls the API, or TOKENIM_API_KEY, TOKENIM_MERCHANT_ID, TOKENIM_BASE_URL in the
+environment (flags win).
+
+Run 'tokenim <command> --help' for the flags of a command.
+`)
+}
+
+func dispatch(e *env, args []string) error {
+	if len(args) == 0 {
+		topUsage(e.stderr)
+		return &silentError{code: exitUsage}
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help":
+		topUsage(e.stdout)
+		return errHelp
+	case "help":
+		if len(rest) == 0 {
+			topUsage(e.stdout)
+			return errHelp
+		}
+		// "tokenim help orders list" is "tokenim orders list --help".
+		return dispatch(e, append(append([]string{}, rest...), "--help"))
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(e, rest)
+		}
+	}
+	if strings.HasPrefix(name, "-") {
+		return usagef("", "flag %s must follow a command", name)
+	}
+	msg := fmt.Sprintf("unknown command %q", name)
+	if s := suggest(name, commandNames()); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return usagef("", "%s", msg)
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return append(names, "help")
+}
+
+// suggest returns the candidate closest to s within two edits, or "".
+func suggest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// group dispatches the subcommands of a command such as "webhook".
+func group(e *env, name, summary string, args []string, subs map[string]func(*env, []string) error, order []string) error {
+	usage := func(w io.Writer) {
+		fmt.Fprintf(w, "%s\n\nUsage:\n", summary)
+		for _, s := range order {
+			fmt.Fprintf(w, "  tokenim %s %s [flags]\n", name, s)
+		}
+		fmt.Fprintf(w, "\nRun 'tokenim %s <subcommand> --help' for its flags.\n", name)
+	}
+	if len(args) == 0 {
+		return usagef(name, "%s needs a subcommand: %s", name, strings.Join(order, ", "))
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(e.stdout)
+		return errHelp
+	}
+	if f, ok := subs[args[0]]; ok {
+		return f(e, args[1:])
+	}
+	msg := fmt.Sprintf("unknown %s subcommand %q (want %s)", name, args[0], strings.Join(order, ", "))
+	return usagef(name, "%s", msg)
+}
+
+// flagSet is a flag.FlagSet with the text printed above its flags by --help.
+type flagSet struct {
+	*flag.FlagSet
+	cmd   string // "orders list"
+	usage string
+}
+
+func newFlagSet(cmd, usage string) *flagSet {
+	fs := flag.NewFlagSet("tokenim "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported by run, help by printUsage
+	return &flagSet{FlagSet: fs, cmd: cmd, usage: usage}
+}
+
+func (fs *flagSet) printUsage(w io.Writer) {
+	fmt.Fprint(w, strings.TrimRight(fs.usage, "\n"), "\n\nFlags:\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		name, help := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			help += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%s\n      %s\n", line, help)
+	})
+}
+
+// parse parses args, allowing flags after positional arguments
+// ("orders get ord_1 --json") until a "--". It returns the positional
+// arguments; errHelp after printing usage for -h/--help.
+func (fs *flagSet) parse(e *env, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.printUsage(e.stdout)
+				return nil, errHelp
+			}
+			return nil, usagef(fs.cmd, "%v", err)
+		}
+		rest := fs.Args()
+		consumed := len(args) - len(rest)
+		if consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}

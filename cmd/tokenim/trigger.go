@@ -1,0 +1,391 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	tokenim "github.com/tokenim/tokenim-go"
+)
+
+// Sandbox test cards (contract §6).
+const (
+	cardSucceeds     = "4242424242424242"
+	cardDeclined     = "4000000000000002"
+	cardRequires3DS  = "4000002760003184"
+	sandboxOTP       = "000000"
+	triggerAmount    = 1999
+	triggerCurrency  = "CNY"
+	refundFailAmount = 1013 // a full refund of it ends in 13: refund_declined
+)
+
+// scenarios maps each event type to the calls that make a sandbox emit it.
+var scenarios = map[tokenim.EventType]func(t *triggerer) error{
+	tokenim.EventOrderPaid:             (*triggerer).paidOrder,
+	tokenim.EventPaymentSucceeded:      (*triggerer).paidOrder,
+	tokenim.EventPaymentFailed:         (*triggerer).declinedPayment,
+	tokenim.EventPaymentRequiresAction: (*triggerer).requiresAction,
+	tokenim.EventPaymentCanceled:       (*triggerer).canceledPayment,
+	tokenim.EventOrderCanceled:         (*triggerer).canceledOrder,
+	tokenim.EventOrderExpired:          (*triggerer).expiredOrder,
+	tokenim.EventRefundSucceeded:       (*triggerer).succeededRefund,
+	tokenim.EventOrderRefunded:         (*triggerer).succeededRefund,
+	tokenim.EventRefundFailed:          (*triggerer).failedRefund,
+}
+
+func triggerTypes() []string {
+	var names []string
+	for t := range scenarios {
+		names = append(names, string(t))
+	}
+	slices.Sort(names)
+	return names
+}
+
+func cmdTrigger(e *env, args []string) error {
+	fs := newFlagSet("trigger", `Drive a sandbox through the API calls that produce an event, printing each
+call and the objects it made, then the events that resulted. It needs a
+sandbox (a sk_test_ key and a --base-url that serves /_sandbox/); it moves the
+sandbox clock for order.expired and the refund events.
+
+Usage:
+  tokenim trigger <event-type> [flags]
+
+Event types:
+  `+strings.Join(triggerTypes(), "\n  "))
+	cfg := addConfigFlags(fs)
+	pos, err := fs.parse(e, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("trigger", "trigger takes one event type, one of: %s", strings.Join(triggerTypes(), ", "))
+	}
+	typ := tokenim.EventType(pos[0])
+	scenario, ok := scenarios[typ]
+	if !ok {
+		return usagef("trigger", "unknown event type %q; valid types: %s", pos[0], strings.Join(triggerTypes(), ", "))
+	}
+	c, err := cfg.client(e, "trigger")
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(cfg.apiKey, "sk_test_") {
+		return usagef("trigger", "trigger only drives a sandbox: use a sk_test_ key")
+	}
+	t := &triggerer{
+		ctx:  e.ctx,
+		c:    c,
+		base: cfg.effectiveBaseURL(),
+		out:  e.stdout,
+		hc:   &http.Client{Timeout: 30 * time.Second},
+	}
+	defer t.hc.CloseIdleConnections()
+
+	// The sandbox clock gives the order expiry and card expiry, and checks
+	// up front that --base-url is a sandbox.
+	if t.now, err = t.sandboxNow(); err != nil {
+		return err
+	}
+	// Events from before this trigger are not its own.
+	mark, err := t.newestEventID()
+	if err != nil {
+		return err
+	}
+	if mark == "" {
+		t.step("GET /v1/events?limit=1", "no events yet")
+	} else {
+		t.step("GET /v1/events?limit=1", mark+" (the newest before this trigger)")
+	}
+	if err := scenario(t); err != nil {
+		return err
+	}
+	events, err := t.eventsSince(mark)
+	if err != nil {
+		return err
+	}
+	t.step("GET /v1/events", fmt.Sprintf("%d new events", len(events)))
+	found := false
+	for _, ev := range events {
+		fmt.Fprintf(t.out, "event   %s  %s\n", ev.ID, ev.Type)
+		found = found || ev.Type == typ
+	}
+	if !found {
+		return fmt.Errorf("trigger %s: the calls succeeded but no %s event appeared in /v1/events", typ, typ)
+	}
+	return nil
+}
+
+// triggerer makes the calls of one trigger and prints each.
+type triggerer struct {
+	ctx  context.Context
+	c    *tokenim.Client
+	base string
+	out  io.Writer
+	hc   *http.Client
+	now  time.Time // sandbox time at the start
+}
+
+func (t *triggerer) step(call, result string) {
+	fmt.Fprintf(t.out, "%-36s -> %s\n", call, result)
+}
+
+func (t *triggerer) order(amount int64, expiresAt *time.Time) (*tokenim.Order, error) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	o, err := t.c.Orders.Create(t.ctx, &tokenim.OrderCreateParams{
+		MerchantOrderID: "cli-trigger-" + hex.EncodeToString(b[:]),
+		Amount:          amount,
+		Currency:        triggerCurrency,
+		Description:     "created by tokenim trigger",
+		ExpiresAt:       expiresAt,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("POST /v1/orders: %w", err)
+	}
+	t.step("POST /v1/orders", fmt.Sprintf("%s (%s, %s)", o.ID, o.Status, money(o.Amount, o.Currency)))
+	return o, nil
+}
+
+// pay pays o with card; a decline is returned as the error.
+func (t *triggerer) pay(o *tokenim.Order, card string) (*tokenim.Payment, error) {
+	p, err := t.c.Payments.Create(t.ctx, &tokenim.PaymentCreateParams{
+		OrderID: o.ID,
+		Method:  tokenim.Card(card, 12, t.now.Year()+3, "123"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.step("POST /v1/payments", fmt.Sprintf("%s (%s)", p.ID, p.Status))
+	return p, nil
+}
+
+func (t *triggerer) paidPayment(amount int64) (*tokenim.Payment, error) {
+	o, err := t.order(amount, nil)
+	if err != nil {
+		return nil, err
+	}
+	p, err := t.pay(o, cardSucceeds)
+	if err != nil {
+		return nil, fmt.Errorf("POST /v1/payments: %w", err)
+	}
+	if p.Status != tokenim.PaymentStatusSucceeded {
+		return nil, fmt.Errorf("POST /v1/payments: payment %s is %s, want succeeded", p.ID, p.Status)
+	}
+	return p, nil
+}
+
+func (t *triggerer) paidOrder() error {
+	_, err := t.paidPayment(triggerAmount)
+	return err
+}
+
+func (t *triggerer) declinedPayment() error {
+	o, err := t.order(triggerAmount, nil)
+	if err != nil {
+		return err
+	}
+	_, err = t.pay(o, cardDeclined)
+	var apiErr *tokenim.Error
+	if !errors.As(err, &apiErr) || !tokenim.IsDeclined(err) {
+		if err == nil {
+			err = errors.New("the declined test card was accepted")
+		}
+		return fmt.Errorf("POST /v1/payments: %w", err)
+	}
+	t.step("POST /v1/payments", fmt.Sprintf("%s (failed, %d %s %s)", apiErr.PaymentID, apiErr.HTTPStatus, apiErr.Code, apiErr.DeclineCode))
+	return nil
+}
+
+func (t *triggerer) actionPayment() (*tokenim.Payment, error) {
+	o, err := t.order(triggerAmount, nil)
+	if err != nil {
+		return nil, err
+	}
+	p, err := t.pay(o, cardRequires3DS)
+	if err != nil {
+		return nil, fmt.Errorf("POST /v1/payments: %w", err)
+	}
+	if p.Status != tokenim.PaymentStatusRequiresAction {
+		return nil, fmt.Errorf("POST /v1/payments: payment %s is %s, want requires_action", p.ID, p.Status)
+	}
+	return p, nil
+}
+
+func (t *triggerer) requiresAction() error {
+	_, err := t.actionPayment()
+	return err
+}
+
+func (t *triggerer) canceledPayment() error {
+	p, err := t.actionPayment()
+	if err != nil {
+		return err
+	}
+	call := "POST /v1/payments/" + p.ID + "/cancel"
+	canceled, err := t.c.Payments.Cancel(t.ctx, p.ID)
+	if err != nil {
+		return fmt.Errorf("%s: %w", call, err)
+	}
+	t.step(call, fmt.Sprintf("%s (%s)", canceled.ID, canceled.Status))
+	return nil
+}
+
+func (t *triggerer) canceledOrder() error {
+	o, err := t.order(triggerAmount, nil)
+	if err != nil {
+		return err
+	}
+	call := "POST /v1/orders/" + o.ID + "/cancel"
+	canceled, err := t.c.Orders.Cancel(t.ctx, o.ID)
+	if err != nil {
+		return fmt.Errorf("%s: %w", call, err)
+	}
+	t.step(call, fmt.Sprintf("%s (%s)", canceled.ID, canceled.Status))
+	return nil
+}
+
+func (t *triggerer) expiredOrder() error {
+	// The shortest allowed expiry is one minute of sandbox time; a few
+	// seconds more absorb the real time between reading the clock and
+	// creating the order (a running sandbox clock keeps moving).
+	now, err := t.sandboxNow()
+	if err != nil {
+		return err
+	}
+	at := now.Add(time.Minute + 5*time.Second).Truncate(time.Second)
+	o, err := t.order(triggerAmount, &at)
+	if err != nil {
+		return err
+	}
+	if err := t.advance(120); err != nil {
+		return err
+	}
+	return t.showOrder(o.ID)
+}
+
+func (t *triggerer) showOrder(id string) error {
+	o, err := t.c.Orders.Get(t.ctx, id)
+	if err != nil {
+		return fmt.Errorf("GET /v1/orders/%s: %w", id, err)
+	}
+	t.step("GET /v1/orders/"+id, fmt.Sprintf("%s (%s)", o.ID, o.Status))
+	return nil
+}
+
+func (t *triggerer) refund(amount int64) error {
+	p, err := t.paidPayment(amount)
+	if err != nil {
+		return err
+	}
+	r, err := t.c.Refunds.Create(t.ctx, &tokenim.RefundCreateParams{PaymentID: p.ID, Reason: tokenim.RefundReasonRequestedByCustomer})
+	if err != nil {
+		return fmt.Errorf("POST /v1/refunds: %w", err)
+	}
+	t.step("POST /v1/refunds", fmt.Sprintf("%s (%s, %s)", r.ID, r.Status, money(r.Amount, r.Currency)))
+	if err := t.advance(300); err != nil {
+		return err
+	}
+	settled, err := t.c.Refunds.Get(t.ctx, r.ID)
+	if err != nil {
+		return fmt.Errorf("GET /v1/refunds/%s: %w", r.ID, err)
+	}
+	t.step("GET /v1/refunds/"+r.ID, fmt.Sprintf("%s (%s)", settled.ID, settled.Status))
+	return t.showOrder(p.OrderID)
+}
+
+func (t *triggerer) succeededRefund() error { return t.refund(triggerAmount) }
+func (t *triggerer) failedRefund() error    { return t.refund(refundFailAmount) }
+
+// control calls the sandbox control API and decodes its answer into v.
+func (t *triggerer) control(method, path string, body any, v any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(t.ctx, method, t.base+path, rd)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := t.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: HTTP %d (is %s a tokenim sandbox?)", method, path, resp.StatusCode, t.base)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("%s %s: the answer is not sandbox JSON (is %s a tokenim sandbox?)", method, path, t.base)
+	}
+	return nil
+}
+
+func (t *triggerer) sandboxNow() (time.Time, error) {
+	var clock struct {
+		Now time.Time `json:"now"`
+	}
+	if err := t.control(http.MethodGet, "/_sandbox/clock", nil, &clock); err != nil {
+		return time.Time{}, err
+	}
+	t.step("GET /_sandbox/clock", "now "+ts(&clock.Now))
+	return clock.Now, nil
+}
+
+func (t *triggerer) advance(seconds int) error {
+	var ans struct {
+		Now time.Time `json:"now"`
+	}
+	if err := t.control(http.MethodPost, "/_sandbox/clock/advance", map[string]int{"seconds": seconds}, &ans); err != nil {
+		return err
+	}
+	t.step(fmt.Sprintf("POST /_sandbox/clock/advance %ds", seconds), "now "+ts(&ans.Now))
+	return nil
+}
+
+func (t *triggerer) newestEventID() (string, error) {
+	l, err := t.c.Events.List(t.ctx, &tokenim.EventListParams{ListParams: tokenim.ListParams{Limit: 1}})
+	if err != nil {
+		return "", fmt.Errorf("GET /v1/events: %w", err)
+	}
+	if len(l.Data) == 0 {
+		return "", nil
+	}
+	return l.Data[0].ID, nil
+}
+
+// eventsSince returns the events newer than the event mark, oldest first.
+func (t *triggerer) eventsSince(mark string) ([]*tokenim.Event, error) {
+	var events []*tokenim.Event
+	for ev, err := range t.c.Events.All(t.ctx, &tokenim.EventListParams{ListParams: tokenim.ListParams{Limit: 100}}) {
+		if err != nil {
+			return nil, fmt.Errorf("GET /v1/events: %w", err)
+		}
+		if ev.ID == mark {
+			break
+		}
+		events = append(events, ev)
+	}
+	slices.Reverse(events)
+	return events, nil
+}
