@@ -76,6 +76,7 @@ func TestRun_rejectsBadFlags(t *testing.T) {
 		{"-rate-limit", "-1"},
 		{"-webhook-secret", "plain"},
 		{"-webhook-url", "ftp://example.com"},
+		{"-merchant-id", "shop"},
 		{"-no-such-flag"},
 		{"extra"},
 		{"-addr", "256.0.0.1:99999"},
