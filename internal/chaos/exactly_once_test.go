@@ -259,7 +259,7 @@ func checkBooks(t *testing.T, results []checkout, orders []*tokenim.Order, payme
 		orderByID[o.ID] = o
 	}
 	succeeded := map[string][]*tokenim.Payment{} // by order
-	failed := map[string]int{}                    // by order
+	failed := map[string]int{}                   // by order
 	paymentByID := map[string]*tokenim.Payment{}
 	var paidIn int64
 	for _, pm := range payments {
@@ -274,7 +274,7 @@ func checkBooks(t *testing.T, results []checkout, orders []*tokenim.Order, payme
 			t.Errorf("payment %s is %s: no card payment stays in progress", pm.ID, pm.Status)
 		}
 	}
-	refunded := map[string]int64{}  // non-failed refunds by payment
+	refunded := map[string]int64{}   // non-failed refunds by payment
 	succRefund := map[string]int64{} // succeeded refunds by payment
 	refundCount := map[string]int{}
 	for _, r := range refunds {
