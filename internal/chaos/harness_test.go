@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	tokenim "github.com/tokenim/tokenim-go"
+	"github.com/tokenim/tokenim-go/internal/apispec"
 	"github.com/tokenim/tokenim-go/sandbox"
 )
 
@@ -78,9 +79,11 @@ func (w *countingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // platform is an in-process sandbox on a loopback listener, with its faults
-// counted, and the transport its clients share.
+// counted and every exchange checked against api/openapi.yaml (fault answers
+// and replays included), and the transport its clients share.
 type platform struct {
 	sb     *sandbox.Sandbox
+	rec    *apispec.Recorder
 	ts     *httptest.Server
 	tr     *http.Transport
 	faults faultCounter
@@ -88,8 +91,8 @@ type platform struct {
 
 func newPlatform(t testing.TB, opts ...sandbox.Option) *platform {
 	t.Helper()
-	p := &platform{sb: sandbox.New(opts...)}
-	p.ts = httptest.NewServer(p.faults.wrap(p.sb))
+	p := &platform{sb: sandbox.New(opts...), rec: apispec.NewRecorder(t)}
+	p.ts = httptest.NewServer(p.faults.wrap(p.rec.Handler(p.sb)))
 	p.tr = http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(p.close)
 	return p
