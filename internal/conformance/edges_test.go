@@ -158,7 +158,7 @@ func TestContract_rejections(t *testing.T) {
 // no such operation, so the answer cannot be validated and the client has
 // no method for it.
 func TestContract_getWebhookEndpoint(t *testing.T) {
-	t.Skip("known bug: api/openapi.yaml lacks GET /v1/webhook_endpoints/{id} (getWebhookEndpoint) that the sandbox serves per contract-decisions; fix: add the operation (200 WebhookEndpoint without secret, 404) and WebhookEndpointsService.Get")
+	t.Skip("known bug: api/openapi.yaml:805 /v1/webhook_endpoints/{id} lacks get (getWebhookEndpoint) that the sandbox serves per contract-decisions; fix: add the operation (200 WebhookEndpoint without secret, 404) and WebhookEndpointsService.Get")
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()

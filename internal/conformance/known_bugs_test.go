@@ -13,7 +13,7 @@ import (
 // the SandboxMerchant schema has additionalProperties: false without
 // "restricted". The spec is the side to fix.
 func TestContract_sandboxCreateMerchant(t *testing.T) {
-	t.Skip(`known bug: api/openapi.yaml SandboxMerchant lacks the "restricted" member the sandbox returns (contract-decisions: POST /_sandbox/merchants also returns "restricted"); fix: add restricted: {type: boolean} to SandboxMerchant`)
+	t.Skip(`known bug: api/openapi.yaml SandboxMerchant (api/openapi.yaml:2499) lacks the "restricted" member the sandbox returns (contract-decisions: POST /_sandbox/merchants also returns "restricted"); fix: add restricted: {type: boolean} to SandboxMerchant`)
 	t.Parallel()
 	e := newEnv(t)
 	var m struct {
