@@ -28,3 +28,24 @@ func TestContract_sandboxCreateMerchant(t *testing.T) {
 	}
 	assert.Empty(t, e.server.Failures())
 }
+
+// TestContract_sandboxFreezeResume shows a mismatch between the sandbox and
+// api/openapi.yaml: POST /_sandbox/clock/freeze and /resume answer
+// {"ok":true,"now":…} (as docs/contract-decisions.md decides), but the spec
+// answers them with SandboxOK, which allows only "ok". The spec is the side
+// to fix.
+func TestContract_sandboxFreezeResume(t *testing.T) {
+	t.Skip(`known bug: api/openapi.yaml:980-999 answer freeze/resume with SandboxOK (only "ok"), the sandbox adds "now" (contract-decisions: freeze|resume answer {"ok":true,"now":…}); fix: give both the advance answer's schema {ok, now}`)
+	t.Parallel()
+	e := newEnv(t)
+	var got struct {
+		OK  bool   `json:"ok"`
+		Now string `json:"now"`
+	}
+	e.control(http.MethodPost, "/_sandbox/clock/freeze", nil, &got)
+	assert.True(t, got.OK)
+	assert.NotEmpty(t, got.Now)
+	e.control(http.MethodPost, "/_sandbox/clock/resume", nil, &got)
+	assert.NotEmpty(t, got.Now)
+	assert.Empty(t, e.server.Failures())
+}
