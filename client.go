@@ -394,6 +394,10 @@ type Request struct {
 	noAuth   bool
 	response *Response
 	attempts int // set by send
+	// lostAnswer is set by send when an attempt of this POST got no
+	// response: it may have committed, so a later retryable answer does not
+	// settle the outcome.
+	lostAnswer bool
 }
 
 // String names the request's route and key, never its body (which may hold
@@ -490,6 +494,12 @@ func (c *Client) Do(req *Request, v any) (*Response, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := decodeError(resp, readErrorBody(resp.Body), c.now())
 		apiErr.IdempotencyKey = req.IdempotencyKey
+		if req.lostAnswer && apiErr.retryable() {
+			// An earlier attempt may have committed; this answer (503, 429,
+			// 409 in use…) says nothing of it. Only a replay with the key can.
+			return meta, &UnknownOutcomeError{Method: req.Method, Path: req.Path, IdempotencyKey: req.IdempotencyKey,
+				Attempts: req.attempts, Err: apiErr}
+		}
 		return meta, apiErr
 	}
 	if v == nil {

@@ -225,16 +225,23 @@ func IsRetryable(err error) bool {
 	return errors.As(err, &timeout) && timeout.Timeout()
 }
 
-// UnknownOutcomeError reports a POST whose last attempt got no response: the
-// platform may or may not have executed it. Repeat the call with
+// UnknownOutcomeError reports a POST that the platform may or may not have
+// executed: its last attempt got no response, or an earlier attempt got none
+// and the retries ended on an answer that says nothing of it (503, 429, 409
+// idempotency_key_in_use, or the context ending). Repeat the call with
 // WithIdempotencyKey(IdempotencyKey) to learn the outcome without executing
-// it twice.
+// it twice; never repeat it with a new key.
 type UnknownOutcomeError struct {
 	Method         string
 	Path           string
 	IdempotencyKey string
-	Attempts       int
-	Err            error
+	// Attempts counts the attempts the client made. net/http may itself
+	// resend a keyed POST once on a fresh connection when a reused one
+	// drops, so the platform may have seen more; the key makes that safe.
+	Attempts int
+	// Err is the last attempt's failure: a transport or context error, or
+	// the *Error of the last answer.
+	Err error
 }
 
 // Error says the outcome is unknown and how to resolve it.
@@ -247,7 +254,7 @@ func (e *UnknownOutcomeError) Error() string {
 		e.Method, e.Path, e.Attempts, key, e.Err)
 }
 
-// Unwrap returns the transport or context error of the last attempt.
+// Unwrap returns Err.
 func (e *UnknownOutcomeError) Unwrap() error { return e.Err }
 
 // Is matches ErrUnknownOutcome.

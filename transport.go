@@ -55,6 +55,7 @@ func (c *Client) send(req *Request) (*http.Response, error) {
 	}
 	// A POST without a key could execute twice if repeated.
 	canRetry := req.Method != http.MethodPost || req.IdempotencyKey != ""
+	req.lostAnswer = false
 	for attempt := 0; ; attempt++ {
 		hreq, err := c.newAttempt(req)
 		if err != nil {
@@ -62,6 +63,9 @@ func (c *Client) send(req *Request) (*http.Response, error) {
 		}
 		resp, doErr := c.http.Do(hreq)
 		req.attempts = attempt + 1
+		if doErr != nil && req.Method == http.MethodPost && !isPermanentTransportError(doErr) {
+			req.lostAnswer = true
+		}
 		c.logAttempt(req, attempt+1, resp, doErr)
 
 		retry, checkErr := c.checkRetry(ctx, resp, doErr)
@@ -84,7 +88,7 @@ func (c *Client) send(req *Request) (*http.Response, error) {
 		}
 		if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
 			err := fmt.Errorf("next attempt in %s would start after the context deadline: %w", wait, context.DeadlineExceeded)
-			return nil, c.endedByContext(req, attempt+1, err, resp == nil, lastErr)
+			return nil, c.endedByContext(req, attempt+1, err, resp == nil || req.lostAnswer, lastErr)
 		}
 		if c.logger != nil {
 			c.logger.LogAttrs(ctx, slog.LevelInfo, "tokenim: retrying",
@@ -93,16 +97,16 @@ func (c *Client) send(req *Request) (*http.Response, error) {
 				slog.String("idempotency_key", req.IdempotencyKey))
 		}
 		if err := c.sleep(ctx, wait); err != nil {
-			return nil, c.endedByContext(req, attempt+1, fmt.Errorf("waiting to retry: %w", err), resp == nil, lastErr)
+			return nil, c.endedByContext(req, attempt+1, fmt.Errorf("waiting to retry: %w", err), resp == nil || req.lostAnswer, lastErr)
 		}
 	}
 }
 
-// endedByContext reports a call whose context ended between attempts. If the
-// last attempt got no response the outcome of a POST is unknown; otherwise
+// endedByContext reports a call whose context ended between attempts. If an
+// attempt got no response the outcome of a POST is unknown; otherwise
 // the last answer is kept in the chain next to the context error.
-func (c *Client) endedByContext(req *Request, attempts int, ctxErr error, noResponse bool, lastErr error) error {
-	if noResponse {
+func (c *Client) endedByContext(req *Request, attempts int, ctxErr error, lostAnswer bool, lastErr error) error {
+	if lostAnswer {
 		return c.noResponseError(req, attempts, fmt.Errorf("%w (last attempt: %w)", ctxErr, lastErr))
 	}
 	return fmt.Errorf("tokenim: %s %s: %w (last answer: %w)", req.Method, req.Path, ctxErr, lastErr)

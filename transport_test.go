@@ -577,3 +577,61 @@ func TestIsRetryable_tellsAttemptTimeoutFromCallerDeadline(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.False(t, IsRetryable(err), "the caller's own deadline ended the call")
 }
+
+// An attempt that lost its answer may have committed. If the retries then end
+// on an answer that says nothing of it (503, 429, 409 in use), the outcome is
+// still unknown; an answer that settles it (a 400, a 402, a 2xx replay) is
+// reported as it is.
+func TestDo_lostAnswerThenRetryableAnswerIsUnknownOutcome(t *testing.T) {
+	t.Parallel()
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}
+	cases := []struct {
+		name    string
+		method  string
+		final   func() *http.Response
+		unknown bool
+	}{
+		{"503 after a lost POST", "POST", func() *http.Response { return problemResponse(503, CodeServiceUnavailable) }, true},
+		{"429 after a lost POST", "POST", func() *http.Response { return problemResponse(429, CodeRateLimited) }, true},
+		{"409 in use after a lost POST", "POST", func() *http.Response { return problemResponse(409, CodeIdempotencyKeyInUse) }, true},
+		{"402 after a lost POST", "POST", func() *http.Response { return problemResponse(402, CodeCardDeclined) }, false},
+		{"400 after a lost POST", "POST", func() *http.Response { return problemResponse(400, CodeInvalidRequest) }, false},
+		{"503 after a lost GET", "GET", func() *http.Response { return problemResponse(503, CodeServiceUnavailable) }, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mt, _ := newTestClient(t)
+			var rec recorder
+			responder := rec.handle(func(n int, _ *http.Request) (*http.Response, error) {
+				if n == 1 {
+					return nil, reset
+				}
+				return tc.final(), nil
+			})
+			var err error
+			if tc.method == "POST" {
+				mt.RegisterResponder("POST", testBaseURL+"/v1/orders", responder)
+				_, err = c.Orders.Create(context.Background(), orderParams())
+			} else {
+				mt.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_123", responder)
+				_, err = c.Orders.Get(context.Background(), "ord_123")
+			}
+
+			var apiErr *Error
+			require.ErrorAs(t, err, &apiErr, "the last answer stays reachable")
+			if !tc.unknown {
+				assert.NotErrorIs(t, err, ErrUnknownOutcome)
+				return
+			}
+			var uo *UnknownOutcomeError
+			require.ErrorAs(t, err, &uo)
+			keys := map[string]bool{}
+			for _, r := range rec.Requests() {
+				keys[r.Header.Get("Idempotency-Key")] = true
+			}
+			assert.Equal(t, map[string]bool{uo.IdempotencyKey: true}, keys, "one key on every attempt, and the error carries it")
+			assert.Equal(t, rec.Count(), uo.Attempts)
+		})
+	}
+}

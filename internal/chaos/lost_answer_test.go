@@ -48,15 +48,11 @@ func (d *dropThen503) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"type":"https://docs.tokenim.com/errors/service_unavailable","title":"Service unavailable","status":503,"detail":"Try again later.","code":"service_unavailable","request_id":"req_000000000000000000000000"}`))
 }
 
-// TestGap_droppedThenExhaustedIsUnknown shows a gap in the client's error
-// classification: a POST whose first attempt was committed and dropped and
-// whose retries all got 503 returns a plain *Error "service unavailable",
-// though its effect happened. The contract (§3) calls an outcome unknown only
-// when the last attempt got no response, and the client follows it to the
-// letter; a caller who retries such an error with a new key pays or refunds
-// twice where no platform guard exists (refunds).
-func TestGap_droppedThenExhaustedIsUnknown(t *testing.T) {
-	t.Skip("known gap: transport.go:68-72 (send) returns the last *Error when an earlier attempt of a POST got no response; fix: remember a no-response attempt and, if retries end on a retryable status, return *UnknownOutcomeError wrapping the *Error (and say so in §3 / contract-decisions)")
+// TestUnknownOutcome_droppedThenExhausted: a POST whose first attempt was
+// committed and dropped and whose retries all got 503 must report an unknown
+// outcome, not a plain 503 — a caller who retried that with a new key would
+// refund twice, where no platform guard exists.
+func TestUnknownOutcome_droppedThenExhausted(t *testing.T) {
 	t.Parallel()
 	sb := sandbox.New()
 	ts := httptest.NewServer(&dropThen503{next: sb, seen: map[string]int{}})
