@@ -317,6 +317,13 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// CloseIdleConnections closes the keep-alive connections the client's
+// transport holds idle, so a program or test that is done with the client
+// leaves no connection or goroutine behind. The client stays usable: a later
+// call opens a new connection. Clients built without WithHTTPClient share one
+// transport, whose idle connections this closes for all of them.
+func (c *Client) CloseIdleConnections() { c.http.HTTPClient.CloseIdleConnections() }
+
 var (
 	defaultTransportOnce sync.Once
 	sharedTransport      *http.Transport
