@@ -239,6 +239,15 @@ func TestServices_everyEndpoint(t *testing.T) {
 			check: func(t *testing.T, got any) { assert.Equal(t, "we_1", got.(*List[WebhookEndpoint]).Data[0].ID) },
 		},
 		{
+			name: "WebhookEndpoints.Get", method: "GET", path: "/v1/webhook_endpoints/we_1", respond: endpointJSON,
+			call: func(c *Client) (any, error) { return c.WebhookEndpoints.Get(ctx, "we_1") },
+			check: func(t *testing.T, got any) {
+				w := got.(*WebhookEndpoint)
+				assert.Equal(t, "we_1", w.ID)
+				assert.Equal(t, "https://shop.example/hook", w.URL)
+			},
+		},
+		{
 			name: "WebhookEndpoints.Delete", method: "DELETE", path: "/v1/webhook_endpoints/we_1",
 			respond: `{"id":"we_1","object":"webhook_endpoint","deleted":true}`,
 			call:    func(c *Client) (any, error) { return c.WebhookEndpoints.Delete(ctx, "we_1") },
@@ -477,6 +486,7 @@ func TestServices_rejectInvalidInputWithoutRequest(t *testing.T) {
 			return err
 		}},
 		{"endpoint delete bad id", "id", func(c *Client) error { _, err := c.WebhookEndpoints.Delete(ctx, "wh_1"); return err }},
+		{"endpoint get bad id", "id", func(c *Client) error { _, err := c.WebhookEndpoints.Get(ctx, "wh_1"); return err }},
 		{"endpoint rotate too long", "expire_old_after", func(c *Client) error {
 			_, err := c.WebhookEndpoints.RotateSecret(ctx, "we_1", &WebhookEndpointRotateParams{ExpireOldAfter: 8 * 24 * time.Hour})
 			return err

@@ -169,6 +169,19 @@ func (s *WebhookEndpointsService) All(ctx context.Context, params *WebhookEndpoi
 	return listAll(ctx, s.client, "/v1/webhook_endpoints", q, err, func(w *WebhookEndpoint) string { return w.ID }, opts)
 }
 
+// Get retrieves a webhook endpoint; its secret is never included.
+// API: GET /v1/webhook_endpoints/{id}
+func (s *WebhookEndpointsService) Get(ctx context.Context, id string, opts ...RequestOption) (*WebhookEndpoint, error) {
+	if err := validateID("id", "we_", id); err != nil {
+		return nil, err
+	}
+	w := new(WebhookEndpoint)
+	if err := s.client.call(ctx, http.MethodGet, "/v1/webhook_endpoints/"+id, nil, w, opts); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
 // Delete removes a webhook endpoint. API: DELETE /v1/webhook_endpoints/{id}
 func (s *WebhookEndpointsService) Delete(ctx context.Context, id string, opts ...RequestOption) (*DeletedWebhookEndpoint, error) {
 	if err := validateID("id", "we_", id); err != nil {

@@ -17,7 +17,7 @@ var contractOperations = []string{
 	"createPayment", "getPayment", "listPayments", "confirmPayment", "cancelPayment", "getPaymentReceipt",
 	"createRefund", "getRefund", "listRefunds",
 	"getEvent", "listEvents",
-	"createWebhookEndpoint", "listWebhookEndpoints", "deleteWebhookEndpoint", "rotateWebhookEndpointSecret",
+	"createWebhookEndpoint", "listWebhookEndpoints", "getWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookEndpointSecret",
 	"getStatus",
 }
 

@@ -303,6 +303,10 @@ func TestContract_everyOperation(t *testing.T) {
 		require.Len(t, list.Data, 1)
 		assert.Equal(t, we.ID, list.Data[0].ID)
 		assert.Empty(t, list.Data[0].Secret, "the secret is returned only by create and rotate")
+		got, err := c.WebhookEndpoints.Get(ctx, we.ID)
+		require.NoError(t, err)
+		assert.Equal(t, we.URL, got.URL)
+		assert.Empty(t, got.Secret, "a retrieved endpoint carries no secret")
 
 		rotated, err := c.WebhookEndpoints.RotateSecret(ctx, we.ID, &tokenim.WebhookEndpointRotateParams{ExpireOldAfter: time.Hour})
 		require.NoError(t, err)

@@ -152,24 +152,21 @@ func TestContract_rejections(t *testing.T) {
 	assert.Empty(t, e.server.Failures())
 }
 
-// TestContract_getWebhookEndpoint shows a mismatch: the sandbox serves GET
-// /v1/webhook_endpoints/{id} (docs/contract-decisions.md: "GET
-// /v1/webhook_endpoints/{id} exists (no secret)"), but api/openapi.yaml has
-// no such operation, so the answer cannot be validated and the client has
-// no method for it.
+// TestContract_getWebhookEndpoint: the endpoint is read back without its
+// secret, and a deleted one is gone.
 func TestContract_getWebhookEndpoint(t *testing.T) {
-	t.Skip("known bug: api/openapi.yaml:805 /v1/webhook_endpoints/{id} lacks get (getWebhookEndpoint) that the sandbox serves per contract-decisions; fix: add the operation (200 WebhookEndpoint without secret, 404) and WebhookEndpointsService.Get")
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	we, err := e.c.WebhookEndpoints.Create(ctx, &tokenim.WebhookEndpointCreateParams{URL: "https://merchant.example/h", Events: []tokenim.EventType{"*"}})
 	require.NoError(t, err)
-	req, err := e.raw.NewRequest(ctx, http.MethodGet, "/v1/webhook_endpoints/"+we.ID, nil)
-	require.NoError(t, err)
-	var got tokenim.WebhookEndpoint
-	_, err = e.raw.Do(req, &got)
+	got, err := e.c.WebhookEndpoints.Get(ctx, we.ID)
 	require.NoError(t, err)
 	assert.Equal(t, we.ID, got.ID)
 	assert.Empty(t, got.Secret)
+	_, err = e.c.WebhookEndpoints.Delete(ctx, we.ID)
+	require.NoError(t, err)
+	_, err = e.c.WebhookEndpoints.Get(ctx, we.ID)
+	assert.ErrorIs(t, err, tokenim.ErrNotFound)
 	assert.Empty(t, e.server.Failures())
 }
