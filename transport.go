@@ -180,6 +180,11 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if err != nil {
 		return !isPermanentTransportError(err), nil
 	}
+	if resp.StatusCode < 300 {
+		// A success is final, whatever a header says: retrying it could only
+		// turn a done payment into an error.
+		return false, nil
+	}
 	if sr := parseShouldRetry(resp.Header); sr != nil {
 		return *sr, nil
 	}

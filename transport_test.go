@@ -293,6 +293,23 @@ func TestDo_shouldRetryHeaderOverrides(t *testing.T) {
 	}
 }
 
+func TestDo_successIsFinalDespiteShouldRetry(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newTestClient(t)
+	var rec recorder
+	mt.RegisterResponder("POST", testBaseURL+"/v1/payments", rec.handle(func(int, *http.Request) (*http.Response, error) {
+		resp := rawJSONResponse(200, paymentJSON)
+		resp.Header.Set("Tokenim-Should-Retry", "true")
+		return resp, nil
+	}))
+
+	p, err := c.Payments.Create(context.Background(), &PaymentCreateParams{OrderID: "ord_123", Method: Card("4242424242424242", 12, 2030, "123")})
+
+	require.NoError(t, err)
+	assert.Equal(t, "pay_123", p.ID)
+	assert.Equal(t, 1, rec.Count())
+}
+
 func TestDo_unknownOutcomeCarriesKeyAndResumes(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newTestClient(t)
