@@ -286,10 +286,19 @@ func (s *Sandbox) idempotent(c *call, h handlerFunc, key string) (response, bool
 	case idemReplay:
 		return stored, true
 	}
+	finished := false
+	defer func() {
+		if !finished { // h panicked: nothing committed, so a retry must run afresh
+			s.mu.Lock()
+			c.m.idem.abandon(e)
+			s.mu.Unlock()
+		}
+	}()
 	resp := h(c)
 	s.mu.Lock()
 	c.m.idem.finish(e, resp, s.clock.Now())
 	s.mu.Unlock()
+	finished = true
 	return resp, false
 }
 

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -234,4 +235,21 @@ func FuzzParseIdempotencyKey(f *testing.F) {
 			assert.True(t, key[i] >= 0x21 && key[i] <= 0x7e, "visible ASCII only")
 		}
 	})
+}
+
+// A handler that panics commits nothing; its key must not stay "in flight"
+// (every retry would get 409 idempotency_key_in_use forever).
+func TestIdempotent_panickingHandlerFreesTheKey(t *testing.T) {
+	t.Parallel()
+	sb := New(WithFrozenClock(t0))
+	defer sb.Close()
+	m := sb.merchants[sb.DefaultMerchant().ID]
+	c := &call{s: sb, m: m, r: httptest.NewRequest("POST", "/v1/orders", nil), body: []byte(`{}`)}
+
+	assert.Panics(t, func() {
+		sb.idempotent(c, func(*call) response { panic("boom") }, "k-panic")
+	})
+	resp, replayed := sb.idempotent(c, func(*call) response { return response{status: 200} }, "k-panic")
+	assert.Equal(t, 200, resp.status, "the retry executes")
+	assert.False(t, replayed)
 }
