@@ -1,7 +1,13 @@
 package tokenim
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -38,4 +44,92 @@ type Event struct {
 // JSON; use Event.Order, Event.Payment or Event.Refund for a typed view.
 type EventData struct {
 	Object json.RawMessage `json:"object"`
+}
+
+// Order decodes the snapshot of an order.* event.
+func (e *Event) Order() (*Order, error) {
+	o := new(Order)
+	return o, e.decode("order", o)
+}
+
+// Payment decodes the snapshot of a payment.* event.
+func (e *Event) Payment() (*Payment, error) {
+	p := new(Payment)
+	return p, e.decode("payment", p)
+}
+
+// Refund decodes the snapshot of a refund.* event.
+func (e *Event) Refund() (*Refund, error) {
+	r := new(Refund)
+	return r, e.decode("refund", r)
+}
+
+// decode checks that the event is about a resource of kind and decodes it.
+func (e *Event) decode(kind string, v any) error {
+	if !strings.HasPrefix(string(e.Type), kind+".") {
+		return fmt.Errorf("tokenim: event %s is of type %q, not a %s event", e.ID, e.Type, kind)
+	}
+	if len(e.Data.Object) == 0 {
+		return fmt.Errorf("tokenim: event %s has no data.object", e.ID)
+	}
+	var head struct {
+		Object string `json:"object"`
+	}
+	if err := json.Unmarshal(e.Data.Object, &head); err != nil {
+		return fmt.Errorf("tokenim: event %s: decode %s: %w", e.ID, kind, err)
+	}
+	if head.Object != "" && head.Object != kind {
+		return fmt.Errorf("tokenim: event %s holds a %q object, not a %s", e.ID, head.Object, kind)
+	}
+	if err := json.Unmarshal(e.Data.Object, v); err != nil {
+		return fmt.Errorf("tokenim: event %s: decode %s: %w", e.ID, kind, err)
+	}
+	return nil
+}
+
+// EventsService lists events, for reconciling missed webhooks.
+type EventsService service
+
+// EventListParams filter Events.List and Events.All.
+type EventListParams struct {
+	ListParams
+	Type EventType `url:"type,omitempty"`
+}
+
+func (p *EventListParams) query() (url.Values, error) {
+	if p == nil {
+		return nil, nil
+	}
+	if err := p.ListParams.validate("evt_"); err != nil {
+		return nil, err
+	}
+	return listQuery(p)
+}
+
+// Get retrieves an event. API: GET /v1/events/{id}
+func (s *EventsService) Get(ctx context.Context, id string, opts ...RequestOption) (*Event, error) {
+	if err := validateID("id", "evt_", id); err != nil {
+		return nil, err
+	}
+	ev := new(Event)
+	if err := s.client.call(ctx, http.MethodGet, "/v1/events/"+id, nil, ev, opts); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// List returns one page of events, newest first. API: GET /v1/events
+func (s *EventsService) List(ctx context.Context, params *EventListParams, opts ...RequestOption) (*List[Event], error) {
+	q, err := params.query()
+	if err != nil {
+		return nil, err
+	}
+	return listPage[Event](ctx, s.client, "/v1/events", q, opts)
+}
+
+// All iterates over every event matching params, fetching pages lazily.
+// API: GET /v1/events
+func (s *EventsService) All(ctx context.Context, params *EventListParams, opts ...RequestOption) iter.Seq2[*Event, error] {
+	q, err := params.query()
+	return listAll(ctx, s.client, "/v1/events", q, err, func(e *Event) string { return e.ID }, opts)
 }

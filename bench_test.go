@@ -1,0 +1,98 @@
+package tokenim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// newPaymentServer is the in-process handler both benchmarks call: it reads
+// the body and answers a payment, like the platform.
+func newPaymentServer(b *testing.B) *httptest.Server {
+	body := []byte(paymentJSON)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Request-Id", "req_bench000000000000000001")
+		w.Header().Set("Tokenim-Version", APIVersion)
+		w.Header().Set("Idempotent-Replayed", "false")
+		_, _ = w.Write(body)
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+func benchTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 16
+	return t
+}
+
+func benchParams() *PaymentCreateParams {
+	return &PaymentCreateParams{OrderID: "ord_123", Method: Card("4242424242424242", 12, 2030, "123")}
+}
+
+// BenchmarkClient_CreatePayment is one Payments.Create through the client.
+func BenchmarkClient_CreatePayment(b *testing.B) {
+	srv := newPaymentServer(b)
+	tr := benchTransport()
+	defer tr.CloseIdleConnections()
+	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	params := benchParams()
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := c.Payments.Create(ctx, params)
+		if err != nil || p.ID != "pay_123" {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRawHTTP_CreatePayment does the same call with bare net/http and
+// encoding/json: same headers, same body, same decoding.
+func BenchmarkRawHTTP_CreatePayment(b *testing.B) {
+	srv := newPaymentServer(b)
+	tr := benchTransport()
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	ctx := context.Background()
+	params := benchParams()
+	ua := "tokenim-go/" + Version
+	b.ReportAllocs()
+	for b.Loop() {
+		body, err := json.Marshal(params)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/payments", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		req.Header.Set("Tokenim-Merchant-Id", testMerchantID)
+		req.Header.Set("Tokenim-Version", APIVersion)
+		req.Header.Set("User-Agent", ua)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", newIdempotencyKey())
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var p Payment
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || p.ID != "pay_123" {
+			b.Fatal(err)
+		}
+	}
+}

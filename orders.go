@@ -1,0 +1,157 @@
+package tokenim
+
+import (
+	"context"
+	"iter"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// OrdersService manages orders: what a customer owes.
+type OrdersService service
+
+// OrderStatus is the state of an order.
+type OrderStatus string
+
+// Order states: open → paid → partially_refunded → refunded; open → canceled | expired.
+const (
+	OrderStatusOpen              OrderStatus = "open"
+	OrderStatusPaid              OrderStatus = "paid"
+	OrderStatusPartiallyRefunded OrderStatus = "partially_refunded"
+	OrderStatusRefunded          OrderStatus = "refunded"
+	OrderStatusCanceled          OrderStatus = "canceled"
+	OrderStatusExpired           OrderStatus = "expired"
+)
+
+// Order is what the customer owes. Amounts are minor units of Currency.
+type Order struct {
+	ID              string            `json:"id"`
+	Object          string            `json:"object"`
+	MerchantOrderID string            `json:"merchant_order_id"`
+	Amount          int64             `json:"amount"`
+	Currency        string            `json:"currency"`
+	Description     string            `json:"description"`
+	Status          OrderStatus       `json:"status"`
+	AmountPaid      int64             `json:"amount_paid"`
+	AmountRefunded  int64             `json:"amount_refunded"`
+	PaymentID       string            `json:"payment_id"`
+	ExpiresAt       time.Time         `json:"expires_at"`
+	CreatedAt       time.Time         `json:"created_at"`
+	PaidAt          *time.Time        `json:"paid_at"`
+	Metadata        map[string]string `json:"metadata"`
+}
+
+// OrderCreateParams are the parameters of Orders.Create.
+type OrderCreateParams struct {
+	// MerchantOrderID is the merchant's own reference, 1–64 characters,
+	// unique per merchant.
+	MerchantOrderID string `json:"merchant_order_id"`
+	// Amount in minor units, 1…99 999 999 999.
+	Amount int64 `json:"amount"`
+	// Currency is an upper-case ISO 4217 code.
+	Currency    string `json:"currency"`
+	Description string `json:"description,omitempty"`
+	// ExpiresAt defaults to 30 minutes from now; allowed +1 min … +7 days.
+	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
+	Metadata  map[string]string `json:"metadata,omitempty"`
+}
+
+func (p *OrderCreateParams) validate() error {
+	if err := requireParams(p, "params"); err != nil {
+		return err
+	}
+	if p.MerchantOrderID == "" {
+		return invalid("merchant_order_id", "is required")
+	}
+	if err := validateMaxLen("merchant_order_id", p.MerchantOrderID, 64); err != nil {
+		return err
+	}
+	for _, r := range p.MerchantOrderID {
+		if r < 0x20 || r == 0x7f {
+			return invalid("merchant_order_id", "must be printable")
+		}
+	}
+	if err := validateAmount("amount", p.Amount); err != nil {
+		return err
+	}
+	if err := validateCurrency("currency", p.Currency); err != nil {
+		return err
+	}
+	if err := validateMaxLen("description", p.Description, 1000); err != nil {
+		return err
+	}
+	if p.ExpiresAt != nil && p.ExpiresAt.IsZero() {
+		return invalid("expires_at", "must be a time, or nil for the default")
+	}
+	return validateMetadata(p.Metadata)
+}
+
+// OrderListParams filter Orders.List and Orders.All.
+type OrderListParams struct {
+	ListParams
+	Status          OrderStatus `url:"status,omitempty"`
+	MerchantOrderID string      `url:"merchant_order_id,omitempty"`
+}
+
+func (p *OrderListParams) query() (url.Values, error) {
+	if p == nil {
+		return nil, nil
+	}
+	if err := p.ListParams.validate("ord_"); err != nil {
+		return nil, err
+	}
+	return listQuery(p)
+}
+
+// Create creates an order. API: POST /v1/orders
+func (s *OrdersService) Create(ctx context.Context, params *OrderCreateParams, opts ...RequestOption) (*Order, error) {
+	if err := params.validate(); err != nil {
+		return nil, err
+	}
+	o := new(Order)
+	if err := s.client.call(ctx, http.MethodPost, "/v1/orders", params, o, opts); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Get retrieves an order. API: GET /v1/orders/{id}
+func (s *OrdersService) Get(ctx context.Context, id string, opts ...RequestOption) (*Order, error) {
+	if err := validateID("id", "ord_", id); err != nil {
+		return nil, err
+	}
+	o := new(Order)
+	if err := s.client.call(ctx, http.MethodGet, "/v1/orders/"+id, nil, o, opts); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Cancel cancels an open order. API: POST /v1/orders/{id}/cancel
+func (s *OrdersService) Cancel(ctx context.Context, id string, opts ...RequestOption) (*Order, error) {
+	if err := validateID("id", "ord_", id); err != nil {
+		return nil, err
+	}
+	o := new(Order)
+	if err := s.client.call(ctx, http.MethodPost, "/v1/orders/"+id+"/cancel", nil, o, opts); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// List returns one page of orders, newest first. API: GET /v1/orders
+func (s *OrdersService) List(ctx context.Context, params *OrderListParams, opts ...RequestOption) (*List[Order], error) {
+	q, err := params.query()
+	if err != nil {
+		return nil, err
+	}
+	return listPage[Order](ctx, s.client, "/v1/orders", q, opts)
+}
+
+// All iterates over every order matching params, fetching pages lazily.
+// API: GET /v1/orders
+func (s *OrdersService) All(ctx context.Context, params *OrderListParams, opts ...RequestOption) iter.Seq2[*Order, error] {
+	q, err := params.query()
+	return listAll(ctx, s.client, "/v1/orders", q, err, func(o *Order) string { return o.ID }, opts)
+}

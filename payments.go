@@ -1,0 +1,385 @@
+package tokenim
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// PaymentsService manages payments: attempts to pay an order in full.
+type PaymentsService service
+
+// PaymentStatus is the state of a payment.
+type PaymentStatus string
+
+// Payment states: processing | requires_action → succeeded | failed | canceled.
+const (
+	PaymentStatusProcessing     PaymentStatus = "processing"
+	PaymentStatusRequiresAction PaymentStatus = "requires_action"
+	PaymentStatusSucceeded      PaymentStatus = "succeeded"
+	PaymentStatusFailed         PaymentStatus = "failed"
+	PaymentStatusCanceled       PaymentStatus = "canceled"
+)
+
+// Terminal reports whether the payment can no longer change state.
+func (s PaymentStatus) Terminal() bool {
+	return s == PaymentStatusSucceeded || s == PaymentStatusFailed || s == PaymentStatusCanceled
+}
+
+// PaymentMethodType is how a payment is made.
+type PaymentMethodType string
+
+// Payment method types.
+const (
+	PaymentMethodTypeCard         PaymentMethodType = "card"
+	PaymentMethodTypeWallet       PaymentMethodType = "wallet"
+	PaymentMethodTypeBankTransfer PaymentMethodType = "bank_transfer"
+)
+
+// WalletProvider names a wallet.
+type WalletProvider string
+
+// Wallet providers.
+const (
+	WalletAlipay         WalletProvider = "alipay"
+	WalletWeChatPay      WalletProvider = "wechat_pay"
+	WalletPayPal         WalletProvider = "paypal"
+	WalletTokenimBalance WalletProvider = "tokenim_balance"
+)
+
+// Payment is one attempt to pay an order. Fee and Net are zero until it
+// succeeds; FailureCode holds a DeclineCode (or transfer_returned,
+// authentication_failed) when it failed.
+type Payment struct {
+	ID             string            `json:"id"`
+	Object         string            `json:"object"`
+	OrderID        string            `json:"order_id"`
+	Amount         int64             `json:"amount"`
+	Currency       string            `json:"currency"`
+	Method         PaymentMethod     `json:"method"`
+	Status         PaymentStatus     `json:"status"`
+	FailureCode    string            `json:"failure_code"`
+	FailureMessage string            `json:"failure_message"`
+	NextAction     *NextAction       `json:"next_action"`
+	Fee            int64             `json:"fee"`
+	Net            int64             `json:"net"`
+	AmountRefunded int64             `json:"amount_refunded"`
+	ReceiptNumber  string            `json:"receipt_number"`
+	CreatedAt      time.Time         `json:"created_at"`
+	SucceededAt    *time.Time        `json:"succeeded_at"`
+	Metadata       map[string]string `json:"metadata"`
+}
+
+// NextAction says what the customer must do for a requires_action payment
+// (Type "otp": confirm with Payments.Confirm).
+type NextAction struct {
+	Type string `json:"type"`
+}
+
+// PaymentMethod is the method of a payment as the platform stores it: never
+// the card number or CVC.
+type PaymentMethod struct {
+	Type   PaymentMethodType    `json:"type"`
+	Card   *PaymentMethodCard   `json:"card,omitempty"`
+	Wallet *PaymentMethodWallet `json:"wallet,omitempty"`
+}
+
+// PaymentMethodCard describes a card without its number.
+type PaymentMethodCard struct {
+	Brand    string `json:"brand"`
+	Last4    string `json:"last4"`
+	ExpMonth int    `json:"exp_month"`
+	ExpYear  int    `json:"exp_year"`
+}
+
+// PaymentMethodWallet describes a wallet payment.
+type PaymentMethodWallet struct {
+	Provider WalletProvider `json:"provider"`
+}
+
+// Receipt is the voucher of a succeeded payment.
+type Receipt struct {
+	Object          string    `json:"object"`
+	ReceiptNumber   string    `json:"receipt_number"`
+	PaymentID       string    `json:"payment_id"`
+	OrderID         string    `json:"order_id"`
+	MerchantOrderID string    `json:"merchant_order_id"`
+	Amount          int64     `json:"amount"`
+	Currency        string    `json:"currency"`
+	Fee             int64     `json:"fee"`
+	MethodSummary   string    `json:"method_summary"`
+	PaidAt          time.Time `json:"paid_at"`
+}
+
+// CardParams is a card to charge. Its number and CVC never appear in
+// formatted output or logs.
+type CardParams struct {
+	Number   string `json:"number"`
+	ExpMonth int    `json:"exp_month"`
+	ExpYear  int    `json:"exp_year"`
+	CVC      string `json:"cvc"`
+}
+
+// String shows the card's last four digits and expiry only.
+func (c CardParams) String() string {
+	last4 := "????"
+	if len(c.Number) >= 4 {
+		last4 = c.Number[len(c.Number)-4:]
+	}
+	return fmt.Sprintf("tokenim.CardParams{Number: ****%s, ExpMonth: %d, ExpYear: %d, CVC: [REDACTED]}", last4, c.ExpMonth, c.ExpYear)
+}
+
+// GoString is String, so %#v stays redacted.
+func (c CardParams) GoString() string { return c.String() }
+
+// Format prints String for every verb.
+func (c CardParams) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// LogValue keeps the number and CVC out of slog output.
+func (c CardParams) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// WalletParams selects a wallet to pay with.
+type WalletParams struct {
+	Provider WalletProvider `json:"provider"`
+}
+
+// PaymentMethodParams is how to pay; build it with Card, Wallet or
+// BankTransfer.
+type PaymentMethodParams struct {
+	Type   PaymentMethodType `json:"type"`
+	Card   *CardParams       `json:"card,omitempty"`
+	Wallet *WalletParams     `json:"wallet,omitempty"`
+}
+
+// Card returns card payment method parameters.
+func Card(number string, expMonth, expYear int, cvc string) PaymentMethodParams {
+	return PaymentMethodParams{Type: PaymentMethodTypeCard, Card: &CardParams{Number: number, ExpMonth: expMonth, ExpYear: expYear, CVC: cvc}}
+}
+
+// Wallet returns wallet payment method parameters.
+func Wallet(p WalletProvider) PaymentMethodParams {
+	return PaymentMethodParams{Type: PaymentMethodTypeWallet, Wallet: &WalletParams{Provider: p}}
+}
+
+// BankTransfer returns bank transfer payment method parameters.
+func BankTransfer() PaymentMethodParams {
+	return PaymentMethodParams{Type: PaymentMethodTypeBankTransfer}
+}
+
+// String describes the method with the card redacted.
+func (m PaymentMethodParams) String() string {
+	switch {
+	case m.Card != nil:
+		return "tokenim.PaymentMethodParams{Type: " + string(m.Type) + ", Card: " + m.Card.String() + "}"
+	case m.Wallet != nil:
+		return "tokenim.PaymentMethodParams{Type: " + string(m.Type) + ", Wallet: " + string(m.Wallet.Provider) + "}"
+	}
+	return "tokenim.PaymentMethodParams{Type: " + string(m.Type) + "}"
+}
+
+// GoString is String, so %#v stays redacted.
+func (m PaymentMethodParams) GoString() string { return m.String() }
+
+// Format prints String for every verb.
+func (m PaymentMethodParams) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, m.String()) }
+
+// LogValue keeps card data out of slog output.
+func (m PaymentMethodParams) LogValue() slog.Value { return slog.StringValue(m.String()) }
+
+func (m *PaymentMethodParams) validate() error {
+	switch m.Type {
+	case "":
+		return invalid("method.type", "is required (use Card, Wallet or BankTransfer)")
+	case PaymentMethodTypeCard:
+		c := m.Card
+		if c == nil {
+			return invalid("method.card", "is required for a card payment")
+		}
+		if !isDigits(c.Number) || len(c.Number) < 12 || len(c.Number) > 19 {
+			return invalid("method.card.number", "must be 12-19 digits without spaces")
+		}
+		if c.ExpMonth < 1 || c.ExpMonth > 12 {
+			return invalid("method.card.exp_month", "must be 1-12")
+		}
+		if c.ExpYear < 1000 || c.ExpYear > 9999 {
+			return invalid("method.card.exp_year", "must be a 4-digit year")
+		}
+		if !isDigits(c.CVC) || len(c.CVC) < 3 || len(c.CVC) > 4 {
+			return invalid("method.card.cvc", "must be 3-4 digits")
+		}
+	case PaymentMethodTypeWallet:
+		if m.Wallet == nil || m.Wallet.Provider == "" {
+			return invalid("method.wallet.provider", "is required for a wallet payment")
+		}
+	}
+	return nil
+}
+
+// PaymentCreateParams are the parameters of Payments.Create. The amount and
+// currency are the order's.
+type PaymentCreateParams struct {
+	OrderID  string              `json:"order_id"`
+	Method   PaymentMethodParams `json:"method"`
+	Metadata map[string]string   `json:"metadata,omitempty"`
+}
+
+// String describes the params with the card redacted.
+func (p PaymentCreateParams) String() string {
+	return fmt.Sprintf("tokenim.PaymentCreateParams{OrderID: %s, Method: %s, Metadata: %v}", p.OrderID, p.Method.String(), p.Metadata)
+}
+
+// GoString is String, so %#v stays redacted.
+func (p PaymentCreateParams) GoString() string { return p.String() }
+
+// Format prints String for every verb.
+func (p PaymentCreateParams) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, p.String()) }
+
+// LogValue keeps card data out of slog output.
+func (p PaymentCreateParams) LogValue() slog.Value { return slog.StringValue(p.String()) }
+
+func (p *PaymentCreateParams) validate() error {
+	if err := requireParams(p, "params"); err != nil {
+		return err
+	}
+	if err := validateID("order_id", "ord_", p.OrderID); err != nil {
+		return err
+	}
+	if err := p.Method.validate(); err != nil {
+		return err
+	}
+	return validateMetadata(p.Metadata)
+}
+
+// PaymentConfirmParams confirm a requires_action payment.
+type PaymentConfirmParams struct {
+	OTP string `json:"otp"`
+}
+
+// PaymentListParams filter Payments.List and Payments.All.
+type PaymentListParams struct {
+	ListParams
+	OrderID string        `url:"order_id,omitempty"`
+	Status  PaymentStatus `url:"status,omitempty"`
+}
+
+func (p *PaymentListParams) query() (url.Values, error) {
+	if p == nil {
+		return nil, nil
+	}
+	if err := p.ListParams.validate("pay_"); err != nil {
+		return nil, err
+	}
+	if p.OrderID != "" {
+		if err := validateID("order_id", "ord_", p.OrderID); err != nil {
+			return nil, err
+		}
+	}
+	return listQuery(p)
+}
+
+// Create creates a payment of an order. A decline returns an *Error that
+// matches ErrDeclined and names the failed payment. API: POST /v1/payments
+func (s *PaymentsService) Create(ctx context.Context, params *PaymentCreateParams, opts ...RequestOption) (*Payment, error) {
+	if err := params.validate(); err != nil {
+		return nil, err
+	}
+	p := new(Payment)
+	if err := s.client.call(ctx, http.MethodPost, "/v1/payments", params, p, opts); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Get retrieves a payment. API: GET /v1/payments/{id}
+func (s *PaymentsService) Get(ctx context.Context, id string, opts ...RequestOption) (*Payment, error) {
+	return s.do(ctx, http.MethodGet, id, "", nil, opts)
+}
+
+// Confirm completes a requires_action payment with the customer's one-time
+// code. API: POST /v1/payments/{id}/confirm
+func (s *PaymentsService) Confirm(ctx context.Context, id string, params *PaymentConfirmParams, opts ...RequestOption) (*Payment, error) {
+	if params == nil || params.OTP == "" {
+		if err := validateID("id", "pay_", id); err != nil {
+			return nil, err
+		}
+		return nil, invalid("otp", "is required")
+	}
+	return s.do(ctx, http.MethodPost, id, "/confirm", params, opts)
+}
+
+// Cancel cancels a processing or requires_action payment.
+// API: POST /v1/payments/{id}/cancel
+func (s *PaymentsService) Cancel(ctx context.Context, id string, opts ...RequestOption) (*Payment, error) {
+	return s.do(ctx, http.MethodPost, id, "/cancel", nil, opts)
+}
+
+func (s *PaymentsService) do(ctx context.Context, method, id, suffix string, body any, opts []RequestOption) (*Payment, error) {
+	if err := validateID("id", "pay_", id); err != nil {
+		return nil, err
+	}
+	p := new(Payment)
+	if err := s.client.call(ctx, method, "/v1/payments/"+id+suffix, body, p, opts); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Receipt retrieves the voucher of a succeeded payment.
+// API: GET /v1/payments/{id}/receipt
+func (s *PaymentsService) Receipt(ctx context.Context, id string, opts ...RequestOption) (*Receipt, error) {
+	if err := validateID("id", "pay_", id); err != nil {
+		return nil, err
+	}
+	r := new(Receipt)
+	if err := s.client.call(ctx, http.MethodGet, "/v1/payments/"+id+"/receipt", nil, r, opts); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// List returns one page of payments, newest first. API: GET /v1/payments
+func (s *PaymentsService) List(ctx context.Context, params *PaymentListParams, opts ...RequestOption) (*List[Payment], error) {
+	q, err := params.query()
+	if err != nil {
+		return nil, err
+	}
+	return listPage[Payment](ctx, s.client, "/v1/payments", q, opts)
+}
+
+// All iterates over every payment matching params, fetching pages lazily.
+// API: GET /v1/payments
+func (s *PaymentsService) All(ctx context.Context, params *PaymentListParams, opts ...RequestOption) iter.Seq2[*Payment, error] {
+	q, err := params.query()
+	return listAll(ctx, s.client, "/v1/payments", q, err, func(p *Payment) string { return p.ID }, opts)
+}
+
+// Wait polls a payment until it is succeeded, failed or canceled and returns
+// it. It waits between polls with backoff (the client's retry base, doubling,
+// capped at the client's retry cap) and returns the context's error, wrapped,
+// when ctx ends first. A requires_action payment keeps it waiting until the
+// payment is confirmed or canceled. API: GET /v1/payments/{id}
+func (s *PaymentsService) Wait(ctx context.Context, id string, opts ...RequestOption) (*Payment, error) {
+	if err := validateID("id", "pay_", id); err != nil {
+		return nil, err
+	}
+	c := s.client
+	wait := c.retryMin
+	for {
+		p, err := s.Get(ctx, id, opts...)
+		if err != nil {
+			return nil, err
+		}
+		if p.Status.Terminal() {
+			return p, nil
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("tokenim: wait for payment %s (last status %s): %w", id, p.Status, err)
+		}
+		wait = minDuration(wait*2, c.retryMax)
+	}
+}

@@ -1,0 +1,148 @@
+package tokenim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	secretCardNumber = "4242424242424242"
+	secretCVC        = "7391"
+	secretWebhook    = "whsec_c2VjcmV0"
+	secretKeyBody    = "51SECRETsecretSECRET"
+)
+
+func assertNoSecrets(t *testing.T, out string, what string) {
+	t.Helper()
+	for _, s := range []string{secretKeyBody, secretCardNumber, secretCVC, secretWebhook} {
+		assert.NotContains(t, out, s, "%s leaks a secret", what)
+	}
+}
+
+func TestSecrets_neverFormatted(t *testing.T) {
+	t.Parallel()
+	c, _, _ := newTestClient(t)
+	card := Card(secretCardNumber, 12, 2030, secretCVC)
+	params := PaymentCreateParams{OrderID: "ord_1", Method: card}
+	endpoint := WebhookEndpoint{ID: "we_1", URL: "https://shop.example/h", Secret: secretWebhook}
+	req, err := c.NewRequest(context.Background(), http.MethodPost, "/v1/payments", &params)
+	require.NoError(t, err)
+	values := map[string]any{
+		"*Client":              c,
+		"Client":               *c,
+		"CardParams":           *card.Card,
+		"*CardParams":          card.Card,
+		"PaymentMethodParams":  card,
+		"*PaymentMethodParams": &card,
+		"PaymentCreateParams":  params,
+		"*PaymentCreateParams": &params,
+		"WebhookEndpoint":      endpoint,
+		"*WebhookEndpoint":     &endpoint,
+		"*Request":             req,
+		"nested in a struct":   struct{ P *PaymentCreateParams }{&params},
+		"in a slice":           []any{c, card, endpoint},
+	}
+	for name, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			out := fmt.Sprintf(verb, v)
+			assertNoSecrets(t, out, name+" with "+verb)
+			assert.NotContains(t, out, "52 50 52 50", "%s with %s prints the card number as bytes", name, verb)
+		}
+	}
+	assert.Contains(t, fmt.Sprint(card), "4242", "the last four digits stay visible for debugging")
+	assert.Contains(t, fmt.Sprint(c), "sk_test_[REDACTED]")
+}
+
+// lockedBuffer is a goroutine-safe log sink.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestSecrets_neverLogged(t *testing.T) {
+	t.Parallel()
+	var text, js lockedBuffer
+	for _, h := range []slog.Handler{
+		slog.NewTextHandler(&text, &slog.HandlerOptions{Level: slog.LevelDebug}),
+		slog.NewJSONHandler(&js, &slog.HandlerOptions{Level: slog.LevelDebug}),
+	} {
+		logger := slog.New(h)
+		c, mt, _ := newTestClient(t, WithLogger(logger))
+		card := Card(secretCardNumber, 12, 2030, secretCVC)
+		params := &PaymentCreateParams{OrderID: "ord_1", Method: card}
+
+		req, err := c.NewRequest(context.Background(), http.MethodPost, "/v1/payments", params)
+		require.NoError(t, err)
+		logger.Info("values", "client", c, "card", card.Card, "method", card, "params", params,
+			"endpoint", &WebhookEndpoint{ID: "we_1", Secret: secretWebhook}, "request", req)
+
+		// Real calls at debug level: a retried success, a decline, a lost
+		// response and an authentication failure.
+		n := 0
+		mt.RegisterResponder("POST", testBaseURL+"/v1/payments", func(*http.Request) (*http.Response, error) {
+			n++
+			switch n {
+			case 1:
+				return problemResponse(503, CodeServiceUnavailable), nil
+			case 2:
+				return rawJSONResponse(200, paymentJSON), nil
+			case 3:
+				return problemResponse(402, CodeCardDeclined), nil
+			default:
+				return nil, &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}
+			}
+		})
+		mt.RegisterResponder("POST", testBaseURL+"/v1/webhook_endpoints", func(*http.Request) (*http.Response, error) {
+			return rawJSONResponse(200, endpointJSON), nil
+		})
+		mt.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_1", func(*http.Request) (*http.Response, error) {
+			return problemResponse(401, CodeInvalidAPIKey), nil
+		})
+		var errs []error
+		for range 3 {
+			_, err := c.Payments.Create(context.Background(), params)
+			errs = append(errs, err)
+		}
+		w, err := c.WebhookEndpoints.Create(context.Background(), &WebhookEndpointCreateParams{URL: "https://shop.example/h", Events: []EventType{"*"}})
+		require.NoError(t, err)
+		logger.Info("endpoint created", "endpoint", w)
+		_, err = c.Orders.Get(context.Background(), "ord_1")
+		errs = append(errs, err)
+
+		require.NoError(t, errs[0])
+		for _, err := range errs[1:] {
+			require.Error(t, err)
+			assertNoSecrets(t, err.Error(), "error "+err.Error())
+			assertNoSecrets(t, fmt.Sprintf("%+v", err), "error with %+v")
+		}
+	}
+	for name, out := range map[string]string{"text": text.String(), "json": js.String()} {
+		require.NotEmpty(t, out)
+		assert.Contains(t, out, "/v1/payments", "the %s log records the calls", name)
+		assertNoSecrets(t, out, name+" log")
+		assert.False(t, strings.Contains(out, "Bearer"), "%s log holds an Authorization header", name)
+	}
+}

@@ -1,0 +1,199 @@
+package tokenim
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// WebhookEndpointsService manages the URLs events are delivered to.
+type WebhookEndpointsService service
+
+// WebhookEndpointStatus says whether an endpoint receives deliveries.
+type WebhookEndpointStatus string
+
+// Webhook endpoint states.
+const (
+	WebhookEndpointEnabled  WebhookEndpointStatus = "enabled"
+	WebhookEndpointDisabled WebhookEndpointStatus = "disabled"
+)
+
+// WebhookEndpoint is a URL that receives events. Secret (whsec_…) is set
+// only in the answers of Create and RotateSecret; it never appears in
+// formatted output or logs.
+type WebhookEndpoint struct {
+	ID          string                `json:"id"`
+	Object      string                `json:"object"`
+	URL         string                `json:"url"`
+	Events      []EventType           `json:"events"`
+	Description string                `json:"description"`
+	Status      WebhookEndpointStatus `json:"status"`
+	CreatedAt   time.Time             `json:"created_at"`
+	Secret      string                `json:"secret,omitempty"`
+}
+
+// String describes the endpoint with its secret redacted.
+func (w WebhookEndpoint) String() string {
+	secret := ""
+	if w.Secret != "" {
+		secret = "[REDACTED]"
+	}
+	return fmt.Sprintf("tokenim.WebhookEndpoint{ID: %s, URL: %s, Events: %v, Status: %s, Secret: %s}", w.ID, w.URL, w.Events, w.Status, secret)
+}
+
+// GoString is String, so %#v stays redacted.
+func (w WebhookEndpoint) GoString() string { return w.String() }
+
+// Format prints String for every verb.
+func (w WebhookEndpoint) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, w.String()) }
+
+// LogValue keeps the secret out of slog output.
+func (w WebhookEndpoint) LogValue() slog.Value { return slog.StringValue(w.String()) }
+
+// DeletedWebhookEndpoint is the answer of WebhookEndpoints.Delete.
+type DeletedWebhookEndpoint struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Deleted bool   `json:"deleted"`
+}
+
+// WebhookEndpointCreateParams are the parameters of WebhookEndpoints.Create.
+type WebhookEndpointCreateParams struct {
+	// URL is an absolute http(s) URL of at most 2048 characters.
+	URL string `json:"url"`
+	// Events are the event types to deliver, or exactly ["*"] for all.
+	Events      []EventType `json:"events"`
+	Description string      `json:"description,omitempty"`
+}
+
+func (p *WebhookEndpointCreateParams) validate() error {
+	if err := requireParams(p, "params"); err != nil {
+		return err
+	}
+	if err := validateURL("url", p.URL); err != nil {
+		return err
+	}
+	if len(p.Events) == 0 {
+		return invalid("events", "must list at least one event type, or \"*\"")
+	}
+	for i, e := range p.Events {
+		if e == "" {
+			return invalid(fmt.Sprintf("events[%d]", i), "must not be empty")
+		}
+		if e == "*" && len(p.Events) != 1 {
+			return invalid("events", "\"*\" must be the only entry")
+		}
+	}
+	return validateMaxLen("description", p.Description, 1000)
+}
+
+// WebhookEndpointRotateParams are the parameters of RotateSecret.
+type WebhookEndpointRotateParams struct {
+	// ExpireOldAfter is how long deliveries stay signed with the old secret
+	// too, in whole seconds up to 7 days. Zero means the platform default
+	// (24 h) unless ExpireOldNow is set.
+	ExpireOldAfter time.Duration `json:"-"`
+	// ExpireOldNow retires the old secret at once.
+	ExpireOldNow bool `json:"-"`
+}
+
+type rotateBody struct {
+	ExpireOldAfterSeconds *int64 `json:"expire_old_after_seconds,omitempty"`
+}
+
+func (p *WebhookEndpointRotateParams) body() (*rotateBody, error) {
+	if p == nil {
+		return &rotateBody{}, nil
+	}
+	d := p.ExpireOldAfter
+	if d < 0 || d > 7*24*time.Hour || d%time.Second != 0 {
+		return nil, invalid("expire_old_after", "must be whole seconds between 0 and 7 days")
+	}
+	if p.ExpireOldNow && d != 0 {
+		return nil, invalid("expire_old_after", "must be zero with ExpireOldNow")
+	}
+	if d == 0 && !p.ExpireOldNow {
+		return &rotateBody{}, nil
+	}
+	secs := int64(d / time.Second)
+	return &rotateBody{ExpireOldAfterSeconds: &secs}, nil
+}
+
+// WebhookEndpointListParams page WebhookEndpoints.List and All.
+type WebhookEndpointListParams struct {
+	ListParams
+}
+
+func (p *WebhookEndpointListParams) query() (url.Values, error) {
+	if p == nil {
+		return nil, nil
+	}
+	if err := p.ListParams.validate("we_"); err != nil {
+		return nil, err
+	}
+	return listQuery(p)
+}
+
+// Create registers a webhook endpoint; the answer carries its secret.
+// API: POST /v1/webhook_endpoints
+func (s *WebhookEndpointsService) Create(ctx context.Context, params *WebhookEndpointCreateParams, opts ...RequestOption) (*WebhookEndpoint, error) {
+	if err := params.validate(); err != nil {
+		return nil, err
+	}
+	w := new(WebhookEndpoint)
+	if err := s.client.call(ctx, http.MethodPost, "/v1/webhook_endpoints", params, w, opts); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// List returns one page of webhook endpoints.
+// API: GET /v1/webhook_endpoints
+func (s *WebhookEndpointsService) List(ctx context.Context, params *WebhookEndpointListParams, opts ...RequestOption) (*List[WebhookEndpoint], error) {
+	q, err := params.query()
+	if err != nil {
+		return nil, err
+	}
+	return listPage[WebhookEndpoint](ctx, s.client, "/v1/webhook_endpoints", q, opts)
+}
+
+// All iterates over every webhook endpoint, fetching pages lazily.
+// API: GET /v1/webhook_endpoints
+func (s *WebhookEndpointsService) All(ctx context.Context, params *WebhookEndpointListParams, opts ...RequestOption) iter.Seq2[*WebhookEndpoint, error] {
+	q, err := params.query()
+	return listAll(ctx, s.client, "/v1/webhook_endpoints", q, err, func(w *WebhookEndpoint) string { return w.ID }, opts)
+}
+
+// Delete removes a webhook endpoint. API: DELETE /v1/webhook_endpoints/{id}
+func (s *WebhookEndpointsService) Delete(ctx context.Context, id string, opts ...RequestOption) (*DeletedWebhookEndpoint, error) {
+	if err := validateID("id", "we_", id); err != nil {
+		return nil, err
+	}
+	d := new(DeletedWebhookEndpoint)
+	if err := s.client.call(ctx, http.MethodDelete, "/v1/webhook_endpoints/"+id, nil, d, opts); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// RotateSecret gives an endpoint a new secret; the answer carries it.
+// API: POST /v1/webhook_endpoints/{id}/rotate_secret
+func (s *WebhookEndpointsService) RotateSecret(ctx context.Context, id string, params *WebhookEndpointRotateParams, opts ...RequestOption) (*WebhookEndpoint, error) {
+	if err := validateID("id", "we_", id); err != nil {
+		return nil, err
+	}
+	body, err := params.body()
+	if err != nil {
+		return nil, err
+	}
+	w := new(WebhookEndpoint)
+	if err := s.client.call(ctx, http.MethodPost, "/v1/webhook_endpoints/"+id+"/rotate_secret", body, w, opts); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
