@@ -1,0 +1,72 @@
+package sandbox
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDecodeStrict_reportsPathOfTheProblem(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, body, code string
+		param            *string
+	}{
+		{"malformed", `{"order_id":`, "invalid_request", nil},
+		{"not an object", `[1,2]`, "invalid_request", nil},
+		{"trailing data", `{"order_id":"o"} {}`, "invalid_request", nil},
+		{"unknown top level", `{"order_id":"o","method":{"type":"bank_transfer"},"x":1}`, "parameter_unknown", sp("x")},
+		{"unknown nested", `{"order_id":"o","method":{"type":"card","card":{"number":"4242424242424242","exp_month":1,"exp_year":2030,"cvc":"123","foo":true}}}`, "parameter_unknown", sp("method.card.foo")},
+		{"wrong type nested", `{"order_id":"o","method":{"type":"card","card":{"number":"4242424242424242","exp_month":"1","exp_year":2030,"cvc":"123"}}}`, "invalid_request", sp("method.card.exp_month")},
+		{"fraction for int", `{"order_id":"o","method":{"type":"card","card":{"number":"4242424242424242","exp_month":1.5,"exp_year":2030,"cvc":"123"}}}`, "invalid_request", sp("method.card.exp_month")},
+		{"object for string", `{"order_id":{},"method":{"type":"bank_transfer"}}`, "invalid_request", sp("order_id")},
+		{"missing required", `{"method":{"type":"bank_transfer"}}`, "invalid_request", sp("order_id")},
+		{"missing nested required", `{"order_id":"o","method":{}}`, "invalid_request", sp("method.type")},
+		{"metadata value type", `{"order_id":"o","method":{"type":"bank_transfer"},"metadata":{"k":1}}`, "invalid_request", sp("metadata.k")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			_, e := decodeStrict([]byte(c.body), paymentSchema)
+			require.NotNil(t, e)
+			assert.Equal(t, 400, e.status)
+			assert.Equal(t, c.code, e.code)
+			assert.Equal(t, c.param, e.param)
+			assert.NotEmpty(t, e.detail)
+		})
+	}
+}
+
+func TestDecodeStrict_acceptsValidBodies(t *testing.T) {
+	t.Parallel()
+	o, e := decodeStrict([]byte(`{"order_id":"ord_1","method":{"type":"wallet","wallet":{"provider":"alipay"}},"metadata":{"a":"b"}}`), paymentSchema)
+	require.Nil(t, e)
+	assert.Equal(t, "ord_1", o.str("order_id"))
+	assert.Equal(t, "alipay", o.obj("method").obj("wallet").str("provider"))
+	assert.Equal(t, map[string]string{"a": "b"}, o.strMap("metadata"))
+
+	empty, e := decodeStrict(nil, nil)
+	require.Nil(t, e, "an empty body is {}")
+	assert.Empty(t, empty)
+
+	o, e = decodeStrict([]byte(`{"merchant_order_id":"m","amount":99999999999999999999999,"currency":"CNY","description":null}`), orderSchema)
+	require.Nil(t, e)
+	assert.Equal(t, int64(1<<63-1), o.int("amount"), "overflow saturates so the range check rejects it")
+	assert.False(t, o.has("description"), "null is absent")
+}
+
+func FuzzDecodeStrict(f *testing.F) {
+	f.Add([]byte(`{"order_id":"o","method":{"type":"card","card":{"number":"4242424242424242","exp_month":1,"exp_year":2030,"cvc":"123"}}}`))
+	f.Add([]byte(`{"metadata":{"a":"b"},"x":[1,{}]}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		o, e := decodeStrict(body, paymentSchema)
+		if e != nil {
+			assert.Equal(t, 400, e.status)
+			assert.Nil(t, o)
+			return
+		}
+		_, _, _ = validateMethod(o.obj("method")) // must not panic either
+	})
+}

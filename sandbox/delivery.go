@@ -1,0 +1,226 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// retryDelays is the webhook retry schedule of §6, in sandbox time: after
+// the first attempt fails, attempts follow at these delays; after the last
+// one the delivery is given up.
+var retryDelays = []time.Duration{
+	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+}
+
+const deliveryTimeout = 10 * time.Second
+
+// Delivery is one webhook delivery attempt.
+type Delivery struct {
+	EventID    string    `json:"event_id"`
+	EventType  string    `json:"event_type"`
+	EndpointID string    `json:"endpoint_id"`
+	URL        string    `json:"url"`
+	Attempt    int       `json:"attempt"`
+	StatusCode int       `json:"status_code"`
+	Err        string    `json:"error"`
+	At         time.Time `json:"at"` // sandbox time of the attempt
+	Succeeded  bool      `json:"succeeded"`
+	// Final is set on the last attempt of a delivery that was given up.
+	Final bool `json:"final"`
+}
+
+// deliverer runs webhook attempts in goroutines, tracked so that Close and
+// FlushDeliveries can wait for them.
+type deliverer struct {
+	s         *Sandbox
+	transport *http.Transport
+	client    *http.Client
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+
+	mu       sync.Mutex
+	inflight int
+	idle     []chan struct{}
+	log      []Delivery
+	gen      uint64
+	closed   bool
+}
+
+func (d *deliverer) init(s *Sandbox) {
+	d.s = s
+	d.transport = http.DefaultTransport.(*http.Transport).Clone()
+	d.transport.Proxy = nil
+	d.client = &http.Client{Transport: d.transport, Timeout: deliveryTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+}
+
+// start launches one attempt of ev to ep at sandbox time at. The caller
+// holds s.mu; the attempt itself runs without it.
+func (d *deliverer) start(m *merchant, ep *endpoint, ev *event, attempt int, at time.Time) {
+	secrets := ep.activeSecrets(at)
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.inflight++
+	gen := d.gen
+	d.wg.Add(1)
+	d.mu.Unlock()
+	go d.attempt(gen, m, ep.ID, ep.URL, ev, secrets, attempt, at)
+}
+
+// sign returns the webhook-signature header value: one v1 signature per secret.
+func sign(secrets []string, id string, ts int64, body []byte) string {
+	sigs := make([]string, 0, len(secrets))
+	for _, sec := range secrets {
+		mac := hmac.New(sha256.New, secretKey(sec))
+		mac.Write([]byte(id + "." + strconv.FormatInt(ts, 10) + "."))
+		mac.Write(body)
+		sigs = append(sigs, "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	}
+	return strings.Join(sigs, " ")
+}
+
+// secretKey is the HMAC key of a whsec_ secret: its base64 payload decoded
+// (raw bytes if a configured secret is not base64).
+func secretKey(secret string) []byte {
+	raw := strings.TrimPrefix(secret, "whsec_")
+	if k, err := base64.StdEncoding.DecodeString(raw); err == nil {
+		return k
+	}
+	return []byte(raw)
+}
+
+func (d *deliverer) attempt(gen uint64, m *merchant, epID, url string, ev *event, secrets []string, attempt int, at time.Time) {
+	defer d.done()
+	rec := Delivery{EventID: ev.id, EventType: ev.typ, EndpointID: epID, URL: url, Attempt: attempt, At: at}
+	ts := time.Now().Unix() // real wall clock, so a real verifier accepts it
+	ctx, cancel := context.WithTimeout(d.ctx, deliveryTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(ev.raw))
+	if err == nil {
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", "tokenim-sandbox-webhooks/1")
+		req.Header.Set("webhook-id", ev.id)
+		req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
+		req.Header.Set("webhook-signature", sign(secrets, ev.id, ts, ev.raw))
+		var resp *http.Response
+		resp, err = d.client.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			_ = resp.Body.Close()
+			rec.StatusCode = resp.StatusCode
+			rec.Succeeded = resp.StatusCode >= 200 && resp.StatusCode < 300
+			if !rec.Succeeded {
+				rec.Err = "endpoint answered " + resp.Status
+			}
+		}
+	}
+	if err != nil {
+		rec.Err = err.Error()
+	}
+	retry := !rec.Succeeded && attempt <= len(retryDelays)
+	rec.Final = !rec.Succeeded && !retry
+	d.mu.Lock()
+	if gen != d.gen || d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.log = append(d.log, rec)
+	d.mu.Unlock()
+	if retry {
+		evID := ev.id
+		d.s.sched.at(at.Add(retryDelays[attempt-1]), func() { d.retry(gen, m, epID, evID, attempt+1) })
+	}
+}
+
+func (d *deliverer) retry(gen uint64, m *merchant, epID, evID string, attempt int) {
+	s := d.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d.mu.Lock()
+	stale := gen != d.gen
+	d.mu.Unlock()
+	if stale || s.merchants[m.id] != m {
+		return
+	}
+	ep, ev := m.endpoints[epID], m.eventByID[evID]
+	if ep == nil || ev == nil || ep.Status != "enabled" {
+		return
+	}
+	d.start(m, ep, ev, attempt, s.clock.Now())
+}
+
+func (d *deliverer) done() {
+	d.mu.Lock()
+	d.inflight--
+	if d.inflight == 0 {
+		for _, ch := range d.idle {
+			close(ch)
+		}
+		d.idle = nil
+	}
+	d.mu.Unlock()
+	d.wg.Done()
+}
+
+// idleCh returns a channel closed once no attempt is in flight.
+func (d *deliverer) idleCh() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ch := make(chan struct{})
+	if d.inflight == 0 {
+		close(ch)
+		return ch
+	}
+	d.idle = append(d.idle, ch)
+	return ch
+}
+
+func (d *deliverer) wait() { <-d.idleCh() }
+
+func (d *deliverer) reset() {
+	d.mu.Lock()
+	d.gen++
+	d.log = nil
+	d.mu.Unlock()
+}
+
+func (d *deliverer) close() {
+	d.mu.Lock()
+	d.closed = true
+	d.mu.Unlock()
+	d.cancel()
+	d.wg.Wait()
+	d.transport.CloseIdleConnections()
+}
+
+// Deliveries returns every webhook delivery attempt so far, in the order
+// they finished.
+func (s *Sandbox) Deliveries() []Delivery {
+	s.delivery.mu.Lock()
+	defer s.delivery.mu.Unlock()
+	return append([]Delivery(nil), s.delivery.log...)
+}
+
+// FlushDeliveries waits until no delivery attempt is in flight, or ctx ends.
+func (s *Sandbox) FlushDeliveries(ctx context.Context) error {
+	select {
+	case <-s.delivery.idleCh():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,378 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// call is one authenticated API request on its way through a handler.
+type call struct {
+	s     *Sandbox
+	m     *merchant
+	r     *http.Request
+	body  []byte
+	args  []string // path parameters, in order
+	reqID string
+}
+
+type handlerFunc func(c *call) response
+
+type route struct {
+	method  string
+	pattern []string // "{}" matches one segment
+	h       handlerFunc
+}
+
+func (s *Sandbox) routes() []route {
+	r := func(method, path string, h handlerFunc) route {
+		return route{method: method, pattern: strings.Split(strings.Trim(path, "/"), "/"), h: h}
+	}
+	return []route{
+		r("GET", "/v1/status", nil),
+		r("POST", "/v1/orders", createOrder),
+		r("GET", "/v1/orders", listOrders),
+		r("GET", "/v1/orders/{}", getOrder),
+		r("POST", "/v1/orders/{}/cancel", cancelOrder),
+		r("POST", "/v1/payments", createPayment),
+		r("GET", "/v1/payments", listPayments),
+		r("GET", "/v1/payments/{}", getPayment),
+		r("POST", "/v1/payments/{}/confirm", confirmPayment),
+		r("POST", "/v1/payments/{}/cancel", cancelPayment),
+		r("GET", "/v1/payments/{}/receipt", getReceipt),
+		r("POST", "/v1/refunds", createRefund),
+		r("GET", "/v1/refunds", listRefunds),
+		r("GET", "/v1/refunds/{}", getRefund),
+		r("GET", "/v1/events", listEvents),
+		r("GET", "/v1/events/{}", getEvent),
+		r("POST", "/v1/webhook_endpoints", createEndpoint),
+		r("GET", "/v1/webhook_endpoints", listEndpoints),
+		r("GET", "/v1/webhook_endpoints/{}", getEndpoint),
+		r("DELETE", "/v1/webhook_endpoints/{}", deleteEndpoint),
+		r("POST", "/v1/webhook_endpoints/{}/rotate_secret", rotateEndpointSecret),
+	}
+}
+
+// match finds the route for method and path; on a path match with the wrong
+// method it returns the allowed methods instead.
+func match(routes []route, method, path string) (*route, []string, []string) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	var allow []string
+	for i := range routes {
+		rt := &routes[i]
+		if len(rt.pattern) != len(segs) {
+			continue
+		}
+		var args []string
+		ok := true
+		for j, p := range rt.pattern {
+			if p == "{}" {
+				if segs[j] == "" {
+					ok = false
+					break
+				}
+				args = append(args, segs[j])
+			} else if p != segs[j] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		if rt.method == method {
+			return rt, args, nil
+		}
+		allow = append(allow, rt.method)
+	}
+	return nil, nil, allow
+}
+
+// ServeHTTP serves the /v1/ API and the /_sandbox/ control API.
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := s.newID("req_")
+	h := w.Header()
+	h.Set("Request-Id", reqID)
+	h.Set("Tokenim-Version", APIVersion)
+	path := r.URL.Path
+	if path == "/_sandbox" || strings.HasPrefix(path, "/_sandbox/") {
+		writeResponse(w, s.control(r, reqID), false, false)
+		return
+	}
+	rec := RequestRecord{Time: s.clock.Now(), Method: r.Method, Path: path}
+	// Every answer to a keyed POST says whether it is a replay.
+	keyed := r.Method == http.MethodPost && len(r.Header["Idempotency-Key"]) > 0
+	resp, replayed, drop := s.serveAPI(w, r, reqID, &rec)
+	rec.Status = resp.status
+	rec.Replayed = replayed
+	if drop {
+		rec.Status = 0
+	}
+	s.record(rec)
+	if s.log != nil {
+		s.log.Info("tokenim sandbox request", "method", r.Method, "path", path, "status", rec.Status,
+			"request_id", reqID, "merchant_id", rec.MerchantID, "replayed", replayed, "fault", rec.Fault)
+	}
+	if drop {
+		abortConn(w)
+		return
+	}
+	writeResponse(w, resp, keyed, replayed)
+}
+
+func writeResponse(w http.ResponseWriter, resp response, keyed, replayed bool) {
+	h := w.Header()
+	if resp.contentType != "" {
+		h.Set("Content-Type", resp.contentType)
+	}
+	if resp.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(resp.retryAfter))
+	}
+	if resp.shouldRetry != "" {
+		h.Set("Tokenim-Should-Retry", resp.shouldRetry)
+	}
+	if keyed {
+		h.Set("Idempotent-Replayed", strconv.FormatBool(replayed))
+	}
+	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
+	w.WriteHeader(resp.status)
+	_, _ = w.Write(resp.body)
+}
+
+// abortConn closes the client connection without a response.
+func abortConn(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			_ = c.Close()
+			return
+		}
+	}
+	// The server's sanctioned way to abort a response: it closes the
+	// connection and logs nothing.
+	panic(http.ErrAbortHandler)
+}
+
+// serveAPI runs one /v1/ request through faults, maintenance, auth, rate
+// limit, body checks and idempotency. drop asks the caller to close the
+// connection instead of answering.
+func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string, rec *RequestRecord) (resp response, replayed, drop bool) {
+	rt, args, allow := match(s.table, r.Method, r.URL.Path)
+	if rt == nil {
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return newError(405, "invalid_request", "Method not allowed",
+				"The method "+r.Method+" is not allowed here; use "+strings.Join(allow, " or ")+".").response(reqID), false, false
+		}
+		return newError(404, "resource_missing", "No such resource",
+			"Unrecognised request URL ("+r.Method+" "+r.URL.Path+").").response(reqID), false, false
+	}
+
+	// Faults come first, after the route is known and before anything else.
+	d := s.faults.decide(r.Method, r.URL.Path)
+	if d.latency > 0 {
+		if !sleepCtx(r.Context(), d.latency) {
+			return response{status: 499}, false, true
+		}
+	}
+	if d.rule != nil {
+		rec.Fault = string(d.rule.Kind)
+		switch d.rule.Kind {
+		case FaultDropBeforeCommit:
+			return response{}, false, true
+		case FaultErrorBeforeCommit:
+			e := newError(d.rule.Status, "internal_error", "Internal error", "The sandbox injected a server error.")
+			if d.rule.Status == 503 {
+				e = newError(503, "service_unavailable", "Service unavailable", "The sandbox injected an outage.")
+				e.retryAfter = 1
+			}
+			return e.response(reqID), false, false
+		case FaultRateLimit:
+			e := newError(429, "rate_limited", "Too many requests", "The sandbox injected a rate limit.")
+			e.retryAfter = max(d.rule.RetryAfter, 1)
+			return e.response(reqID), false, false
+		}
+	}
+	dropAfter := d.rule != nil && d.rule.Kind == FaultDropAfterCommit
+
+	if rt.h == nil { // GET /v1/status
+		return s.status(), false, dropAfter
+	}
+
+	s.mu.Lock()
+	maintenance, rate := s.maintenance, s.rateLimit
+	s.mu.Unlock()
+	if maintenance {
+		e := newError(503, "service_unavailable", "Service unavailable", "The platform is down for maintenance.")
+		e.retryAfter = 30
+		return e.response(reqID), false, false
+	}
+
+	m, aerr := s.authenticate(r)
+	if aerr != nil {
+		return aerr.response(reqID), false, false
+	}
+	rec.MerchantID = m.id
+	write := r.Method == http.MethodPost || r.Method == http.MethodDelete
+	s.mu.Lock()
+	restricted := m.restricted
+	var limited bool
+	var wait int
+	if rate > 0 {
+		ok, wt := m.bucket.take(rate, time.Now())
+		limited, wait = !ok, wt
+	}
+	s.mu.Unlock()
+	if write && restricted {
+		return newError(403, "account_restricted", "Account restricted",
+			"The merchant account is restricted and cannot make changes.").response(reqID), false, false
+	}
+	if limited {
+		e := newError(429, "rate_limited", "Too many requests", "Too many requests; slow down.")
+		e.retryAfter = wait
+		return e.response(reqID), false, false
+	}
+
+	c := &call{s: s, m: m, r: r, args: args, reqID: reqID}
+	if r.Method == http.MethodPost {
+		body, berr := readBody(w, r)
+		if berr != nil {
+			return berr.response(reqID), false, false
+		}
+		c.body = body
+		if raw, ok := r.Header["Idempotency-Key"]; ok {
+			key, valid := parseIdempotencyKey(strings.Join(raw, ","))
+			if !valid {
+				return errInvalid("Idempotency-Key", "The Idempotency-Key header must be 1 to 255 visible ASCII characters.").response(reqID), false, false
+			}
+			rec.IdempotencyKey = key
+			resp, replayed := s.idempotent(c, rt.h, key)
+			return resp, replayed, dropAfter
+		}
+	}
+	return rt.h(c), false, dropAfter
+}
+
+// idempotent runs h at most once per (merchant, key) per §2.
+func (s *Sandbox) idempotent(c *call, h handlerFunc, key string) (response, bool) {
+	fp := newFingerprint(c.r.Method, c.r.URL.Path, c.body)
+	s.mu.Lock()
+	res, e := c.m.idem.begin(key, fp, s.clock.Now())
+	var stored response
+	if res == idemReplay {
+		stored = e.resp
+	}
+	s.mu.Unlock()
+	switch res {
+	case idemMismatch:
+		return newError(422, "idempotency_key_reused", "Idempotency key reused",
+			"The Idempotency-Key was already used for a different request.").response(c.reqID), false
+	case idemInUse:
+		er := newError(409, "idempotency_key_in_use", "Idempotency key in use",
+			"A request with this Idempotency-Key is still being processed; retry shortly.")
+		er.retryAfter = 1
+		return er.response(c.reqID), false
+	case idemReplay:
+		return stored, true
+	}
+	resp := h(c)
+	s.mu.Lock()
+	c.m.idem.finish(e, resp, s.clock.Now())
+	s.mu.Unlock()
+	return resp, false
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errInvalid("", "The request body is larger than 1 MiB.")
+		}
+		return nil, errInvalid("", "The request body could not be read.")
+	}
+	if len(body) > 0 {
+		if ct := r.Header.Get("Content-Type"); ct != "" {
+			mt, _, err := mime.ParseMediaType(ct)
+			if err != nil || mt != "application/json" {
+				return nil, errInvalid("", "The request body must be application/json.")
+			}
+		}
+	}
+	return body, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// authenticate applies the checks of §1 in the decided order.
+func (s *Sandbox) authenticate(r *http.Request) (*merchant, *apiError) {
+	authz := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(authz, "Bearer ")
+	if !ok || !wellFormedKey(tok) {
+		return nil, newError(401, "authentication_required", "Authentication required",
+			"Send your API key as Authorization: Bearer sk_test_….")
+	}
+	s.mu.Lock()
+	m, known := s.byKey[tok]
+	s.mu.Unlock()
+	if !known {
+		return nil, newError(401, "invalid_api_key", "Invalid API key", "The API key is not known to this sandbox.")
+	}
+	mid := r.Header.Get("Tokenim-Merchant-Id")
+	if mid == "" {
+		return nil, newError(401, "authentication_required", "Authentication required",
+			"The Tokenim-Merchant-Id header is required.").withParam("Tokenim-Merchant-Id")
+	}
+	if mid != m.id {
+		return nil, newError(403, "merchant_mismatch", "Merchant mismatch",
+			"The API key does not belong to the merchant in Tokenim-Merchant-Id.")
+	}
+	return m, nil
+}
+
+func wellFormedKey(tok string) bool {
+	rest, ok := strings.CutPrefix(tok, "sk_test_")
+	if !ok {
+		rest, ok = strings.CutPrefix(tok, "sk_live_")
+	}
+	if !ok || rest == "" {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if rest[i] <= 0x20 || rest[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+type statusBody struct {
+	Object    string  `json:"object"`
+	Status    string  `json:"status"`
+	Message   *string `json:"message"`
+	UpdatedAt jtime   `json:"updated_at"`
+}
+
+func (s *Sandbox) status() response {
+	s.mu.Lock()
+	b := statusBody{Object: "status", Status: "operational", UpdatedAt: jtime(s.statusAt)}
+	if s.maintenance {
+		b.Status = "maintenance"
+		b.Message = sp("The sandbox is in maintenance mode.")
+	}
+	s.mu.Unlock()
+	return jsonResponse(b)
+}

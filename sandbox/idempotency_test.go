@@ -1,0 +1,220 @@
+package sandbox
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestIdemStore_fingerprintDecidesReplayOrMismatch(t *testing.T) {
+	t.Parallel()
+	st := newIdemStore(10)
+	fp := newFingerprint("POST", "/v1/orders", []byte(`{"a":1}`))
+	res, e := st.begin("k", fp, t0)
+	require.Equal(t, idemExecute, res)
+
+	res, _ = st.begin("k", fp, t0)
+	assert.Equal(t, idemInUse, res, "same request while the first runs")
+
+	st.finish(e, response{status: 200, body: []byte(`{"id":"ord_1"}`)}, t0)
+	res, got := st.begin("k", fp, t0.Add(time.Hour))
+	require.Equal(t, idemReplay, res)
+	assert.Equal(t, `{"id":"ord_1"}`, string(got.resp.body))
+
+	for name, other := range map[string]fingerprint{
+		"body":   newFingerprint("POST", "/v1/orders", []byte(`{"a":2}`)),
+		"path":   newFingerprint("POST", "/v1/payments", []byte(`{"a":1}`)),
+		"method": newFingerprint("DELETE", "/v1/orders", []byte(`{"a":1}`)),
+	} {
+		res, _ := st.begin("k", other, t0)
+		assert.Equal(t, idemMismatch, res, "different %s", name)
+	}
+}
+
+func TestIdemStore_storesOnlyCommittedOutcomes(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		status int
+		code   string
+		stored bool
+	}{
+		{200, "", true}, {402, "card_declined", true}, {404, "resource_missing", true},
+		{409, "order_already_paid", true}, {409, "idempotency_key_in_use", false},
+		{400, "invalid_request", false}, {401, "authentication_required", false}, {403, "account_restricted", false},
+		{422, "idempotency_key_reused", false}, {429, "rate_limited", false}, {500, "internal_error", false},
+		{503, "service_unavailable", false},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%d_%s", c.status, c.code), func(t *testing.T) {
+			t.Parallel()
+			st := newIdemStore(10)
+			fp := newFingerprint("POST", "/v1/orders", nil)
+			_, e := st.begin("k", fp, t0)
+			st.finish(e, response{status: c.status, code: c.code}, t0)
+			res, _ := st.begin("k", fp, t0)
+			if c.stored {
+				assert.Equal(t, idemReplay, res)
+			} else {
+				assert.Equal(t, idemExecute, res, "a retry executes afresh")
+			}
+		})
+	}
+}
+
+func TestIdemStore_expiresAfter24hOnTheClock(t *testing.T) {
+	t.Parallel()
+	st := newIdemStore(10)
+	fp := newFingerprint("POST", "/v1/orders", []byte("x"))
+	_, e := st.begin("k", fp, t0)
+	st.finish(e, response{status: 200}, t0)
+
+	res, _ := st.begin("k", newFingerprint("POST", "/v1/orders", []byte("y")), t0.Add(24*time.Hour-time.Second))
+	assert.Equal(t, idemMismatch, res, "still kept just before 24 h")
+	res, _ = st.begin("k", newFingerprint("POST", "/v1/orders", []byte("y")), t0.Add(24*time.Hour))
+	assert.Equal(t, idemExecute, res, "expired at 24 h: the key is free again")
+}
+
+func TestIdemStore_evictsOldestCompletedPastCapacity(t *testing.T) {
+	t.Parallel()
+	st := newIdemStore(3)
+	fp := newFingerprint("POST", "/v1/orders", nil)
+	inflight := func(k string) *idemEntry { _, e := st.begin(k, fp, t0); return e }
+	running := inflight("running")
+	for i := range 5 {
+		e := inflight(fmt.Sprint("k", i))
+		st.finish(e, response{status: 200}, t0)
+	}
+	assert.LessOrEqual(t, st.len(), 3, "memory stays bounded")
+	res, _ := st.begin("running", fp, t0)
+	assert.Equal(t, idemInUse, res, "an in-flight key is never evicted")
+	res, _ = st.begin("k4", fp, t0)
+	assert.Equal(t, idemReplay, res, "the newest completed key is kept")
+	res, _ = st.begin("k0", fp, t0)
+	assert.Equal(t, idemExecute, res, "the oldest completed key was evicted")
+	st.abandon(running)
+}
+
+func TestParseIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	long := make([]byte, 256)
+	for i := range long {
+		long[i] = 'a'
+	}
+	cases := map[string]struct {
+		in, want string
+		ok       bool
+	}{
+		"bare":          {"abc-123", "abc-123", true},
+		"quoted":        {`"abc-123"`, "abc-123", true},
+		"quoted escape": {`"a\"b"`, `a"b`, true},
+		"empty":         {"", "", false},
+		"space":         {"a b", "", false},
+		"non-ascii":     {"ключ", "", false},
+		"too long":      {string(long), "", false},
+		"max length":    {string(long[:255]), string(long[:255]), true},
+		"empty quoted":  {`""`, "", false},
+	}
+	for name, c := range cases {
+		got, ok := parseIdempotencyKey(c.in)
+		assert.Equal(t, c.ok, ok, name)
+		assert.Equal(t, c.want, got, name)
+	}
+}
+
+func TestIdempotency_sameKeyFromManyGoroutinesExecutesOnce(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	orderID := newOrder(t, srv, 1999)
+	body := cardPayment(orderID, "4242424242424242")
+
+	const n = 64
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results[i] = api(t, srv, "POST", "/v1/payments", body, "Idempotency-Key", "same-key")
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	var firstBody string
+	executed := 0
+	for _, r := range results {
+		switch r.status {
+		case 200:
+			if r.header.Get("Idempotent-Replayed") == "false" {
+				executed++
+			}
+			if firstBody == "" {
+				firstBody = string(r.raw)
+			}
+			assert.Equal(t, firstBody, string(r.raw), "every 200 is the one payment")
+		case 409:
+			assert.Equal(t, "idempotency_key_in_use", r.str("code"))
+			assert.Equal(t, "1", r.header.Get("Retry-After"))
+		default:
+			t.Errorf("unexpected status %d: %s", r.status, r.raw)
+		}
+	}
+	assert.Equal(t, 1, executed, "exactly one request executed")
+	list := api(t, srv, "GET", "/v1/payments?order_id="+orderID, nil)
+	assert.Len(t, list.body["data"], 1, "exactly one payment exists")
+}
+
+func TestIdempotency_replayOverHTTP(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	body := map[string]any{"merchant_order_id": "m1", "amount": 100, "currency": "CNY"}
+	first := api(t, srv, "POST", "/v1/orders", body, "Idempotency-Key", "k1")
+	require.Equal(t, 200, first.status)
+	again := api(t, srv, "POST", "/v1/orders", body, "Idempotency-Key", `"k1"`)
+	assert.Equal(t, 200, again.status)
+	assert.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+	assert.Equal(t, string(first.raw), string(again.raw), "byte for byte")
+	assert.NotEqual(t, first.header.Get("Request-Id"), again.header.Get("Request-Id"))
+
+	other := api(t, srv, "POST", "/v1/orders", map[string]any{"merchant_order_id": "m2", "amount": 100, "currency": "CNY"},
+		"Idempotency-Key", "k1")
+	assert.Equal(t, http.StatusUnprocessableEntity, other.status)
+	assert.Equal(t, "idempotency_key_reused", other.str("code"))
+
+	// Another merchant's identical key is its own.
+	m := srv.AddMerchant()
+	mine := apiAs(t, srv, m, "POST", "/v1/orders", body, "Idempotency-Key", "k1")
+	assert.Equal(t, 200, mine.status)
+	assert.Equal(t, "false", mine.header.Get("Idempotent-Replayed"))
+
+	srv.Advance(24 * time.Hour)
+	fresh := api(t, srv, "POST", "/v1/orders", map[string]any{"merchant_order_id": "m3", "amount": 100, "currency": "CNY"},
+		"Idempotency-Key", "k1")
+	assert.Equal(t, 200, fresh.status, "after 24 h sandbox time the key is free")
+}
+
+func TestIdempotency_advanceFreesExpiredKeys(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	for i := range 3 {
+		api(t, srv, "POST", "/v1/orders", map[string]any{"merchant_order_id": fmt.Sprint("m", i), "amount": 100, "currency": "CNY"},
+			"Idempotency-Key", fmt.Sprint("k", i))
+	}
+	srv.mu.Lock()
+	m := srv.merchants[srv.MerchantID]
+	before := m.idem.len()
+	srv.mu.Unlock()
+	require.Equal(t, 3, before)
+	srv.Advance(24 * time.Hour)
+	srv.mu.Lock()
+	after := m.idem.len()
+	srv.mu.Unlock()
+	assert.Equal(t, 0, after, "expired keys are released from memory by Advance")
+}
