@@ -115,13 +115,16 @@ func TestFaults_dropAfterCommitCommitsThenReplays(t *testing.T) {
 	assert.Equal(t, ord.str("payment_id"), again.str("id"))
 
 	reqs := srv.Requests()
-	var dropped int
+	var dropped []RequestRecord
 	for _, r := range reqs {
-		if r.Fault == string(FaultDropAfterCommit) {
-			dropped++
+		if r.Fault != "" {
+			dropped = append(dropped, r)
 		}
 	}
-	assert.Equal(t, 1, dropped)
+	require.Len(t, dropped, 1)
+	assert.Equal(t, string(FaultDropAfterCommit), dropped[0].Fault)
+	assert.Equal(t, 200, dropped[0].Status, "the log shows what executed")
+	assert.Equal(t, "pay-once", dropped[0].IdempotencyKey)
 }
 
 func TestFaults_beforeCommitExecutesNothing(t *testing.T) {

@@ -108,11 +108,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every answer to a keyed POST says whether it is a replay.
 	keyed := r.Method == http.MethodPost && len(r.Header["Idempotency-Key"]) > 0
 	resp, replayed, drop := s.serveAPI(w, r, reqID, &rec)
+	// A request dropped after commit keeps the status it executed with; one
+	// dropped before has 0.
 	rec.Status = resp.status
 	rec.Replayed = replayed
-	if drop {
-		rec.Status = 0
-	}
 	s.record(rec)
 	if s.log != nil {
 		s.log.Info("tokenim sandbox request", "method", r.Method, "path", path, "status", rec.Status,
@@ -176,7 +175,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 	d := s.faults.decide(r.Method, r.URL.Path)
 	if d.latency > 0 {
 		if !sleepCtx(r.Context(), d.latency) {
-			return response{status: 499}, false, true
+			return response{}, false, true
 		}
 	}
 	if d.rule != nil {

@@ -228,8 +228,7 @@ func createPayment(c *call) response {
 		er.declineCode = decline
 		return er.response(c.reqID)
 	}
-	s.succeedPayment(m, p)
-	return jsonResponse(p)
+	return s.succeedPayment(m, p)
 }
 
 // feeFor is the platform fee, rounded half up and capped at the amount.
@@ -246,8 +245,9 @@ func feeFor(meth string, amount int64) int64 {
 	return min(fee, amount)
 }
 
-// succeedPayment settles p and pays its order. The caller holds s.mu.
-func (s *Sandbox) succeedPayment(m *merchant, p *payment) {
+// succeedPayment settles p and pays its order; it returns the payment's
+// JSON, which the caller can answer with. The caller holds s.mu.
+func (s *Sandbox) succeedPayment(m *merchant, p *payment) response {
 	now := s.clock.Now()
 	p.Status = "succeeded"
 	p.NextAction = nil
@@ -265,8 +265,9 @@ func (s *Sandbox) succeedPayment(m *merchant, p *payment) {
 	o.AmountPaid = o.Amount
 	o.PaymentID = sp(p.ID)
 	o.PaidAt = jt(now)
-	s.emit(m, "payment.succeeded", p)
+	snap := s.emit(m, "payment.succeeded", p)
 	s.emit(m, "order.paid", o)
+	return response{status: 200, body: snap, contentType: "application/json"}
 }
 
 // failPayment records a failed payment; it moves no money. The caller holds s.mu.
@@ -356,8 +357,7 @@ func confirmPayment(c *call) response {
 		return unexpectedState(p, "requires_action").response(c.reqID)
 	}
 	if o.str("otp") == "000000" {
-		s.succeedPayment(m, p)
-		return jsonResponse(p)
+		return s.succeedPayment(m, p)
 	}
 	p.otpFailures++
 	detail := "The one-time code is wrong; " + strconv.Itoa(3-p.otpFailures) + " tries left."

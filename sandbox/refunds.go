@@ -141,8 +141,8 @@ var eventTypes = map[string]bool{
 }
 
 // emit records an event with a snapshot of obj and starts its webhook
-// deliveries. The caller holds s.mu.
-func (s *Sandbox) emit(m *merchant, typ string, obj any) {
+// deliveries; it returns the snapshot. The caller holds s.mu.
+func (s *Sandbox) emit(m *merchant, typ string, obj any) []byte {
 	snap, _ := json.Marshal(obj)
 	now := s.clock.Now()
 	ev := &event{id: s.newID("evt_"), typ: typ}
@@ -158,6 +158,7 @@ func (s *Sandbox) emit(m *merchant, typ string, obj any) {
 			s.delivery.start(m, ep, ev, 1, now)
 		}
 	}
+	return snap
 }
 
 func getEvent(c *call) response {

@@ -297,7 +297,9 @@ func (s *Sandbox) SetRateLimit(perSecond float64) {
 	s.mu.Unlock()
 }
 
-// RequestRecord is one request as the sandbox saw it.
+// RequestRecord is one /v1/ request as the sandbox saw it. Status is 0 when
+// the connection was dropped before the request executed; a request dropped
+// after commit keeps the status it executed with, and Fault names the fault.
 type RequestRecord struct {
 	Time           time.Time `json:"time"`
 	Method         string    `json:"method"`
