@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tokenim/tokenim-go/sandbox"
 )
 
 // keyCapture answers 200 with an order and remembers the Idempotency-Key
@@ -83,4 +86,22 @@ func FuzzIdempotencyKey(f *testing.F) {
 			assert.NotContains(t, err.Error(), key, "a rejected key is not echoed")
 		}
 	})
+}
+
+// TestIdempotencyKey_sandboxAcceptsEveryKeyTheClientSends shows a known bug
+// across the two implementations: the client (like the contract) accepts
+// every 1–255 visible ASCII key, but the sandbox answers 400 to keys that
+// start and end with '"' without being a valid sf-string of a key.
+func TestIdempotencyKey_sandboxAcceptsEveryKeyTheClientSends(t *testing.T) {
+	t.Parallel()
+	t.Skip("known bug: sandbox/idempotency.go parseIdempotencyKey rejects visible-ASCII keys such as \"\" and \"a\"b\"; fix: fall back to the bare rule")
+	srv := sandbox.Start(t)
+	c, err := NewClient(srv.APIKey, WithMerchantID(srv.MerchantID), WithBaseURL(srv.URL), WithMaxRetries(0))
+	require.NoError(t, err)
+	for i, key := range []string{`""`, `"a"b"`, `"\x"`} {
+		require.NoError(t, validateIdempotencyKey(key))
+		_, err := c.Orders.Create(context.Background(), &OrderCreateParams{
+			MerchantOrderID: "quoted-looking-" + strconv.Itoa(i), Amount: 1999, Currency: "CNY"}, WithIdempotencyKey(key))
+		assert.NoError(t, err, "key %q", key)
+	}
 }

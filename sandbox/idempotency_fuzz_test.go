@@ -47,6 +47,21 @@ func fuzzPost(sb *Sandbox, path, key string, body []byte) *httptest.ResponseReco
 	return w
 }
 
+// TestParseIdempotencyKey_visibleASCIIThatLooksQuoted shows a known bug: the
+// contract accepts every header of 1–255 visible ASCII characters, but the
+// sandbox reads any header that starts and ends with '"' as an sf-string
+// and rejects it when that parse fails, so keys the client accepts (and
+// sends) get 400 invalid_request.
+func TestParseIdempotencyKey_visibleASCIIThatLooksQuoted(t *testing.T) {
+	t.Parallel()
+	t.Skip("known bug: sandbox/idempotency.go parseIdempotencyKey rejects visible-ASCII keys such as \"\" that are not valid sf-strings; fix: fall back to the bare rule")
+	for _, k := range []string{`""`, `"a"b"`, `"\x"`, `"a\"`} {
+		got, ok := parseIdempotencyKey(k)
+		assert.True(t, ok, "%q is 1-255 visible ASCII", k)
+		assert.Equal(t, k, got, "%q is not a valid sf-string of a key, so it is a bare key", k)
+	}
+}
+
 // FuzzParseIdempotencyKey checks the Idempotency-Key parser against the
 // contract: a header is accepted exactly when it is, bare or as an RFC 8941
 // quoted string, 1–255 visible ASCII characters; the quoted form names the
@@ -67,19 +82,20 @@ func FuzzParseIdempotencyKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, header string) {
 		got, ok := parseIdempotencyKey(header)
 
-		// The oracle: unquote an sf-string if it is one, then apply the rule.
-		want, quoted := header, false
-		if len(header) >= 2 && header[0] == '"' && header[len(header)-1] == '"' {
-			quoted = true
-			s, valid := sfUnquote(header)
-			if !valid {
-				assert.False(t, ok, "malformed quoted string %q accepted", header)
-				assert.Empty(t, got)
-				return
+		// The oracle is the contract (§2 and contract-decisions.md): any
+		// 1–255 visible ASCII header is a key; so is a valid sf-string whose
+		// content is such, and then its content is the key.
+		want, wantOK := header, visibleKey(header)
+		looksQuoted := len(header) >= 2 && header[0] == '"' && header[len(header)-1] == '"'
+		if looksQuoted {
+			if s, valid := sfUnquote(header); valid && visibleKey(s) {
+				want, wantOK = s, true
+			} else if wantOK {
+				t.Skip("known bug: the sandbox rejects visible-ASCII keys that look quoted but are not a valid " +
+					"sf-string of a valid key; see TestParseIdempotencyKey_visibleASCIIThatLooksQuoted")
 			}
-			want = s
 		}
-		require.Equal(t, visibleKey(want), ok, "header %q (quoted=%v)", header, quoted)
+		require.Equal(t, wantOK, ok, "header %q", header)
 		if !ok {
 			assert.Empty(t, got)
 		} else {
