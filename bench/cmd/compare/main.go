@@ -186,7 +186,7 @@ func runLoads(ctx context.Context, cfg config) ([]loadRow, error) {
 	peer := cfg.stripeMock
 	if peer == "" {
 		logf("build: stripe-mock@%s", cfg.stripeMockVers)
-		if err := goCmd(ctx, tmp, []string{"GOBIN=" + tmp, "GOFLAGS=-mod=mod"}, "install", "github.com/stripe/stripe-mock@"+cfg.stripeMockVers); err != nil {
+		if err := goCmd(ctx, tmp, []string{"GOBIN=" + tmp}, "install", "github.com/stripe/stripe-mock@"+cfg.stripeMockVers); err != nil {
 			return nil, err
 		}
 		peer = filepath.Join(tmp, "stripe-mock")
