@@ -96,3 +96,77 @@ func BenchmarkRawHTTP_CreatePayment(b *testing.B) {
 		}
 	}
 }
+
+// staticTransport answers every request in memory with a payment, so the
+// *Overhead benchmarks measure the SDK's own cost without loopback noise.
+type staticTransport struct{ body []byte }
+
+func (s staticTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		_ = req.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: 200, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/json"}, "Request-Id": {"req_bench"}},
+		Body:          io.NopCloser(bytes.NewReader(s.body)),
+		ContentLength: int64(len(s.body)), Request: req,
+	}, nil
+}
+
+// BenchmarkClientOverhead_CreatePayment is Payments.Create over an in-memory
+// transport: everything the SDK adds, nothing of the network.
+func BenchmarkClientOverhead_CreatePayment(b *testing.B) {
+	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(testBaseURL),
+		WithHTTPClient(&http.Client{Transport: staticTransport{[]byte(paymentJSON)}}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	params := benchParams()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Payments.Create(ctx, params); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRawOverhead_CreatePayment is the bare net/http equivalent over the
+// same in-memory transport, with the same per-attempt timeout as the client
+// (net/http arms a timer per request for a transport it does not know).
+func BenchmarkRawOverhead_CreatePayment(b *testing.B) {
+	hc := &http.Client{Transport: staticTransport{[]byte(paymentJSON)}, Timeout: defaultTimeout}
+	ctx := context.Background()
+	params := benchParams()
+	ua := "tokenim-go/" + Version
+	b.ReportAllocs()
+	for b.Loop() {
+		body, err := json.Marshal(params)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, testBaseURL+"/v1/payments", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		req.Header.Set("Tokenim-Merchant-Id", testMerchantID)
+		req.Header.Set("Tokenim-Version", APIVersion)
+		req.Header.Set("User-Agent", ua)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", newIdempotencyKey())
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var p Payment
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

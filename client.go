@@ -378,7 +378,8 @@ type Response struct {
 }
 
 // Request is one API call prepared by NewRequest. Its body is encoded once
-// and re-sent unchanged on every attempt.
+// and re-sent unchanged on every attempt. A Request is used by one Do at a
+// time; calling Do again on it repeats the call with the same key.
 type Request struct {
 	// Method and Path (with any query string) name the route.
 	Method string
@@ -537,8 +538,3 @@ func drainClose(body io.ReadCloser) {
 
 // limitedPool saves drainClose an allocation per call on the hot path.
 var limitedPool = sync.Pool{New: func() any { return new(io.LimitedReader) }}
-
-// errorsIsCtx reports whether err comes from a cancelled or expired context.
-func errorsIsCtx(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}

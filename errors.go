@@ -213,15 +213,16 @@ func IsRetryable(err error) bool {
 		return apiErr.retryable()
 	}
 	var uo *UnknownOutcomeError
-	if errors.As(err, &uo) {
+	var te *transportError
+	if errors.As(err, &uo) || errors.As(err, &te) {
 		return true
 	}
 	var ve *ValidationError
 	if errors.As(err, &ve) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	var te interface{ Timeout() bool }
-	return errors.As(err, &te) && te.Timeout()
+	var timeout interface{ Timeout() bool }
+	return errors.As(err, &timeout) && timeout.Timeout()
 }
 
 // UnknownOutcomeError reports a POST whose last attempt got no response: the

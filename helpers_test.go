@@ -95,19 +95,6 @@ func (r *recorder) Requests() []recorded {
 
 func (r *recorder) Count() int { return len(r.Requests()) }
 
-// jsonResponse answers status with v as JSON and a request id.
-func jsonResponse(status int, v any) *http.Response {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	resp := httpmock.NewBytesResponse(status, b)
-	resp.Header.Set("Content-Type", "application/json")
-	resp.Header.Set("Request-Id", "req_test000000000000000000001")
-	resp.Header.Set("Tokenim-Version", APIVersion)
-	return resp
-}
-
 // problemResponse answers a problem+json body with the given code.
 func problemResponse(status int, code ErrorCode, header ...string) *http.Response {
 	resp := httpmock.NewStringResponse(status, `{"type":"https://docs.tokenim.com/errors/`+string(code)+`","title":"t","status":`+itoa(status)+`,"detail":"d","code":"`+string(code)+`","request_id":"req_problem"}`)

@@ -142,6 +142,8 @@ func TestSecrets_neverLogged(t *testing.T) {
 	for name, out := range map[string]string{"text": text.String(), "json": js.String()} {
 		require.NotEmpty(t, out)
 		assert.Contains(t, out, "/v1/payments", "the %s log records the calls", name)
+		assert.Contains(t, out, "req_problem", "the %s log records request ids", name)
+		assert.Contains(t, out, "tokenim: retrying", "the %s log records retries", name)
 		assertNoSecrets(t, out, name+" log")
 		assert.False(t, strings.Contains(out, "Bearer"), "%s log holds an Authorization header", name)
 	}

@@ -73,15 +73,18 @@ func (c *Client) send(req *Request) (*http.Response, error) {
 		}
 
 		wait := c.backoff(c.retryMin, c.retryMax, attempt, resp)
+		// lastErr keeps a retryable answer (decoded before its body is
+		// drained) so that a call ended by its context still reports it.
+		var lastErr error = doErr
 		if resp != nil {
+			apiErr := decodeError(resp, readErrorBody(resp.Body), c.now())
+			apiErr.IdempotencyKey = req.IdempotencyKey
+			lastErr = apiErr
 			drainClose(resp.Body)
 		}
 		if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
 			err := fmt.Errorf("next attempt in %s would start after the context deadline: %w", wait, context.DeadlineExceeded)
-			if doErr != nil {
-				return nil, c.noResponseError(req, attempt+1, err)
-			}
-			return nil, fmt.Errorf("tokenim: %s %s: %w", req.Method, req.Path, err)
+			return nil, c.endedByContext(req, attempt+1, err, resp == nil, lastErr)
 		}
 		if c.logger != nil {
 			c.logger.LogAttrs(ctx, slog.LevelInfo, "tokenim: retrying",
@@ -90,12 +93,19 @@ func (c *Client) send(req *Request) (*http.Response, error) {
 				slog.String("idempotency_key", req.IdempotencyKey))
 		}
 		if err := c.sleep(ctx, wait); err != nil {
-			if doErr != nil {
-				return nil, c.noResponseError(req, attempt+1, err)
-			}
-			return nil, fmt.Errorf("tokenim: %s %s: waiting to retry: %w", req.Method, req.Path, err)
+			return nil, c.endedByContext(req, attempt+1, fmt.Errorf("waiting to retry: %w", err), resp == nil, lastErr)
 		}
 	}
+}
+
+// endedByContext reports a call whose context ended between attempts. If the
+// last attempt got no response the outcome of a POST is unknown; otherwise
+// the last answer is kept in the chain next to the context error.
+func (c *Client) endedByContext(req *Request, attempts int, ctxErr error, noResponse bool, lastErr error) error {
+	if noResponse {
+		return c.noResponseError(req, attempts, fmt.Errorf("%w (last attempt: %w)", ctxErr, lastErr))
+	}
+	return fmt.Errorf("tokenim: %s %s: %w (last answer: %w)", req.Method, req.Path, ctxErr, lastErr)
 }
 
 // newAttempt builds the HTTP request of one attempt with every contract header.
@@ -134,11 +144,28 @@ var (
 // noResponseError reports an attempt that got no response. For a POST the
 // outcome is unknown unless the connection provably never carried the request.
 func (c *Client) noResponseError(req *Request, attempts int, err error) error {
-	if req.Method == http.MethodPost && !isPermanentTransportError(err) {
+	permanent := isPermanentTransportError(err)
+	if req.Method == http.MethodPost && !permanent {
 		return &UnknownOutcomeError{Method: req.Method, Path: req.Path, IdempotencyKey: req.IdempotencyKey, Attempts: attempts, Err: err}
+	}
+	if !permanent && req.ctx.Err() == nil {
+		// The caller's context is alive, so this was the network or the
+		// per-attempt timeout (which net/http also reports as
+		// context.DeadlineExceeded): worth trying again later.
+		return &transportError{msg: "tokenim: " + req.Method + " " + req.Path + ": " + err.Error(), err: err}
 	}
 	return fmt.Errorf("tokenim: %s %s: %w", req.Method, req.Path, err)
 }
+
+// transportError is a failure to get any answer while the caller's context
+// was still alive; IsRetryable reports it as retryable.
+type transportError struct {
+	msg string
+	err error
+}
+
+func (e *transportError) Error() string { return e.msg }
+func (e *transportError) Unwrap() error { return e.err }
 
 // checkRetry is the retry policy of contract §3, as a retryablehttp.CheckRetry.
 // A 409 body is peeked (and put back) to find idempotency_key_in_use.

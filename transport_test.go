@@ -222,6 +222,10 @@ func TestDo_deadlineShorterThanNextWaitReturnsAtOnce(t *testing.T) {
 
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	var apiErr *Error
+	require.ErrorAs(t, err, &apiErr, "the last answer stays in the chain")
+	assert.Equal(t, "req_problem", apiErr.RequestID)
+	assert.Equal(t, 600*time.Second, apiErr.RetryAfter)
 	assert.Equal(t, 1, rec.Count())
 	assert.Empty(t, sl.Waits(), "no wait is started that would outlive the context")
 }
@@ -516,4 +520,60 @@ func TestDo_truncatedSuccessBodyOfPOSTIsUnknownOutcome(t *testing.T) {
 	_, err = c.Payments.Get(context.Background(), "pay_123")
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, ErrUnknownOutcome, "a GET has no outcome to lose")
+}
+
+func TestDo_deadlineAfterLostResponseIsUnknownOutcome(t *testing.T) {
+	t.Parallel()
+	c, mt, sl := newTestClient(t, WithRetryWait(10*time.Minute, time.Hour))
+	var rec recorder
+	mt.RegisterResponder("POST", testBaseURL+"/v1/payments", rec.handle(func(int, *http.Request) (*http.Response, error) {
+		return nil, io.ErrUnexpectedEOF
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	_, err := c.Payments.Create(ctx, &PaymentCreateParams{OrderID: "ord_1", Method: BankTransfer()})
+
+	var uo *UnknownOutcomeError
+	require.ErrorAs(t, err, &uo)
+	assert.NotEmpty(t, uo.IdempotencyKey)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Equal(t, 1, rec.Count())
+	assert.Empty(t, sl.Waits())
+}
+
+func TestSleepContext(t *testing.T) {
+	t.Parallel()
+	assert.NoError(t, sleepContext(context.Background(), 0))
+	assert.NoError(t, sleepContext(context.Background(), time.Nanosecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, sleepContext(ctx, 0), context.Canceled, "an ended context is reported even without a wait")
+	assert.ErrorIs(t, sleepContext(ctx, time.Hour), context.Canceled)
+}
+
+func TestIsRetryable_tellsAttemptTimeoutFromCallerDeadline(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newTestClient(t, WithTimeout(10*time.Millisecond), WithMaxRetries(1))
+	mt.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_123", func(req *http.Request) (*http.Response, error) {
+		<-req.Context().Done() // never answers
+		return nil, req.Context().Err()
+	})
+
+	_, err := c.Orders.Get(context.Background(), "ord_123")
+	require.Error(t, err)
+	assert.True(t, IsRetryable(err), "the attempt timeout ran out, not the caller's context: %v", err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	c2, mt2, _ := newTestClient(t, WithMaxRetries(1))
+	mt2.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_123", func(req *http.Request) (*http.Response, error) {
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	})
+	_, err = c2.Orders.Get(ctx, "ord_123")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.False(t, IsRetryable(err), "the caller's own deadline ended the call")
 }
