@@ -25,15 +25,20 @@ const deliveryTimeout = 10 * time.Second
 
 // Delivery is one webhook delivery attempt.
 type Delivery struct {
-	EventID    string    `json:"event_id"`
-	EventType  string    `json:"event_type"`
-	EndpointID string    `json:"endpoint_id"`
-	URL        string    `json:"url"`
-	Attempt    int       `json:"attempt"`
-	StatusCode int       `json:"status_code"`
-	Err        string    `json:"error"`
-	At         time.Time `json:"at"` // sandbox time of the attempt
-	Succeeded  bool      `json:"succeeded"`
+	EventID    string `json:"event_id"`
+	EventType  string `json:"event_type"`
+	EndpointID string `json:"endpoint_id"`
+	URL        string `json:"url"`
+	// Attempt counts from 1; attempt n+1 follows retryDelays[n-1] later.
+	Attempt int `json:"attempt"`
+	// StatusCode is the endpoint's answer, 0 when none arrived.
+	StatusCode int `json:"status_code"`
+	// Err says why the attempt failed ("" on success).
+	Err string `json:"error"`
+	// At is the sandbox time of the attempt (the signed webhook-timestamp is
+	// real wall-clock time).
+	At        time.Time `json:"at"`
+	Succeeded bool      `json:"succeeded"`
 	// Final is set on the last attempt of a delivery that was given up.
 	Final bool `json:"final"`
 }

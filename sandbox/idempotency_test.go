@@ -218,3 +218,20 @@ func TestIdempotency_advanceFreesExpiredKeys(t *testing.T) {
 	srv.mu.Unlock()
 	assert.Equal(t, 0, after, "expired keys are released from memory by Advance")
 }
+
+func FuzzParseIdempotencyKey(f *testing.F) {
+	for _, s := range []string{"abc", `"abc"`, `"a\"b"`, "", `"`, `"\`, "a b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		key, ok := parseIdempotencyKey(h)
+		if !ok {
+			return
+		}
+		assert.NotEmpty(t, key)
+		assert.LessOrEqual(t, len(key), 255)
+		for i := 0; i < len(key); i++ {
+			assert.True(t, key[i] >= 0x21 && key[i] <= 0x7e, "visible ASCII only")
+		}
+	})
+}

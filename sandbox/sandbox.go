@@ -1,13 +1,3 @@
-// Package sandbox is an in-process fake of the Tokenim platform: the whole
-// wire contract (orders, payments, refunds, events, webhook endpoints) with a
-// virtual clock, deterministic fault injection, webhook delivery and
-// inspection. Start one in a test like an httptest.Server:
-//
-//	srv := sandbox.Start(t)
-//	// point the client at srv.URL with srv.APIKey and srv.MerchantID
-//
-// It shares no code with the client package on purpose: it is a second,
-// independent implementation of the contract, so each checks the other.
 package sandbox
 
 import (
@@ -234,7 +224,9 @@ func (s *Sandbox) Clock() *Clock { return s.clock }
 
 // Advance moves the sandbox clock by d and runs everything that falls due
 // (order expiries, settlements, refunds, idempotency expiry, webhook
-// retries) in time order before returning the new sandbox time.
+// retries) in time order before returning the new sandbox time. It waits for
+// the webhook attempts it starts, so a webhook receiver must not call it from
+// its handler.
 func (s *Sandbox) Advance(d time.Duration) time.Time { return s.clock.Advance(d) }
 
 // DefaultMerchant returns the merchant configured by the options.
