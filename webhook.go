@@ -12,6 +12,7 @@ import (
 	"hash"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -279,11 +280,19 @@ func webhookHeader(h http.Header, name, canonicalName string, max int) (string, 
 	return vals[0], nil
 }
 
+// webhookIDBytes marks the bytes allowed in a webhook-id: visible ASCII but '.'.
+var webhookIDBytes = func() (ok [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		ok[c] = c != '.'
+	}
+	return ok
+}()
+
 // checkWebhookID rejects ids that could make the signed content ambiguous:
 // a '.' in the id would let "{id}.{ts}.{body}" be split differently.
 func checkWebhookID(id string) error {
 	for i := 0; i < len(id); i++ {
-		if c := id[i]; c <= ' ' || c > '~' || c == '.' {
+		if !webhookIDBytes[id[i]] {
 			return fmt.Errorf("%w: %s must be visible ASCII without '.'", ErrWebhookMalformedHeader, WebhookIDHeader)
 		}
 	}
@@ -294,32 +303,32 @@ func checkWebhookID(id string) error {
 // no leading zeros, no spaces, no overflow. Requiring the canonical form
 // means the string we sign is the one every other implementation signs.
 func parseWebhookTimestamp(s string) (int64, error) {
-	bad := s == "" || (len(s) > 1 && s[0] == '0')
-	for i := 0; i < len(s) && !bad; i++ {
-		bad = s[i] < '0' || s[i] > '9'
-	}
-	if bad {
+	if s == "" || (len(s) > 1 && s[0] == '0') {
 		return 0, fmt.Errorf("%w: %s is not unix seconds", ErrWebhookMalformedHeader, WebhookTimestampHeader)
 	}
-	ts, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %s is out of range", ErrWebhookMalformedHeader, WebhookTimestampHeader)
+	var ts int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("%w: %s is not unix seconds", ErrWebhookMalformedHeader, WebhookTimestampHeader)
+		}
+		d := int64(c - '0')
+		if ts > (math.MaxInt64-d)/10 {
+			return 0, fmt.Errorf("%w: %s is out of range", ErrWebhookMalformedHeader, WebhookTimestampHeader)
+		}
+		ts = ts*10 + d
 	}
 	return ts, nil
 }
 
-// webhookSigEncoding decodes signatures strictly, so that each signature has
-// exactly one accepted spelling, the one every implementation produces.
-var webhookSigEncoding = base64.StdEncoding.Strict()
-
-// parseWebhookSignatures decodes the v1 signatures of a webhook-signature
-// header into sigs and returns how many there are. Entries are separated by
-// one or more spaces. Entries of other versions ("v1a", "v2") are skipped, as
-// are v1 entries that are not the base64 of a 32-byte HMAC, so that a
-// signature scheme added later by the platform does not break verification.
-// More than maxWebhookSignatures entries, or no usable v1 entry at all, is
-// ErrWebhookMalformedHeader.
-func parseWebhookSignatures(header string, sigs *[maxWebhookSignatures][webhookSigLen]byte) (int, error) {
+// parseWebhookSignatures collects into sigs the base64 part of each v1
+// entry of a webhook-signature header that has the length of an encoded
+// HMAC-SHA256, and returns how many there are. Entries are separated by one
+// or more spaces. Entries of other versions ("v1a", "v2") and v1 entries of
+// another length are skipped, so that a signature scheme the platform adds
+// later does not break verification. More than maxWebhookSignatures entries,
+// or no candidate at all, is ErrWebhookMalformedHeader.
+func parseWebhookSignatures(header string, sigs *[maxWebhookSignatures]string) (int, error) {
 	if len(header) > maxWebhookSignatureLen {
 		return 0, fmt.Errorf("%w: %s longer than %d bytes", ErrWebhookMalformedHeader, WebhookSignatureHeader, maxWebhookSignatureLen)
 	}
@@ -335,22 +344,31 @@ func parseWebhookSignatures(header string, sigs *[maxWebhookSignatures][webhookS
 			return 0, fmt.Errorf("%w: %s has more than %d entries", ErrWebhookMalformedHeader, WebhookSignatureHeader, maxWebhookSignatures)
 		}
 		version, sig, ok := strings.Cut(entry, ",")
-		if !ok || version != webhookSignatureVersion || len(sig) != webhookSigBase64Len {
-			continue
+		if ok && version == webhookSignatureVersion && len(sig) == webhookSigBase64Len {
+			sigs[n] = sig
+			n++
 		}
-		var enc [webhookSigBase64Len]byte
-		var dec [webhookSigLen + 1]byte // DecodedLen(44) is 33
-		copy(enc[:], sig)
-		if m, err := webhookSigEncoding.Decode(dec[:], enc[:]); err != nil || m != webhookSigLen {
-			continue
-		}
-		copy(sigs[n][:], dec[:webhookSigLen])
-		n++
 	}
 	if n == 0 {
-		return 0, fmt.Errorf("%w: %s holds no well-formed v1 signature", ErrWebhookMalformedHeader, WebhookSignatureHeader)
+		return 0, fmt.Errorf("%w: %s holds no v1 signature", ErrWebhookMalformedHeader, WebhookSignatureHeader)
 	}
 	return n, nil
+}
+
+// webhookSigEncoding decodes signatures strictly: each signature has exactly
+// one valid spelling, the one every implementation produces.
+var webhookSigEncoding = base64.StdEncoding.Strict()
+
+// isWebhookSig reports whether s is the canonical base64 of a 32-byte HMAC.
+func isWebhookSig(s string) bool {
+	var enc [webhookSigBase64Len]byte
+	var dec [webhookSigLen + 1]byte // DecodedLen(44) is 33
+	if len(s) != len(enc) {
+		return false
+	}
+	copy(enc[:], s)
+	m, err := webhookSigEncoding.Decode(dec[:], enc[:])
+	return err == nil && m == webhookSigLen
 }
 
 // Verify checks that body with the webhook headers in h was signed by
@@ -399,21 +417,32 @@ func (v *WebhookVerifier) verify(h http.Header, body []byte) (string, error) {
 		return "", fmt.Errorf("%w: %s is more than %s in the future", ErrWebhookTimestampTooNew, WebhookTimestampHeader, v.tolerance)
 	}
 
-	var sigs [maxWebhookSignatures][webhookSigLen]byte
+	var sigs [maxWebhookSignatures]string
 	n, err := parseWebhookSignatures(sigHeader, &sigs)
 	if err != nil {
 		return "", err
 	}
+	// Compare the canonical base64 text: encoding our HMAC once per secret is
+	// cheaper than decoding every received signature, and text equality with
+	// the canonical form is byte equality of the HMACs.
 	var want [webhookSigLen]byte
+	var wantEnc, got [webhookSigBase64Len]byte
 	for _, k := range v.keys {
 		k.sign(&want, id, tsHeader, body)
+		base64.StdEncoding.Encode(wantEnc[:], want[:])
 		for i := 0; i < n; i++ {
-			if hmac.Equal(want[:], sigs[i][:]) {
+			copy(got[:], sigs[i])
+			if hmac.Equal(wantEnc[:], got[:]) {
 				return id, nil
 			}
 		}
 	}
-	return "", ErrWebhookNoMatchingSignature
+	for i := 0; i < n; i++ {
+		if isWebhookSig(sigs[i]) {
+			return "", ErrWebhookNoMatchingSignature
+		}
+	}
+	return "", fmt.Errorf("%w: %s holds no well-formed v1 signature", ErrWebhookMalformedHeader, WebhookSignatureHeader)
 }
 
 // ParseEvent verifies the delivery (see Verify) and only then decodes body
@@ -622,7 +651,11 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	src := r.Body
+	if src == nil { // a hand-built request; servers always set a body
+		src = http.NoBody
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, src, h.maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

@@ -14,6 +14,7 @@ var whBenchSizes = []struct {
 	name string
 	size int
 }{
+	{"0B", 0},
 	{"1KiB", 1 << 10},
 	{"64KiB", 64 << 10},
 }

@@ -16,7 +16,7 @@ func FuzzParseSignatureHeader(f *testing.F) {
 	f.Add(whVectorSignature)
 	f.Add("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1a,abc v2,xyz")
 	f.Fuzz(func(t *testing.T, header string) {
-		var sigs [maxWebhookSignatures][webhookSigLen]byte
+		var sigs [maxWebhookSignatures]string
 		n, err := parseWebhookSignatures(header, &sigs)
 		if err != nil {
 			if !errors.Is(err, ErrWebhookMalformedHeader) || !errors.Is(err, ErrWebhookVerification) {
@@ -36,16 +36,30 @@ func FuzzParseSignatureHeader(f *testing.F) {
 		if len(header) > maxWebhookSignatureLen {
 			t.Fatalf("accepted a %d-byte header", len(header))
 		}
-		// Every decoded signature is spelled, canonically, as a v1 entry.
-		entries := strings.Fields(header)
+		// Every candidate is, in order, a space-separated v1 entry of the
+		// header, of the length of an encoded HMAC-SHA256.
+		entries := strings.Split(header, " ")
+		next := 0
 		for i := 0; i < n; i++ {
-			want := "v1," + base64.StdEncoding.EncodeToString(sigs[i][:])
-			found := false
-			for _, e := range entries {
-				found = found || e == want
+			if len(sigs[i]) != webhookSigBase64Len {
+				t.Fatalf("candidate %q has length %d", sigs[i], len(sigs[i]))
 			}
-			if !found {
-				t.Fatalf("signature %d (%s) is not an entry of %q", i, want, header)
+			for next < len(entries) && entries[next] != "v1,"+sigs[i] {
+				next++
+			}
+			if next == len(entries) {
+				t.Fatalf("candidate %d (%q) is not an entry of %q", i, sigs[i], header)
+			}
+			next++
+		}
+		// A candidate that decodes re-encodes to itself: one spelling only.
+		for i := 0; i < n; i++ {
+			if !isWebhookSig(sigs[i]) {
+				continue
+			}
+			dec, err := base64.StdEncoding.DecodeString(sigs[i])
+			if err != nil || base64.StdEncoding.EncodeToString(dec) != sigs[i] {
+				t.Fatalf("isWebhookSig accepted non-canonical %q", sigs[i])
 			}
 		}
 	})

@@ -510,16 +510,19 @@ func TestNewSignedWebhookRequest_rejectsBadInput(t *testing.T) {
 
 func TestParseWebhookSignatures(t *testing.T) {
 	t.Parallel()
-	a := bytes.Repeat([]byte{0xAA}, webhookSigLen)
-	b := bytes.Repeat([]byte{0xBB}, webhookSigLen)
-	encA, encB := base64.StdEncoding.EncodeToString(a), base64.StdEncoding.EncodeToString(b)
+	encA := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xAA}, webhookSigLen))
+	encB := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xBB}, webhookSigLen))
 
-	var sigs [maxWebhookSignatures][webhookSigLen]byte
-	n, err := parseWebhookSignatures(" v1,"+encA+"  v1a,xyz v2,"+encB+" v1,"+encB+" ", &sigs)
+	var sigs [maxWebhookSignatures]string
+	n, err := parseWebhookSignatures(" v1,"+encA+"  v1a,xyz v2,"+encB+" v1,short v1,"+encB+" ", &sigs)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
-	assert.Equal(t, a, sigs[0][:])
-	assert.Equal(t, b, sigs[1][:])
+	assert.Equal(t, []string{encA, encB}, sigs[:n])
+
+	assert.True(t, isWebhookSig(encA))
+	assert.False(t, isWebhookSig(whNonCanonical(encA)))
+	assert.False(t, isWebhookSig("!"+encA[1:]))
+	assert.False(t, isWebhookSig(encA[:43]))
 }
 
 // --- MemoryWebhookIDStore ---
@@ -892,6 +895,16 @@ func TestWebhookHandler_rejectsUnverifiedWithoutDetail(t *testing.T) {
 	assert.NotContains(t, out, strings.TrimPrefix(whIndependentSig(t, whSecretNew, "evt_123", strconv.FormatInt(whNow.Unix(), 10), whEventBody), "v1,"))
 }
 
+func TestWebhookHandler_nilBodyIsRejectedNotPanicking(t *testing.T) {
+	t.Parallel()
+	h := whHandler(t, func(context.Context, *Event) error { t.Error("fn called"); return nil })
+	req := whRequest(t, "evt_123", whEventBody, whSecretNew)
+	req.Body, req.ContentLength = nil, 0
+	var rec *httptest.ResponseRecorder
+	require.NotPanics(t, func() { rec = whServe(h, req) })
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+}
+
 func TestWebhookHandler_unknownEventTypeIsDelivered(t *testing.T) {
 	t.Parallel()
 	var got EventType
@@ -913,6 +926,21 @@ func TestWebhookHandler_storeFailureAsksForRetry(t *testing.T) {
 	rec := whServe(h, whRequest(t, "evt_123", whEventBody, whSecretNew))
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 	assert.NotContains(t, rec.Body.String(), "redis")
+}
+
+type whDoneFailingStore struct{ MemoryWebhookIDStore }
+
+func (*whDoneFailingStore) Done(context.Context, string) error { return errors.New("redis timeout") }
+
+func TestWebhookHandler_storeDoneFailureStillAcknowledges(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	logs := &whLogBuffer{}
+	h := whHandler(t, func(context.Context, *Event) error { calls.Add(1); return nil },
+		WithWebhookIDStore(&whDoneFailingStore{}), WithWebhookLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	assert.Equal(t, http.StatusOK, whServe(h, whRequest(t, "evt_123", whEventBody, whSecretNew)).Code, "fn ran: no redelivery wanted")
+	assert.Equal(t, int32(1), calls.Load())
+	assert.Contains(t, logs.String(), "redis timeout")
 }
 
 func TestWebhookHandler_verifierOptionsApply(t *testing.T) {
