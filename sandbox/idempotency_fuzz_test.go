@@ -62,13 +62,13 @@ func TestParseIdempotencyKey_visibleASCIIThatLooksQuoted(t *testing.T) {
 	}
 }
 
-// FuzzParseIdempotencyKey checks the Idempotency-Key parser against the
+// FuzzIdempotencyKeyHeader checks the Idempotency-Key parser against the
 // contract: a header is accepted exactly when it is, bare or as an RFC 8941
 // quoted string, 1–255 visible ASCII characters; the quoted form names the
 // same key as the bare one; and over HTTP a rejected header is 400
 // invalid_request on param Idempotency-Key while an accepted one is stored
 // and replayed, under its quoted form too.
-func FuzzParseIdempotencyKey(f *testing.F) {
+func FuzzIdempotencyKeyHeader(f *testing.F) {
 	for _, k := range []string{
 		"abc-123", `"abc-123"`, `"a\"b"`, `"a\\b"`, `""`, `"`, `"a`, `a"`, `"\"x\""`, `"a\b"`, `"a b"`,
 		"a b", "", "ключ", "\x7f", "~!", strings.Repeat("k", 255), strings.Repeat("k", 256),
