@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"mime"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,12 +84,14 @@ func checkDecoded(t *testing.T, m map[string]any, schema []field, path string) {
 	}
 }
 
-// FuzzDecodeRequestBody sends arbitrary bodies to every POST route. The
-// strict decoder must never panic; what it accepts is a JSON object of the
-// route's schema; what it rejects is a 400 invalid_request or
-// parameter_unknown naming a parameter when it is about one; and the HTTP
-// answer of the route is exactly that rejection, or for an accepted body
-// never a 5xx and always a JSON document.
+// FuzzDecodeRequestBody sends arbitrary bodies and Content-Types to every
+// POST route. The strict decoder must never panic; what it accepts is a JSON
+// object of the route's schema; what it rejects is a 400 invalid_request or
+// parameter_unknown naming a parameter when it is about one. Over HTTP, a
+// non-empty body whose Content-Type is present and not application/json
+// (parameters allowed) is 400 invalid_request without param; otherwise the
+// answer is exactly the decoder's rejection, or for an accepted body never
+// a 5xx and always a JSON document.
 func FuzzDecodeRequestBody(f *testing.F) {
 	seeds := []string{
 		`{"merchant_order_id":"m-1","amount":1999,"currency":"CNY","metadata":{"a":"b"}}`,
@@ -106,14 +109,16 @@ func FuzzDecodeRequestBody(f *testing.F) {
 		``, `   `, `{}`, `null`, `[]`, `"x"`, `{} {}`, `{"a":1}x`, `{`, `{"":1}`, `{"metadata":{"":""}}`,
 		`{"a":{"b":{"c":[{"d":1}]}}}`, "\xef\xbb\xbf{}", `{"amount":-0}`, `{"amount":1,"amount":"x"}`,
 	}
+	types := []string{"application/json", "application/json; charset=utf-8", "", "APPLICATION/JSON",
+		"text/plain", "application/problem+json", "application/json; charset", "application/x-www-form-urlencoded"}
 	for i, s := range seeds {
-		f.Add(uint8(i), []byte(s))
+		f.Add(uint8(i), types[i%len(types)], []byte(s))
 	}
 	sb := New(WithFrozenClock(t0), WithSeed(2))
 	f.Cleanup(sb.Close)
 	execs := 0
 
-	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
+	f.Fuzz(func(t *testing.T, route uint8, contentType string, body []byte) {
 		rt := fuzzRoutes[int(route)%len(fuzzRoutes)]
 
 		o, e := decodeStrict(bytes.Clone(body), rt.schema)
@@ -137,13 +142,19 @@ func FuzzDecodeRequestBody(f *testing.F) {
 		if execs%1000 == 0 {
 			sb.Reset() // bound the state a long run builds up
 		}
-		w := fuzzPost(sb, rt.path, "\x00absent", body)
+		w := fuzzPostAs(sb, rt.path, "\x00absent", contentType, body)
 		if w.Code == http.StatusOK && rt.path == "/v1/webhook_endpoints" {
 			sb.Reset() // never deliver events to a fuzzed URL
 		}
 		require.Less(t, w.Code, 500, "%s %s: %s", rt.path, body, w.Body.Bytes())
 		var doc map[string]any
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &doc), "answer is a JSON object: %s", w.Body.Bytes())
+		if mt, _, err := mime.ParseMediaType(contentType); len(body) > 0 && contentType != "" && (err != nil || mt != "application/json") {
+			require.Equal(t, 400, w.Code, "Content-Type %q", contentType)
+			assert.Equal(t, "invalid_request", doc["code"])
+			assert.Nil(t, doc["param"])
+			return
+		}
 		if e != nil {
 			require.Equal(t, 400, w.Code)
 			assert.Equal(t, e.code, doc["code"])

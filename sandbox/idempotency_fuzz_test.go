@@ -32,13 +32,21 @@ func sfQuote(k string) string {
 	return `"` + r.Replace(k) + `"`
 }
 
-// fuzzPost sends one POST straight to the handler, as the default merchant.
+// fuzzPost sends one JSON POST straight to the handler, as the default
+// merchant; key "\x00absent" sends no Idempotency-Key.
 func fuzzPost(sb *Sandbox, path, key string, body []byte) *httptest.ResponseRecorder {
+	return fuzzPostAs(sb, path, key, "application/json", body)
+}
+
+// fuzzPostAs is fuzzPost with any Content-Type ("" sends none).
+func fuzzPostAs(sb *Sandbox, path, key, contentType string, body []byte) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, "http://sandbox.test"+path, bytes.NewReader(body))
 	m := sb.DefaultMerchant()
 	req.Header.Set("Authorization", "Bearer "+m.APIKey)
 	req.Header.Set("Tokenim-Merchant-Id", m.ID)
-	req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header["Content-Type"] = []string{contentType}
+	}
 	if key != "\x00absent" {
 		req.Header["Idempotency-Key"] = []string{key} // raw: no canonicalisation
 	}
