@@ -47,7 +47,7 @@ type config struct {
 func main() {
 	testing.Init()
 	var cfg config
-	flag.IntVar(&cfg.count, "count", 3, "runs of each benchmark; the median is reported")
+	flag.IntVar(&cfg.count, "count", 5, "runs of each benchmark, alternating with its peer; the median is reported")
 	flag.DurationVar(&cfg.benchtime, "benchtime", time.Second, "target time of each benchmark run")
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "measured time of each load run")
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured time before each load run")
@@ -115,11 +115,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	var details []measured
 	for _, p := range pairs {
 		logf("benchmark: %s", p.job)
-		o, err := median(ctx, p.ours, p.oursFn, cfg.count)
-		if err != nil {
-			return err
-		}
-		q, err := median(ctx, p.peer, p.peerFn, cfg.count)
+		o, q, err := medianPair(ctx, p, cfg.count)
 		if err != nil {
 			return err
 		}
@@ -147,22 +143,34 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	return nil
 }
 
-// median runs fn count times and keeps the run with the median time.
-func median(ctx context.Context, name string, fn func(*testing.B), count int) (measured, error) {
-	var runs []measured
+// medianPair runs the two benchmarks of p alternately, count times each (so
+// that both see the same background load), and keeps each one's run with
+// the median time.
+func medianPair(ctx context.Context, p pair, count int) (ours, peer measured, err error) {
+	var o, q []measured
 	for range count {
-		if err := ctx.Err(); err != nil {
-			return measured{}, err
+		for _, b := range []struct {
+			name string
+			fn   func(*testing.B)
+			into *[]measured
+		}{{p.ours, p.oursFn, &o}, {p.peer, p.peerFn, &q}} {
+			if err := ctx.Err(); err != nil {
+				return measured{}, measured{}, err
+			}
+			r := testing.Benchmark(b.fn)
+			if r.N == 0 {
+				return measured{}, measured{}, fmt.Errorf("benchmark %s (%s) failed (see above)", b.name, p.job)
+			}
+			*b.into = append(*b.into, measured{name: b.name + ", " + p.job, nsPerOp: float64(r.T.Nanoseconds()) / float64(r.N),
+				bPerOp: float64(r.AllocedBytesPerOp()), aPO: float64(r.AllocsPerOp())})
 		}
-		r := testing.Benchmark(fn)
-		if r.N == 0 {
-			return measured{}, fmt.Errorf("benchmark %s failed (see above)", name)
-		}
-		runs = append(runs, measured{name: name, nsPerOp: float64(r.T.Nanoseconds()) / float64(r.N),
-			bPerOp: float64(r.AllocedBytesPerOp()), aPO: float64(r.AllocsPerOp())})
 	}
+	return medianOf(o), medianOf(q), nil
+}
+
+func medianOf(runs []measured) measured {
 	sort.Slice(runs, func(i, j int) bool { return runs[i].nsPerOp < runs[j].nsPerOp })
-	return runs[len(runs)/2], nil
+	return runs[len(runs)/2]
 }
 
 // loadRow is one throughput comparison: higher is better, so the ratio is
@@ -392,7 +400,7 @@ func report(w io.Writer, cfg config, started time.Time, rows []row, details []me
 		fmt.Fprintf(w, "\ntokenim-go is **behind on %d row(s)**; see the rows marked behind.\n", behind)
 	}
 
-	fmt.Fprintf(w, "\n## Benchmarks (median of %d runs, benchtime %s)\n\n", cfg.count, cfg.benchtime)
+	fmt.Fprintf(w, "\n## Benchmarks (median of %d runs, benchtime %s, each pair run alternately)\n\n", cfg.count, cfg.benchtime)
 	fmt.Fprintf(w, "Allocations count the whole process, so the loopback server's share is in both columns of a create-payment pair.\n\n")
 	fmt.Fprintf(w, "| benchmark | time/op | B/op | allocs/op |\n|---|---:|---:|---:|\n")
 	for _, d := range details {
