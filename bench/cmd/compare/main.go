@@ -421,5 +421,5 @@ func report(w io.Writer, cfg config, started time.Time, rows []row, details []me
 			}
 		}
 	}
-	fmt.Fprintf(w, "\nThe machine is shared and was loaded (see the load average), so absolute numbers are noisy; the pairs ran back to back under the same conditions.\n")
+	fmt.Fprintf(w, "\nThe machine is shared with other work (see the load average), so absolute numbers move between runs; each pair ran alternately under the same conditions, so the ratios are the meaningful part.\n")
 }
