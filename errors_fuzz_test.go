@@ -89,8 +89,11 @@ func FuzzDecodeProblem(f *testing.F) {
 		if apiErr.RequestID == "" {
 			assert.Empty(t, requestID, "the Request-Id header fills a missing request_id")
 		}
-		// A body that is not a problem document is never quoted back.
-		if !strings.Contains(strings.ToLower(contentType), "json") && len(body) >= 16 {
+		// A body that is not a problem document is never quoted back (the
+		// message may name the content type and request id, so a body that
+		// is part of those proves nothing).
+		if !strings.Contains(strings.ToLower(contentType), "json") && len(body) >= 16 &&
+			!strings.Contains(contentType, string(body)) && !strings.Contains(requestID, string(body)) {
 			assert.NotContains(t, msg, string(body))
 		}
 
