@@ -318,12 +318,13 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
+	const most = 24 * time.Hour // a longer Retry-After is a broken header, not a plan
 	if secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
 		if secs < 0 {
 			return 0, false
 		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
+		if secs > int64(most/time.Second) {
+			secs = int64(most / time.Second)
 		}
 		return time.Duration(secs) * time.Second, true
 	}
@@ -331,11 +332,7 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	d := t.Sub(now)
-	if d < 0 {
-		d = 0
-	}
-	return d, true
+	return min(max(t.Sub(now), 0), most), true
 }
 
 // parseShouldRetry reads Tokenim-Should-Retry; nil when absent or unreadable.

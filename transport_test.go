@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -293,21 +294,40 @@ func TestDo_shouldRetryHeaderOverrides(t *testing.T) {
 	}
 }
 
-func TestDo_successIsFinalDespiteShouldRetry(t *testing.T) {
+// retryHeaderOn2xx answers 200 with a payment and Tokenim-Should-Retry: true.
+type retryHeaderOn2xx struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (r *retryHeaderOn2xx) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.calls++
+	r.mu.Unlock()
+	resp := rawJSONResponse(http.StatusOK, paymentJSON)
+	resp.Header.Set("Tokenim-Should-Retry", "true")
+	return resp, nil
+}
+
+// TestDo_successIsNeverRetried: Tokenim-Should-Retry: true on a 2xx neither
+// repeats the call nor lets a retry wait turn the success into an error.
+func TestDo_successIsNeverRetried(t *testing.T) {
 	t.Parallel()
-	c, mt, _ := newTestClient(t)
-	var rec recorder
-	mt.RegisterResponder("POST", testBaseURL+"/v1/payments", rec.handle(func(int, *http.Request) (*http.Response, error) {
-		resp := rawJSONResponse(200, paymentJSON)
-		resp.Header.Set("Tokenim-Should-Retry", "true")
-		return resp, nil
-	}))
+	rt := &retryHeaderOn2xx{}
+	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(testBaseURL), WithHTTPClient(&http.Client{Transport: rt}))
+	require.NoError(t, err)
+	c.sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
-	p, err := c.Payments.Create(context.Background(), &PaymentCreateParams{OrderID: "ord_123", Method: Card("4242424242424242", 12, 2030, "123")})
-
+	p, err := c.Payments.Get(context.Background(), "pay_123")
 	require.NoError(t, err)
 	assert.Equal(t, "pay_123", p.ID)
-	assert.Equal(t, 1, rec.Count())
+	assert.Equal(t, 1, rt.calls, "a 2xx is final whatever Tokenim-Should-Retry says")
+
+	// A context that ends during a (wrong) retry wait must not turn the
+	// success into an error.
+	c.sleep = func(context.Context, time.Duration) error { return context.Canceled }
+	_, err = c.Payments.Get(context.Background(), "pay_123")
+	assert.NoError(t, err, "a successful answer is never turned into an error by the retry wait")
 }
 
 func TestDo_unknownOutcomeCarriesKeyAndResumes(t *testing.T) {

@@ -173,8 +173,8 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 
 	// The log names the key even of a request answered before the key is
 	// used (faults, maintenance, auth), so a test can count the tries of one key.
-	if raw, ok := r.Header["Idempotency-Key"]; ok && r.Method == http.MethodPost {
-		if key, valid := parseIdempotencyKey(strings.Join(raw, ",")); valid {
+	if raw := r.Header["Idempotency-Key"]; len(raw) == 1 && r.Method == http.MethodPost {
+		if key, valid := parseIdempotencyKey(raw[0]); valid {
 			rec.IdempotencyKey = key
 		}
 	}
@@ -252,7 +252,10 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 		}
 		c.body = body
 		if raw, ok := r.Header["Idempotency-Key"]; ok {
-			key, valid := parseIdempotencyKey(strings.Join(raw, ","))
+			if len(raw) > 1 {
+				return errInvalid("Idempotency-Key", "Send one Idempotency-Key header, not several.").response(reqID), false, false
+			}
+			key, valid := parseIdempotencyKey(raw[0])
 			if !valid {
 				return errInvalid("Idempotency-Key", "The Idempotency-Key header must be 1 to 255 visible ASCII characters.").response(reqID), false, false
 			}

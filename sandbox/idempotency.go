@@ -126,30 +126,46 @@ func (st *idemStore) len() int { return len(st.entries) }
 // same key).
 func parseIdempotencyKey(h string) (string, bool) {
 	if len(h) >= 2 && h[0] == '"' && h[len(h)-1] == '"' {
-		inner := h[1 : len(h)-1]
-		out := make([]byte, 0, len(inner))
-		for i := 0; i < len(inner); i++ {
-			c := inner[i]
-			if c == '\\' {
-				if i+1 >= len(inner) || (inner[i+1] != '"' && inner[i+1] != '\\') {
-					return "", false
-				}
-				i++
-				c = inner[i]
-			} else if c == '"' {
-				return "", false
-			}
-			out = append(out, c)
+		if key, ok := unquoteKey(h[1 : len(h)-1]); ok && validBareKey(key) {
+			return key, true
 		}
-		h = string(out)
+		// Not a valid quoted string, or quoting nothing usable: the header
+		// is still a key if it is one as written (`""`, `"a"b"`).
 	}
-	if len(h) < 1 || len(h) > 255 {
+	if !validBareKey(h) {
 		return "", false
 	}
-	for i := 0; i < len(h); i++ {
-		if h[i] < 0x21 || h[i] > 0x7e {
+	return h, true
+}
+
+// unquoteKey undoes the escapes of an RFC 8941 string's content.
+func unquoteKey(inner string) (string, bool) {
+	out := make([]byte, 0, len(inner))
+	for i := 0; i < len(inner); i++ {
+		c := inner[i]
+		if c == '\\' {
+			if i+1 >= len(inner) || (inner[i+1] != '"' && inner[i+1] != '\\') {
+				return "", false
+			}
+			i++
+			c = inner[i]
+		} else if c == '"' {
 			return "", false
 		}
+		out = append(out, c)
 	}
-	return h, true
+	return string(out), true
+}
+
+// validBareKey is the contract's rule: 1–255 visible ASCII characters.
+func validBareKey(k string) bool {
+	if len(k) < 1 || len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
