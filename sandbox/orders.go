@@ -157,12 +157,17 @@ func (s *Sandbox) lookupOrder(m *merchant, id string) *order {
 }
 
 func getOrder(c *call) response {
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o := s.lookupOrder(c.m, c.args[0])
+	return getOne(c, "order", func(id string) *order { return c.s.lookupOrder(c.m, id) })
+}
+
+// getOne answers the caller's object with the path's id, or 404: under the
+// lock, so lookups may settle what fell due (lookupOrder expires orders).
+func getOne[T any](c *call, kind string, lookup func(id string) *T) response {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	o := lookup(c.args[0])
 	if o == nil {
-		return errMissing("order", c.args[0], "").response(c.reqID)
+		return errMissing(kind, c.args[0], "").response(c.reqID)
 	}
 	return jsonResponse(o)
 }

@@ -307,14 +307,7 @@ func (s *Sandbox) settleTransfer(m *merchant, id string) {
 }
 
 func getPayment(c *call) response {
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := c.m.payments[c.args[0]]
-	if p == nil {
-		return errMissing("payment", c.args[0], "").response(c.reqID)
-	}
-	return jsonResponse(p)
+	return getOne(c, "payment", func(id string) *payment { return c.m.payments[id] })
 }
 
 var paymentStatuses = map[string]bool{"processing": true, "requires_action": true, "succeeded": true, "failed": true, "canceled": true}

@@ -113,14 +113,7 @@ func (s *Sandbox) completeRefund(m *merchant, id string) {
 }
 
 func getRefund(c *call) response {
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rf := c.m.refunds[c.args[0]]
-	if rf == nil {
-		return errMissing("refund", c.args[0], "").response(c.reqID)
-	}
-	return jsonResponse(rf)
+	return getOne(c, "refund", func(id string) *refund { return c.m.refunds[id] })
 }
 
 func listRefunds(c *call) response {
@@ -248,14 +241,7 @@ func (s *Sandbox) addEndpointLocked(m *merchant, u string, events []string, desc
 }
 
 func getEndpoint(c *call) response {
-	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ep := c.m.endpoints[c.args[0]]
-	if ep == nil {
-		return errMissing("webhook endpoint", c.args[0], "").response(c.reqID)
-	}
-	return jsonResponse(ep)
+	return getOne(c, "webhook endpoint", func(id string) *endpoint { return c.m.endpoints[id] })
 }
 
 func listEndpoints(c *call) response {
