@@ -354,8 +354,17 @@ func TestClient_concurrentCallsShareNothingMutable(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newTestClient(t)
 	var rec recorder
-	mt.RegisterResponder("POST", testBaseURL+"/v1/orders", rec.handle(func(n int, _ *http.Request) (*http.Response, error) {
-		if n%3 == 0 {
+	// Each call's first attempt fails and its second succeeds. Keying the
+	// failure on the idempotency key, not on a global request count, keeps the
+	// outcome independent of how the goroutines interleave.
+	var mu sync.Mutex
+	attempts := map[string]int{}
+	mt.RegisterResponder("POST", testBaseURL+"/v1/orders", rec.handle(func(_ int, req *http.Request) (*http.Response, error) {
+		mu.Lock()
+		attempts[req.Header.Get("Idempotency-Key")]++
+		first := attempts[req.Header.Get("Idempotency-Key")] == 1
+		mu.Unlock()
+		if first {
 			return problemResponse(503, CodeServiceUnavailable), nil
 		}
 		return rawJSONResponse(200, orderJSON), nil
@@ -378,4 +387,7 @@ func TestClient_concurrentCallsShareNothingMutable(t *testing.T) {
 		keys[r.Header.Get("Idempotency-Key")] = true
 	}
 	assert.Len(t, keys, 20, "one key per call, reused across its retries")
+	for key, n := range attempts {
+		assert.Equal(t, 2, n, "key %s: one failed attempt, then one retry with the same key", key)
+	}
 }
