@@ -175,6 +175,28 @@ var enumRows = []enumRow{
 	{spec: "headers.Tokenim-Should-Retry", clientWhy: "parsed with strconv.ParseBool", sandboxWhy: "written from the literals \"true\" and \"false\" in problem.go"},
 }
 
+// queryRow pairs an operation's query parameters with the client's params
+// struct (go-querystring `url` tags, embedded ListParams flattened) and the
+// sandbox handler functions that read them (their q.Get/q.Has literals).
+type queryRow struct {
+	operation  string
+	client     string
+	sandbox    []string
+	sandboxWhy string
+}
+
+// listPaging is the sandbox's shared pager, which reads limit and
+// starting_after for every list.
+const listPaging = "listPage"
+
+var queryRows = []queryRow{
+	{operation: "listOrders", client: "OrderListParams", sandbox: []string{"listOrders", listPaging}},
+	{operation: "listPayments", client: "PaymentListParams", sandbox: []string{"listPayments", listPaging}},
+	{operation: "listRefunds", client: "RefundListParams", sandbox: []string{"listRefunds", listPaging}},
+	{operation: "listEvents", client: "EventListParams", sandbox: []string{"listEvents", listPaging}},
+	{operation: "listWebhookEndpoints", client: "WebhookEndpointListParams", sandbox: []string{"listEndpoints", listPaging}},
+}
+
 // goSources parses the client and the sandbox once for every test.
 var goSources = sync.OnceValues(func() ([2]*goPackage, error) {
 	client, err := parseGoPackage("client", filepath.Join("..", ".."))
@@ -535,6 +557,87 @@ func checkEnums(doc *openapi3.T, client, sandbox *goPackage, rows []enumRow) *dr
 	return r
 }
 
+// queryParams returns the query parameter names of every operation that has
+// any, by operationId.
+func queryParams(doc *openapi3.T) map[string][]string {
+	out := map[string][]string{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, list := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+				for _, p := range list {
+					if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
+						out[op.OperationID] = append(out[op.OperationID], p.Value.Name)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// checkQueries compares every operation's query parameters with the
+// client's params struct and the sandbox's handler, both ways.
+func checkQueries(doc *openapi3.T, client, sandbox *goPackage, rows []queryRow) *driftReport {
+	r := &driftReport{}
+	ops := queryParams(doc)
+	rowed := map[string]bool{}
+	for _, row := range rows {
+		rowed[row.operation] = true
+		params, ok := ops[row.operation]
+		if !ok {
+			r.add("queryRows: operation %s has no query parameters in api/openapi.yaml (remove or rename the row)", row.operation)
+			continue
+		}
+		r.objects++
+		r.properties += len(params)
+		var sides []struct {
+			side  string
+			names []string
+		}
+		members, err := client.structTarget(row.client, "url")
+		if err != nil {
+			r.add("operation %s: %v", row.operation, err)
+		} else {
+			sides = append(sides, struct {
+				side  string
+				names []string
+			}{"client type " + row.client, sortedKeys(members)})
+		}
+		switch {
+		case len(row.sandbox) > 0:
+			names, err := sandbox.funcQueryNames(row.sandbox)
+			if err != nil {
+				r.add("operation %s: %v", row.operation, err)
+				break
+			}
+			sides = append(sides, struct {
+				side  string
+				names []string
+			}{fmt.Sprintf("sandbox functions %v", row.sandbox), names})
+		case row.sandboxWhy == "":
+			r.add("queryRows: operation %s has no sandbox functions and no reason why", row.operation)
+		}
+		for _, side := range sides {
+			for _, p := range params {
+				if !slices.Contains(side.names, p) {
+					r.add("operation %s query parameter %s: %s does not read it", row.operation, p, side.side)
+				}
+			}
+			for _, n := range side.names {
+				if !slices.Contains(params, n) {
+					r.add("operation %s: %s reads query parameter %q, which the spec does not list", row.operation, side.side, n)
+				}
+			}
+		}
+	}
+	for _, op := range sortedKeys(ops) {
+		if !rowed[op] {
+			r.add("operation %s %v: no row in queryRows pairs its query parameters with Go", op, ops[op])
+		}
+	}
+	return r
+}
+
 // ---------------------------------------------------------------------------
 // Tests.
 
@@ -649,4 +752,31 @@ func TestDrift_reportsSchemaWithoutRow(t *testing.T) {
 	r := checkObjects(doc, client, sandbox, rows)
 	assert.Contains(t, r.problems, "schema Dispute: no row in objectRows pairs it with the client's and the sandbox's Go types")
 	assert.Contains(t, r.problems, "objectRows: schema Settlement is not in api/openapi.yaml (remove or rename the row)")
+}
+
+func TestDrift_queryParametersMatchClientAndSandbox(t *testing.T) {
+	t.Parallel()
+	client, sandbox := loadSources(t)
+	r := checkQueries(loadDoc(t), client, sandbox, queryRows)
+	for _, p := range r.problems {
+		t.Error(p)
+	}
+	t.Logf("checked %d operations, %d query parameters", r.objects, r.properties)
+	assert.Positive(t, r.properties)
+}
+
+func TestDrift_reportsQueryParameterMissingOnEitherSide(t *testing.T) {
+	t.Parallel()
+	client, sandbox := loadSources(t)
+	doc := loadDoc(t)
+	op := doc.Paths.Value("/v1/refunds").Get
+	op.Parameters = append(op.Parameters, &openapi3.ParameterRef{Value: openapi3.NewQueryParameter("status")})
+	op = doc.Paths.Value("/v1/events").Get
+	op.Parameters = slices.DeleteFunc(op.Parameters, func(p *openapi3.ParameterRef) bool { return p.Value.Name == "type" })
+
+	r := checkQueries(doc, client, sandbox, queryRows)
+	assert.Contains(t, r.problems, "operation listRefunds query parameter status: client type RefundListParams does not read it")
+	assert.Contains(t, r.problems, "operation listRefunds query parameter status: sandbox functions [listRefunds listPage] does not read it")
+	assert.Contains(t, r.problems, `operation listEvents: client type EventListParams reads query parameter "type", which the spec does not list`)
+	assert.Contains(t, r.problems, `operation listEvents: sandbox functions [listEvents listPage] reads query parameter "type", which the spec does not list`)
 }

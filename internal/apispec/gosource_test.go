@@ -234,11 +234,17 @@ func (p *goPackage) target(spec string) (map[string]*wireField, error) {
 	if table, ok := strings.CutPrefix(spec, "fields:"); ok {
 		return p.fieldTable(table)
 	}
+	return p.structTarget(spec, "json")
+}
+
+// structTarget resolves a struct type (or generic instance) and lists its
+// members as tagKey ("json" or go-querystring's "url") names them.
+func (p *goPackage) structTarget(spec, tagKey string) (map[string]*wireField, error) {
 	expr, err := parser.ParseExpr(spec)
 	if err != nil {
 		return nil, fmt.Errorf("bad Go target %q: %w", spec, err)
 	}
-	f := p.wireField(expr, nil)
+	f := p.wireField(expr, nil, tagKey)
 	if f.kind != wireObject {
 		return nil, fmt.Errorf("%s has no struct type %s", p.side, spec)
 	}
@@ -247,17 +253,17 @@ func (p *goPackage) target(spec string) (map[string]*wireField, error) {
 
 // wireField classifies a field's type expression; subst maps the type
 // parameters of the enclosing generic type to their arguments.
-func (p *goPackage) wireField(e ast.Expr, subst map[string]ast.Expr) *wireField {
+func (p *goPackage) wireField(e ast.Expr, subst map[string]ast.Expr, tagKey string) *wireField {
 	switch t := e.(type) {
 	case *ast.StarExpr:
-		return p.wireField(t.X, subst)
+		return p.wireField(t.X, subst, tagKey)
 	case *ast.ArrayType:
 		if id, ok := t.Elt.(*ast.Ident); ok && id.Name == "byte" {
 			return &wireField{kind: wireLeaf}
 		}
-		return p.wireField(t.Elt, subst)
+		return p.wireField(t.Elt, subst, tagKey)
 	case *ast.ParenExpr:
-		return p.wireField(t.X, subst)
+		return p.wireField(t.X, subst, tagKey)
 	case *ast.InterfaceType:
 		return &wireField{kind: wireOpaque}
 	case *ast.SelectorExpr:
@@ -267,19 +273,19 @@ func (p *goPackage) wireField(e ast.Expr, subst map[string]ast.Expr) *wireField 
 		return &wireField{kind: wireLeaf} // time.Time and other foreign scalars
 	case *ast.Ident:
 		if a, ok := subst[t.Name]; ok {
-			return p.wireField(a, nil)
+			return p.wireField(a, nil, tagKey)
 		}
 		if t.Name == "any" {
 			return &wireField{kind: wireOpaque}
 		}
-		return p.named(t.Name, nil)
+		return p.named(t.Name, nil, tagKey)
 	case *ast.IndexExpr:
 		if id, ok := t.X.(*ast.Ident); ok {
-			return p.named(id.Name, p.substArgs([]ast.Expr{t.Index}, subst))
+			return p.named(id.Name, p.substArgs([]ast.Expr{t.Index}, subst), tagKey)
 		}
 	case *ast.IndexListExpr:
 		if id, ok := t.X.(*ast.Ident); ok {
-			return p.named(id.Name, p.substArgs(t.Indices, subst))
+			return p.named(id.Name, p.substArgs(t.Indices, subst), tagKey)
 		}
 	}
 	return &wireField{kind: wireLeaf}
@@ -300,7 +306,7 @@ func (p *goPackage) substArgs(args []ast.Expr, subst map[string]ast.Expr) []ast.
 
 // named classifies the package's named type name; a struct is followed, any
 // other named type (OrderStatus, jtime) is a scalar on the wire.
-func (p *goPackage) named(name string, args []ast.Expr) *wireField {
+func (p *goPackage) named(name string, args []ast.Expr, tagKey string) *wireField {
 	ts, ok := p.types[name]
 	if !ok {
 		return &wireField{kind: wireLeaf} // a predeclared type
@@ -325,14 +331,14 @@ func (p *goPackage) named(name string, args []ast.Expr) *wireField {
 		}
 	}
 	return &wireField{kind: wireObject, object: func() (map[string]*wireField, error) {
-		return p.structFields(name, st, subst)
+		return p.structFields(name, st, subst, tagKey)
 	}}
 }
 
-// structFields lists the JSON members of a struct as encoding/json sees
-// them: the tag's name, the Go name when untagged, none for "-" or an
+// structFields lists the members of a struct as encoding/json (or
+// go-querystring, by tagKey) sees them: the tag's name, the Go name when untagged, none for "-" or an
 // unexported field, and an untagged embedded struct's members inline.
-func (p *goPackage) structFields(name string, st *ast.StructType, subst map[string]ast.Expr) (map[string]*wireField, error) {
+func (p *goPackage) structFields(name string, st *ast.StructType, subst map[string]ast.Expr, tagKey string) (map[string]*wireField, error) {
 	out := map[string]*wireField{}
 	for _, fld := range st.Fields.List {
 		tag := ""
@@ -341,13 +347,13 @@ func (p *goPackage) structFields(name string, st *ast.StructType, subst map[stri
 			if err != nil {
 				return nil, fmt.Errorf("%s struct %s: bad tag %s", p.side, name, fld.Tag.Value)
 			}
-			tag, _, _ = strings.Cut(reflect.StructTag(raw).Get("json"), ",")
+			tag, _, _ = strings.Cut(reflect.StructTag(raw).Get(tagKey), ",")
 		}
 		if tag == "-" {
 			continue
 		}
 		if len(fld.Names) == 0 { // embedded
-			inner := p.wireField(fld.Type, subst)
+			inner := p.wireField(fld.Type, subst, tagKey)
 			if tag == "" && inner.kind == wireObject {
 				members, err := inner.object()
 				if err != nil {
@@ -374,7 +380,7 @@ func (p *goPackage) structFields(name string, st *ast.StructType, subst map[stri
 			if wire == "" {
 				wire = n.Name
 			}
-			f := p.wireField(fld.Type, subst)
+			f := p.wireField(fld.Type, subst, tagKey)
 			f.goName = name + "." + n.Name
 			out[wire] = f
 		}
@@ -458,4 +464,37 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// funcQueryNames returns the string literals passed to Get or Has (of
+// url.Values) inside the package-level functions fns: the query parameters
+// a sandbox list handler reads.
+func (p *goPackage) funcQueryNames(fns []string) ([]string, error) {
+	var out []string
+	found := 0
+	for _, f := range p.files {
+		for _, decl := range f.Decls {
+			fd, ok := decl.(*ast.FuncDecl)
+			if !ok || fd.Recv != nil || !slices.Contains(fns, fd.Name.Name) {
+				continue
+			}
+			found++
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				c, ok := n.(*ast.CallExpr)
+				if !ok || len(c.Args) != 1 {
+					return true
+				}
+				if sel, ok := c.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "Get" || sel.Sel.Name == "Has") {
+					if s, ok := stringLit(c.Args[0]); ok && !slices.Contains(out, s) {
+						out = append(out, s)
+					}
+				}
+				return true
+			})
+		}
+	}
+	if found != len(fns) {
+		return nil, fmt.Errorf("%s has %d of the functions %v", p.side, found, fns)
+	}
+	return out, nil
 }
