@@ -638,6 +638,55 @@ func checkQueries(doc *openapi3.T, client, sandbox *goPackage, rows []queryRow) 
 	return r
 }
 
+// extraStatusCodes are sandbox answers outside every operation's declared
+// responses, so outside the Problem views, each with where it is decided.
+var extraStatusCodes = map[string]string{
+	"405 invalid_request": "a known path with an unknown method: docs/contract-decisions.md (405 invalid_request with Allow)",
+}
+
+// checkProblemStatuses holds every sandbox newError(status, code) with
+// literal arguments to the spec's Problem views: a code answered with a
+// status whose view does not list it is drift (a client deciding retries or
+// errors.Is by status would misread it).
+func checkProblemStatuses(doc *openapi3.T, sandbox *goPackage) *driftReport {
+	r := &driftReport{}
+	allowed := map[string]bool{}
+	for name, ref := range doc.Components.Schemas {
+		if _, ok := isView(ref.Value); !ok || !strings.HasPrefix(name, "Problem") {
+			continue
+		}
+		var statuses []any
+		var codes []string
+		for _, a := range ref.Value.AllOf {
+			if a.Ref != "" || a.Value == nil {
+				continue
+			}
+			if st := a.Value.Properties["status"]; st != nil && st.Value != nil {
+				statuses = st.Value.Enum
+			}
+			if c := a.Value.Properties["code"]; c != nil && c.Value != nil {
+				codes, _ = stringEnum(c.Value.Enum)
+			}
+		}
+		for _, st := range statuses {
+			for _, c := range codes {
+				allowed[fmt.Sprintf("%v %s", st, c)] = true
+			}
+		}
+	}
+	pairs := sandbox.statusCodeCalls("newError")
+	if len(pairs) == 0 {
+		r.add("sandbox: no newError(status, code) call with literal arguments found")
+	}
+	for _, pair := range pairs {
+		r.enumValues++
+		if !allowed[pair] && extraStatusCodes[pair] == "" {
+			r.add("sandbox newError(%s): no Problem view of the spec pairs this status with this code", strings.Replace(pair, " ", `, "`, 1)+`"`)
+		}
+	}
+	return r
+}
+
 // ---------------------------------------------------------------------------
 // Tests.
 
@@ -779,4 +828,25 @@ func TestDrift_reportsQueryParameterMissingOnEitherSide(t *testing.T) {
 	assert.Contains(t, r.problems, "operation listRefunds query parameter status: sandbox functions [listRefunds listPage] does not read it")
 	assert.Contains(t, r.problems, `operation listEvents: client type EventListParams reads query parameter "type", which the spec does not list`)
 	assert.Contains(t, r.problems, `operation listEvents: sandbox functions [listEvents listPage] reads query parameter "type", which the spec does not list`)
+}
+
+func TestDrift_sandboxProblemStatusesMatchSpec(t *testing.T) {
+	t.Parallel()
+	_, sandbox := loadSources(t)
+	r := checkProblemStatuses(loadDoc(t), sandbox)
+	for _, p := range r.problems {
+		t.Error(p)
+	}
+	t.Logf("checked %d sandbox newError calls", r.enumValues)
+}
+
+func TestDrift_reportsProblemCodeUnderWrongStatus(t *testing.T) {
+	t.Parallel()
+	_, sandbox := loadSources(t)
+	doc := loadDoc(t)
+	conflict := doc.Components.Schemas["ProblemConflict"].Value.AllOf[1].Value.Properties["code"].Value
+	conflict.Enum = slices.DeleteFunc(conflict.Enum, func(v any) bool { return v == "order_expired" })
+
+	r := checkProblemStatuses(doc, sandbox)
+	assert.Equal(t, []string{`sandbox newError(409, "order_expired"): no Problem view of the spec pairs this status with this code`}, r.problems)
 }

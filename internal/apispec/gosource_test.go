@@ -498,3 +498,26 @@ func (p *goPackage) funcQueryNames(fns []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// statusCodeCalls returns "status code" for every call of fn whose first
+// argument is an integer literal and whose second is a string literal: the
+// sandbox's newError(409, "order_already_paid", …).
+func (p *goPackage) statusCodeCalls(fn string) []string {
+	var out []string
+	for _, f := range p.files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			c, ok := n.(*ast.CallExpr)
+			if !ok || len(c.Args) < 2 {
+				return true
+			}
+			id, ok := c.Fun.(*ast.Ident)
+			status, isInt := c.Args[0].(*ast.BasicLit)
+			code, isStr := stringLit(c.Args[1])
+			if ok && id.Name == fn && isInt && status.Kind == token.INT && isStr {
+				out = append(out, status.Value+" "+code)
+			}
+			return true
+		})
+	}
+	return out
+}
