@@ -48,23 +48,28 @@ type objectRow struct {
 	// goOnly are JSON fields of the Go type (dotted from the schema) that the
 	// spec lacks on purpose, each with the reason.
 	goOnly map[string]string
+	// request marks a request body: the client encodes it and the sandbox
+	// decodes it. Otherwise the sandbox encodes it and the client decodes
+	// it. The encoding side's struct tags are held to required and nullable
+	// (see checkPresence).
+	request bool
 }
 
 const sandboxControlOnly = "sandbox control API (x-sandbox-only); the client does not call it"
 
 var objectRows = []objectRow{
 	// Request bodies. The sandbox decodes them through strict field tables.
-	{schema: "OrderCreateParams", client: "OrderCreateParams", sandbox: "fields:orderSchema"},
-	{schema: "PaymentCreateParams", client: "PaymentCreateParams", sandbox: "fields:paymentSchema"},
-	{schema: "PaymentMethodParams", client: "PaymentMethodParams", sandbox: "fields:paymentSchema.method"},
-	{schema: "CardParams", client: "CardParams", sandbox: "fields:paymentSchema.method.card"},
-	{schema: "WalletParams", client: "WalletParams", sandbox: "fields:paymentSchema.method.wallet"},
-	{schema: "PaymentConfirmParams", client: "PaymentConfirmParams", sandbox: "fields:confirmSchema"},
-	{schema: "RefundCreateParams", client: "RefundCreateParams", sandbox: "fields:refundSchema"},
-	{schema: "WebhookEndpointCreateParams", client: "WebhookEndpointCreateParams", sandbox: "fields:endpointSchema"},
+	{schema: "OrderCreateParams", request: true, client: "OrderCreateParams", sandbox: "fields:orderSchema"},
+	{schema: "PaymentCreateParams", request: true, client: "PaymentCreateParams", sandbox: "fields:paymentSchema"},
+	{schema: "PaymentMethodParams", request: true, client: "PaymentMethodParams", sandbox: "fields:paymentSchema.method"},
+	{schema: "CardParams", request: true, client: "CardParams", sandbox: "fields:paymentSchema.method.card"},
+	{schema: "WalletParams", request: true, client: "WalletParams", sandbox: "fields:paymentSchema.method.wallet"},
+	{schema: "PaymentConfirmParams", request: true, client: "PaymentConfirmParams", sandbox: "fields:confirmSchema"},
+	{schema: "RefundCreateParams", request: true, client: "RefundCreateParams", sandbox: "fields:refundSchema"},
+	{schema: "WebhookEndpointCreateParams", request: true, client: "WebhookEndpointCreateParams", sandbox: "fields:endpointSchema"},
 	// The client's public WebhookEndpointRotateParams takes a Duration; the
 	// wire body is its unexported rotateBody.
-	{schema: "WebhookEndpointRotateSecretParams", client: "rotateBody", sandbox: "fields:rotateSchema"},
+	{schema: "WebhookEndpointRotateSecretParams", request: true, client: "rotateBody", sandbox: "fields:rotateSchema"},
 
 	// Resources.
 	{schema: "Order", client: "Order", sandbox: "order"},
@@ -98,9 +103,9 @@ var objectRows = []objectRow{
 	{schema: "SandboxClock", clientWhy: sandboxControlOnly, sandbox: "clockBody",
 		goOnly: map[string]string{"frozen": "SandboxClock says the sandbox may add fields such as whether it is frozen"}},
 	{schema: "SandboxMerchant", clientWhy: sandboxControlOnly, sandbox: "merchantBody"},
-	{schema: "SandboxFaultPlan", clientWhy: sandboxControlOnly, sandbox: "FaultPlan"},
-	{schema: "SandboxFaultRule", clientWhy: sandboxControlOnly, sandbox: "FaultRule"},
-	{schema: "SandboxFaultRule", clientWhy: sandboxControlOnly, sandbox: "fields:faultRuleSchema"},
+	{schema: "SandboxFaultPlan", request: true, clientWhy: sandboxControlOnly, sandbox: "FaultPlan"},
+	{schema: "SandboxFaultRule", request: true, clientWhy: sandboxControlOnly, sandbox: "FaultRule"},
+	{schema: "SandboxFaultRule", request: true, clientWhy: sandboxControlOnly, sandbox: "fields:faultRuleSchema"},
 }
 
 // enumRow pairs one spec enum with where each side keeps its values.
@@ -398,7 +403,8 @@ func checkObjects(doc *openapi3.T, client, sandbox *goPackage, rows []objectRow)
 				r.add("schema %s: %v", row.schema, err)
 				continue
 			}
-			r.checkObject(row, side.pkg.side, side.target, "", ref.Value, members)
+			encodes := (side.pkg == client) == row.request
+			r.checkObject(row, side.pkg.side, side.target, "", ref.Value, members, encodes)
 		}
 	}
 	for _, name := range sortedKeys(doc.Components.Schemas) {
@@ -417,7 +423,7 @@ func checkObjects(doc *openapi3.T, client, sandbox *goPackage, rows []objectRow)
 // checkObject compares one spec object with one Go type's members, both
 // ways, and follows nested objects. rel is the dotted path from the row's
 // schema.
-func (r *driftReport) checkObject(row objectRow, side, target, rel string, s *openapi3.Schema, members map[string]*wireField) {
+func (r *driftReport) checkObject(row objectRow, side, target, rel string, s *openapi3.Schema, members map[string]*wireField, encodes bool) {
 	at := func(name string) string {
 		if rel == "" {
 			return name
@@ -435,6 +441,9 @@ func (r *driftReport) checkObject(row objectRow, side, target, rel string, s *op
 			}
 			continue
 		}
+		if encodes {
+			r.checkPresence(row, side, path, s, name, props[name].Value, m)
+		}
 		nested := specObject(props[name])
 		if nested == nil {
 			continue
@@ -450,7 +459,7 @@ func (r *driftReport) checkObject(row objectRow, side, target, rel string, s *op
 				r.add("schema %s property %s: %v", row.schema, path, err)
 				continue
 			}
-			r.checkObject(row, side, target, path, nested, sub)
+			r.checkObject(row, side, target, path, nested, sub, encodes)
 		}
 	}
 	for _, name := range sortedKeys(members) {
@@ -462,6 +471,41 @@ func (r *driftReport) checkObject(row objectRow, side, target, rel string, s *op
 			continue
 		}
 		r.add("schema %s: %s field %s (JSON %q) is not a property of the spec", row.schema, side, members[name].goName, path)
+	}
+}
+
+// specRequired reports whether name is required by s or one of its allOf
+// members.
+func specRequired(s *openapi3.Schema, name string) bool {
+	if slices.Contains(s.Required, name) {
+		return true
+	}
+	for _, a := range s.AllOf {
+		if a.Value != nil && specRequired(a.Value, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkPresence holds the tags of the side that encodes the schema to its
+// required and nullable: a required member must not be omitempty (the
+// answer could leave it out), a member the spec does not let be null must
+// not be a pointer that encodes nil as null, and an optional request member
+// must be omitempty (else the client sends a zero value, such as amount 0,
+// that the spec may refuse).
+func (r *driftReport) checkPresence(row objectRow, side, path string, parent *openapi3.Schema, name string, prop *openapi3.Schema, m *wireField) {
+	if !m.tagged {
+		return // a field table or an embedded member: no tag to hold
+	}
+	required := specRequired(parent, name)
+	switch {
+	case required && m.omitempty:
+		r.add("schema %s property %s: required, but %s field %s is omitempty", row.schema, path, side, m.goName)
+	case !prop.Nullable && m.pointer && !m.omitempty:
+		r.add("schema %s property %s: not nullable, but %s field %s is a pointer without omitempty and encodes nil as null", row.schema, path, side, m.goName)
+	case row.request && !required && !m.omitempty && !prop.Nullable:
+		r.add("schema %s property %s: optional, but %s field %s has no omitempty and sends its zero value", row.schema, path, side, m.goName)
 	}
 }
 
@@ -849,4 +893,24 @@ func TestDrift_reportsProblemCodeUnderWrongStatus(t *testing.T) {
 
 	r := checkProblemStatuses(doc, sandbox)
 	assert.Equal(t, []string{`sandbox newError(409, "order_expired"): no Problem view of the spec pairs this status with this code`}, r.problems)
+}
+
+func TestDrift_reportsEncoderThatBreaksRequiredOrNullable(t *testing.T) {
+	t.Parallel()
+	client, sandbox := loadSources(t)
+	doc := loadDoc(t)
+	params := doc.Components.Schemas["RefundCreateParams"].Value
+	params.Required = append(params.Required, "reason")
+	doc.Components.Schemas["Order"].Value.Properties["payment_id"].Value.Nullable = false
+	problem := doc.Components.Schemas["Problem"].Value
+	problem.Required = append(problem.Required, "decline_code")
+	create := doc.Components.Schemas["PaymentCreateParams"].Value
+	create.Required = slices.DeleteFunc(create.Required, func(n string) bool { return n == "method" })
+
+	r := checkObjects(doc, client, sandbox, objectRows)
+	assert.Contains(t, r.problems, "schema RefundCreateParams property reason: required, but client field RefundCreateParams.Reason is omitempty")
+	assert.Contains(t, r.problems, "schema Order property payment_id: not nullable, but sandbox field order.PaymentID is a pointer without omitempty and encodes nil as null")
+	assert.Contains(t, r.problems, "schema Problem property decline_code: required, but sandbox field problemBody.DeclineCode is omitempty")
+	assert.Contains(t, r.problems, "schema PaymentCreateParams property method: optional, but client field PaymentCreateParams.Method has no omitempty and sends its zero value")
+	assert.Len(t, r.problems, 4, "only the injected changes are drift: %v", r.problems)
 }

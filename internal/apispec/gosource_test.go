@@ -222,6 +222,9 @@ type wireField struct {
 	goName string
 	kind   wireKind
 	object func() (map[string]*wireField, error) // members when kind is wireObject
+	// omitempty and pointer say whether encoding leaves the member out when
+	// zero, and whether it can encode null; known for struct fields only.
+	omitempty, pointer, tagged bool
 }
 
 // target resolves a row's Go target on this side:
@@ -341,13 +344,15 @@ func (p *goPackage) named(name string, args []ast.Expr, tagKey string) *wireFiel
 func (p *goPackage) structFields(name string, st *ast.StructType, subst map[string]ast.Expr, tagKey string) (map[string]*wireField, error) {
 	out := map[string]*wireField{}
 	for _, fld := range st.Fields.List {
-		tag := ""
+		tag, omitempty := "", false
 		if fld.Tag != nil {
 			raw, err := strconv.Unquote(fld.Tag.Value)
 			if err != nil {
 				return nil, fmt.Errorf("%s struct %s: bad tag %s", p.side, name, fld.Tag.Value)
 			}
-			tag, _, _ = strings.Cut(reflect.StructTag(raw).Get(tagKey), ",")
+			var opts string
+			tag, opts, _ = strings.Cut(reflect.StructTag(raw).Get(tagKey), ",")
+			omitempty = slices.Contains(strings.Split(opts, ","), "omitempty")
 		}
 		if tag == "-" {
 			continue
@@ -382,6 +387,8 @@ func (p *goPackage) structFields(name string, st *ast.StructType, subst map[stri
 			}
 			f := p.wireField(fld.Type, subst, tagKey)
 			f.goName = name + "." + n.Name
+			_, f.pointer = fld.Type.(*ast.StarExpr)
+			f.omitempty, f.tagged = omitempty, true
 			out[wire] = f
 		}
 	}
