@@ -741,26 +741,33 @@ func loadSources(t *testing.T) (client, sandbox *goPackage) {
 	return pkgs[0], pkgs[1]
 }
 
-func TestDrift_objectsMatchClientAndSandbox(t *testing.T) {
+// TestDrift_goTypesMatchSpec runs every check against the real spec and the
+// real client and sandbox sources; each problem is one t.Error naming the
+// schema or operation, the property or value, and the side.
+func TestDrift_goTypesMatchSpec(t *testing.T) {
 	t.Parallel()
 	client, sandbox := loadSources(t)
-	r := checkObjects(loadDoc(t), client, sandbox, objectRows)
-	for _, p := range r.problems {
-		t.Error(p)
+	doc := loadDoc(t) // shared read-only by the subtests
+	for _, c := range []struct {
+		name  string
+		check func() *driftReport
+	}{
+		{"objects", func() *driftReport { return checkObjects(doc, client, sandbox, objectRows) }},
+		{"enums", func() *driftReport { return checkEnums(doc, client, sandbox, enumRows) }},
+		{"query parameters", func() *driftReport { return checkQueries(doc, client, sandbox, queryRows) }},
+		{"problem statuses", func() *driftReport { return checkProblemStatuses(doc, sandbox) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r := c.check()
+			for _, p := range r.problems {
+				t.Error(p)
+			}
+			t.Logf("checked %d objects/operations, %d properties/parameters, %d enums with %d values, %d Go value sets",
+				r.objects, r.properties, r.enums, r.enumValues, r.sides)
+			assert.Positive(t, r.objects+r.properties+r.enums+r.enumValues, "the check saw nothing")
+		})
 	}
-	t.Logf("checked %d schema rows, %d properties", r.objects, r.properties)
-	assert.Positive(t, r.properties)
-}
-
-func TestDrift_enumsMatchClientAndSandbox(t *testing.T) {
-	t.Parallel()
-	client, sandbox := loadSources(t)
-	r := checkEnums(loadDoc(t), client, sandbox, enumRows)
-	for _, p := range r.problems {
-		t.Error(p)
-	}
-	t.Logf("checked %d enums, %d values, %d Go value sets", r.enums, r.enumValues, r.sides)
-	assert.Positive(t, r.sides)
 }
 
 // The remaining tests prove the checks can fail: each changes a fresh copy
@@ -847,17 +854,6 @@ func TestDrift_reportsSchemaWithoutRow(t *testing.T) {
 	assert.Contains(t, r.problems, "objectRows: schema Settlement is not in api/openapi.yaml (remove or rename the row)")
 }
 
-func TestDrift_queryParametersMatchClientAndSandbox(t *testing.T) {
-	t.Parallel()
-	client, sandbox := loadSources(t)
-	r := checkQueries(loadDoc(t), client, sandbox, queryRows)
-	for _, p := range r.problems {
-		t.Error(p)
-	}
-	t.Logf("checked %d operations, %d query parameters", r.objects, r.properties)
-	assert.Positive(t, r.properties)
-}
-
 func TestDrift_reportsQueryParameterMissingOnEitherSide(t *testing.T) {
 	t.Parallel()
 	client, sandbox := loadSources(t)
@@ -872,16 +868,6 @@ func TestDrift_reportsQueryParameterMissingOnEitherSide(t *testing.T) {
 	assert.Contains(t, r.problems, "operation listRefunds query parameter status: sandbox functions [listRefunds listPage] does not read it")
 	assert.Contains(t, r.problems, `operation listEvents: client type EventListParams reads query parameter "type", which the spec does not list`)
 	assert.Contains(t, r.problems, `operation listEvents: sandbox functions [listEvents listPage] reads query parameter "type", which the spec does not list`)
-}
-
-func TestDrift_sandboxProblemStatusesMatchSpec(t *testing.T) {
-	t.Parallel()
-	_, sandbox := loadSources(t)
-	r := checkProblemStatuses(loadDoc(t), sandbox)
-	for _, p := range r.problems {
-		t.Error(p)
-	}
-	t.Logf("checked %d sandbox newError calls", r.enumValues)
 }
 
 func TestDrift_reportsProblemCodeUnderWrongStatus(t *testing.T) {

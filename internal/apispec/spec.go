@@ -1,5 +1,9 @@
 // Package apispec loads api/openapi.yaml and holds the client and the sandbox
-// to it in tests.
+// to it in tests: at run time through Recorder, which validates live
+// traffic, and statically through the drift checks of drift_test.go, which
+// pair every schema, enum and query parameter of the spec with the Go types
+// and constants of both (a new resource there is one table row per schema
+// and per enum).
 //
 // It is imported only by _test.go files, so github.com/getkin/kin-openapi
 // stays out of the SDK's non-test import graph: a merchant who builds against
