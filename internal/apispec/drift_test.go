@@ -21,12 +21,22 @@ import (
 //   - every property of a spec object has a Go field with that JSON name on
 //     each side, nested objects followed, and every JSON field of the Go type
 //     is a property of the spec;
+//   - the side that encodes a schema (the client for request bodies, the
+//     sandbox for answers) tags it so that required members are never
+//     omitted, non-nullable ones never null, and optional request members
+//     never sent as a zero value;
 //   - every string enum of the spec equals, value for value, the constants
-//     of the corresponding Go type on each side.
+//     of the corresponding Go type on each side (or, in the sandbox, the
+//     map literal or calls that hold its values);
+//   - every list operation's query parameters equal the client's url-tagged
+//     params and the names the sandbox's handler reads;
+//   - every sandbox newError(status, code) pairs the two as a Problem view
+//     of the spec does.
 //
 // Adding a resource (API keys, request logs, disputes, balance transactions,
-// settlements) is one objectRows entry per schema and one enumRows entry per
-// new enum; the checks refuse a spec object or enum that has no row, so a
+// settlements) is one objectRows entry per schema, one enumRows entry per
+// new enum and one queryRows entry per new list; the checks refuse a spec
+// object, enum or query-parameterised operation that has no row, so a
 // schema cannot land without its Go types being paired with it.
 
 // objectRow pairs one spec object schema with its Go type on each side.
@@ -791,8 +801,8 @@ func TestDrift_reportsGoConstantMissingFromSpec(t *testing.T) {
 	t.Parallel()
 	client, sandbox := loadSources(t)
 	doc := loadDoc(t)
-	os := doc.Components.Schemas["OrderStatus"].Value
-	os.Enum = slices.DeleteFunc(os.Enum, func(v any) bool { return v == "expired" })
+	statuses := doc.Components.Schemas["OrderStatus"].Value
+	statuses.Enum = slices.DeleteFunc(statuses.Enum, func(v any) bool { return v == "expired" })
 
 	r := checkEnums(doc, client, sandbox, enumRows)
 	assert.Contains(t, r.problems, `enum OrderStatus: client type:OrderStatus has "expired", which the spec does not list`)
