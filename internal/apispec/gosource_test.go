@@ -3,9 +3,10 @@ package apispec
 import (
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/parser"
 	"go/token"
-	"io/fs"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -25,20 +26,20 @@ type goPackage struct {
 }
 
 func parseGoPackage(side, dir string) (*goPackage, error) {
-	fset := token.NewFileSet()
-	notTest := func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }
-	pkgs, err := parser.ParseDir(fset, dir, notTest, parser.SkipObjectResolution)
+	// go/build picks the files the go command would build (build tags
+	// honoured, tests left out), which parser.ParseDir does not.
+	bp, err := build.ImportDir(dir, 0)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s package %s: %w", side, dir, err)
+		return nil, fmt.Errorf("list %s package %s: %w", side, dir, err)
 	}
-	if len(pkgs) != 1 {
-		return nil, fmt.Errorf("parse %s package %s: %d packages, want 1", side, dir, len(pkgs))
-	}
+	fset := token.NewFileSet()
 	p := &goPackage{side: side, types: map[string]*ast.TypeSpec{}, vars: map[string]ast.Expr{}}
-	for _, pkg := range pkgs {
-		for _, f := range pkg.Files {
-			p.files = append(p.files, f)
+	for _, name := range bp.GoFiles {
+		f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s package: %w", side, err)
 		}
+		p.files = append(p.files, f)
 	}
 	for _, f := range p.files {
 		for _, decl := range f.Decls {
