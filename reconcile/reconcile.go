@@ -24,7 +24,8 @@ type Reconciler struct {
 	byMerchantID map[string]int32
 	currencies   []string // interned; order.currency is an index + 1
 	settlements  map[string]*settlementSum
-	diffs        []Difference // found row by row
+	diffs        []Difference       // found row by row
+	extra        map[int32][]payRef // payments after the first, double payments
 	txns         int
 	records      int
 }
@@ -34,11 +35,9 @@ type Reconciler struct {
 type order struct {
 	orderID         string
 	merchantOrderID string
-	payTxn          string // the first payment's transaction id
-	payAmount       int64  // the first payment's amount and fee
-	payFee          int64
-	refunded        int64 // the platform's refunds, as a positive sum
-	amount          int64 // the merchant's record
+	pay             payRef // the earliest payment
+	refunded        int64  // the platform's refunds, as a positive sum
+	amount          int64  // the merchant's record
 	localRefunded   int64
 	line            int32
 	payments        uint32
@@ -54,6 +53,19 @@ const (
 	refundOverflow                     // refunded left the int64 range
 	currencyConflict                   // transactions in two currencies
 )
+
+// payRef is what is kept of a payment transaction.
+type payRef struct {
+	txn         string
+	amount, fee int64
+	at          int64 // created_at in Unix nanoseconds
+}
+
+// before orders payments by creation, then id, so that which payment counts
+// as the first does not depend on the order rows arrive in.
+func (p payRef) before(q payRef) bool {
+	return p.at < q.at || (p.at == q.at && p.txn < q.txn)
+}
 
 type settlementSum struct {
 	header    Settlement
@@ -178,18 +190,21 @@ func (r *Reconciler) addTransaction(t *Transaction) error {
 
 	switch t.Type {
 	case TxnPayment:
+		// Fees and double payments are checked in Report, when the record's
+		// method may be known and every payment of the order is in.
+		p := payRef{txn: strings.Clone(t.ID), amount: t.Amount, fee: t.Fee, at: t.CreatedAt.UnixNano()}
 		o.payments++
 		if o.payments == 1 {
-			o.payTxn = strings.Clone(t.ID)
-			o.payAmount, o.payFee = t.Amount, t.Fee
-			break // its fee is checked in Report, when the method may be known
+			o.pay = p
+			break
 		}
-		r.report(o, t, KindDoublePayment, "more than one succeeded payment for one merchant order")
-		d := &r.diffs[len(r.diffs)-1]
-		d.OtherTransactionID, d.Expected, d.Actual = o.payTxn, 1, int64(o.payments)
-		if d, bad := paymentFeeDiff(o, t.ID, t.Amount, t.Fee, t.Currency); bad {
-			r.diffs = append(r.diffs, d)
+		if p.before(o.pay) {
+			p, o.pay = o.pay, p
 		}
+		if r.extra == nil {
+			r.extra = make(map[int32][]payRef)
+		}
+		r.extra[i] = append(r.extra[i], p)
 	case TxnRefund:
 		r.checkFixedFee(o, t, 0, "a refund's fee is 0 (docs/tokenim-api.md §9)")
 		if o.flags&refundOverflow == 0 {
@@ -430,6 +445,9 @@ func (r *Reconciler) Report() *Report {
 	for i := range r.orders {
 		diffs = r.compareOrder(&r.orders[i], diffs)
 	}
+	for i, extra := range r.extra {
+		diffs = r.doublePayments(&r.orders[i], extra, diffs)
+	}
 	diffs = r.compareSettlements(diffs)
 	sortDifferences(diffs)
 	sum := Summary{
@@ -473,16 +491,16 @@ func (r *Reconciler) compareOrder(o *order, diffs []Difference) []Difference {
 		emit(KindCurrencyMismatch, 0, 0, "the record's currency differs from the platform's")
 	}
 	if o.payments > 0 {
-		d.TransactionID = o.payTxn
+		d.TransactionID = o.pay.txn
 		switch {
 		case !local:
-			emit(KindMissedPayment, 0, o.payAmount, "paid on the platform, unknown locally")
+			emit(KindMissedPayment, 0, o.pay.amount, "paid on the platform, unknown locally")
 		case !o.status.paid():
-			emit(KindMissedPayment, 0, o.payAmount, "paid on the platform, unpaid locally")
-		case sameCurrency && o.amount != o.payAmount:
-			emit(KindAmountMismatch, o.amount, o.payAmount, "the payment's amount differs from the record's")
+			emit(KindMissedPayment, 0, o.pay.amount, "paid on the platform, unpaid locally")
+		case sameCurrency && o.amount != o.pay.amount:
+			emit(KindAmountMismatch, o.amount, o.pay.amount, "the payment's amount differs from the record's")
 		}
-		if fd, bad := paymentFeeDiff(o, o.payTxn, o.payAmount, o.payFee, d.Currency); bad {
+		if fd, bad := paymentFeeDiff(o, o.pay.txn, o.pay.amount, o.pay.fee, d.Currency); bad {
 			fd.Line = d.Line
 			diffs = append(diffs, fd)
 		}
@@ -496,6 +514,33 @@ func (r *Reconciler) compareOrder(o *order, diffs []Difference) []Difference {
 			emit(KindRefundMissingOnPlatform, o.localRefunded, o.refunded, "refunded locally more than on the platform")
 		case o.refunded > o.localRefunded:
 			emit(KindRefundMissingLocally, o.localRefunded, o.refunded, "refunded on the platform more than recorded locally")
+		}
+	}
+	return diffs
+}
+
+// doublePayments appends a difference for each payment of an order after its
+// first, and for such a payment's fee.
+func (r *Reconciler) doublePayments(o *order, extra []payRef, diffs []Difference) []Difference {
+	slices.SortFunc(extra, func(p, q payRef) int {
+		if p.before(q) {
+			return -1
+		}
+		return 1
+	})
+	var currency string
+	if o.currency != 0 {
+		currency = r.currencies[o.currency-1]
+	}
+	for k, p := range extra {
+		diffs = append(diffs, Difference{
+			Kind: KindDoublePayment, OrderID: o.orderID, MerchantOrderID: o.merchantOrderID,
+			TransactionID: p.txn, OtherTransactionID: o.pay.txn, Line: int(o.line), Currency: currency,
+			Expected: 1, Actual: int64(k + 2), Detail: "more than one succeeded payment for one merchant order",
+		})
+		if fd, bad := paymentFeeDiff(o, p.txn, p.amount, p.fee, currency); bad {
+			fd.Line = int(o.line)
+			diffs = append(diffs, fd)
 		}
 	}
 	return diffs
