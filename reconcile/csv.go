@@ -11,7 +11,9 @@ import (
 
 // ParseError is a bad line of a statement or a merchant file. Line and Column
 // are 1-based: Column counts fields (the header row is line 1, column 1 is its
-// first field); Name is the column's header name when known. The offending
+// first field) and is 0 when the error concerns the whole line, such as a CSV
+// syntax error (its message gives the byte); Name is the column's header name
+// when known. The offending
 // value is quoted, cut to 40 bytes: these files hold ids and amounts, never
 // secrets (columns the reader does not use are never read into an error).
 type ParseError struct {
@@ -101,7 +103,8 @@ func (t *table) csvError(err error) error {
 		if errors.Is(pe.Err, csv.ErrFieldCount) {
 			return &ParseError{File: t.file, Line: line, Err: fmt.Errorf("%d fields, the header has %d", t.fieldCount(), len(t.header))}
 		}
-		return &ParseError{File: t.file, Line: pe.Line, Column: pe.Column, Err: pe.Err}
+		// A syntax error's column is a byte position, not a field: say so.
+		return &ParseError{File: t.file, Line: pe.Line, Err: fmt.Errorf("byte %d: %w", pe.Column, pe.Err)}
 	}
 	return &ParseError{File: t.file, Line: t.line + 1, Err: err}
 }
