@@ -19,7 +19,7 @@ import (
 // id), never the rows themselves. The zero value is ready to use. A
 // Reconciler is not safe for concurrent use.
 type Reconciler struct {
-	orders       []order
+	orders       orderTable
 	byOrderID    map[string]int32
 	byMerchantID map[string]int32
 	currencies   []string // interned; order.currency is an index + 1
@@ -53,6 +53,32 @@ const (
 	refundOverflow                     // refunded left the int64 range
 	currencyConflict                   // transactions in two currencies
 )
+
+// orderTable holds the orders in fixed-size chunks: growing never copies
+// them (a slice of a million orders would be copied a dozen times over and
+// leave its old arrays as garbage at the peak).
+type orderTable struct {
+	chunks [][]order
+	n      int
+}
+
+const chunkSize = 4096
+
+func (t *orderTable) len() int { return t.n }
+
+func (t *orderTable) at(i int32) *order {
+	return &t.chunks[i/chunkSize][i%chunkSize]
+}
+
+// add appends a zero order and returns its index.
+func (t *orderTable) add() (int32, *order) {
+	if t.n%chunkSize == 0 {
+		t.chunks = append(t.chunks, make([]order, chunkSize))
+	}
+	i := int32(t.n)
+	t.n++
+	return i, t.at(i)
+}
 
 // payRef is what is kept of a payment transaction.
 type payRef struct {
@@ -156,7 +182,7 @@ func (r *Reconciler) addTransaction(t *Transaction) error {
 		return err
 	}
 	i := r.lookup(t.OrderID, t.MerchantOrderID)
-	o := &r.orders[i]
+	o := r.orders.at(i)
 	if o.currency == 0 {
 		o.currency = cur
 	} else if o.currency != cur && o.flags&currencyConflict == 0 {
@@ -337,7 +363,7 @@ func (r *Reconciler) lookup(orderID, merchantOrderID string) int32 {
 	}
 	if orderID != "" {
 		if i, ok := r.byOrderID[orderID]; ok {
-			o := &r.orders[i]
+			o := r.orders.at(i)
 			if merchantOrderID != "" && o.merchantOrderID == "" {
 				if _, taken := r.byMerchantID[merchantOrderID]; !taken {
 					o.merchantOrderID = strings.Clone(merchantOrderID)
@@ -352,16 +378,15 @@ func (r *Reconciler) lookup(orderID, merchantOrderID string) int32 {
 			if orderID != "" {
 				id := strings.Clone(orderID)
 				r.byOrderID[id] = i
-				if o := &r.orders[i]; o.orderID == "" {
+				if o := r.orders.at(i); o.orderID == "" {
 					o.orderID = id
 				}
 			}
 			return i
 		}
 	}
-	i := int32(len(r.orders))
-	o := order{orderID: strings.Clone(orderID), merchantOrderID: strings.Clone(merchantOrderID)}
-	r.orders = append(r.orders, o)
+	i, o := r.orders.add()
+	o.orderID, o.merchantOrderID = strings.Clone(orderID), strings.Clone(merchantOrderID)
 	if o.orderID != "" {
 		r.byOrderID[o.orderID] = i
 	}
@@ -421,7 +446,7 @@ func (r *Reconciler) addRecord(rec Record) error {
 	}
 	r.records++
 	i := r.lookup(rec.OrderID, rec.MerchantOrderID)
-	o := &r.orders[i]
+	o := r.orders.at(i)
 	if o.flags&hasLocal != 0 {
 		r.diffs = append(r.diffs, Difference{
 			Kind: KindDuplicateRecord, OrderID: o.orderID, MerchantOrderID: o.merchantOrderID,
@@ -442,16 +467,16 @@ func (r *Reconciler) addRecord(rec Record) error {
 // again after adding more.
 func (r *Reconciler) Report() *Report {
 	diffs := slices.Clone(r.diffs)
-	for i := range r.orders {
-		diffs = r.compareOrder(&r.orders[i], diffs)
+	for i := range int32(r.orders.len()) {
+		diffs = r.compareOrder(r.orders.at(i), diffs)
 	}
 	for i, extra := range r.extra {
-		diffs = r.doublePayments(&r.orders[i], extra, diffs)
+		diffs = r.doublePayments(r.orders.at(i), extra, diffs)
 	}
 	diffs = r.compareSettlements(diffs)
 	sortDifferences(diffs)
 	sum := Summary{
-		Transactions: r.txns, Records: r.records, Orders: len(r.orders),
+		Transactions: r.txns, Records: r.records, Orders: r.orders.len(),
 		Differences: len(diffs), Counts: make(map[Kind]int, kindEnd),
 	}
 	for _, k := range Kinds() {
