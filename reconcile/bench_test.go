@@ -117,6 +117,7 @@ func BenchmarkReconcile(b *testing.B) {
 		b.StartTimer()
 
 		var r Reconciler
+		r.Grow(int(settlement.TransactionCount))
 		if err := r.AddSettlement(settlement); err != nil {
 			b.Fatal(err)
 		}
@@ -176,6 +177,7 @@ func BenchmarkReconcileCSV(b *testing.B) {
 	var peak uint64
 	for b.Loop() {
 		var r Reconciler
+		r.Grow(int(settlement.TransactionCount))
 		if err := r.AddSettlement(settlement); err != nil {
 			b.Fatal(err)
 		}

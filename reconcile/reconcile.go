@@ -107,11 +107,14 @@ type settlementSum struct {
 // and settlement headers (either may be nil) against the merchant's records.
 func Reconcile(txns iter.Seq2[Transaction, error], settlements []Settlement, records iter.Seq2[Record, error]) (*Report, error) {
 	var r Reconciler
+	hint := int64(0)
 	for _, s := range settlements {
 		if err := r.AddSettlement(s); err != nil {
 			return nil, err
 		}
+		hint += max(s.TransactionCount, 0)
 	}
+	r.Grow(int(min(hint, 1<<27)))
 	if txns != nil {
 		if err := r.AddTransactions(txns); err != nil {
 			return nil, err
@@ -123,6 +126,20 @@ func Reconcile(txns iter.Seq2[Transaction, error], settlements []Settlement, rec
 		}
 	}
 	return r.Report(), nil
+}
+
+// Grow prepares room for about orders more orders, so that the index does
+// not grow step by step (rehashing a million entries a dozen times over).
+// A settlement's TransactionCount or last month's volume is a fine hint.
+func (r *Reconciler) Grow(orders int) {
+	if orders <= 0 {
+		return
+	}
+	orders = min(orders, 1<<27) // a hint, not a reason to reserve gigabytes
+	if r.byOrderID == nil {
+		r.byOrderID = make(map[string]int32, orders)
+		r.byMerchantID = make(map[string]int32, orders)
+	}
 }
 
 // AddSettlement adds a settlement's header; [Reconciler.Report] compares its
