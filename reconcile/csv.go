@@ -153,3 +153,12 @@ func (t *table) currencyAt(i int) (string, error) {
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// idAt returns column i as an id of at most maxIDLen bytes (empty allowed).
+func (t *table) idAt(i int) (string, error) {
+	s := strings.TrimSpace(t.row[i])
+	if len(s) > maxIDLen {
+		return "", t.errAt(i, "id of %d bytes is longer than %d", len(s), maxIDLen)
+	}
+	return s, nil
+}

@@ -176,11 +176,16 @@ func (m *RecordReader) read() (Record, error) {
 		return Record{}, err
 	}
 	rec := Record{Line: t.line}
+	var err error
 	if i := m.col[colOrderID]; i >= 0 {
-		rec.OrderID = strings.TrimSpace(t.row[i])
+		if rec.OrderID, err = t.idAt(i); err != nil {
+			return Record{}, err
+		}
 	}
 	if i := m.col[colMerchantOrderID]; i >= 0 {
-		rec.MerchantOrderID = strings.TrimSpace(t.row[i])
+		if rec.MerchantOrderID, err = t.idAt(i); err != nil {
+			return Record{}, err
+		}
 	}
 	if rec.OrderID == "" && rec.MerchantOrderID == "" {
 		i := m.col[colOrderID]
@@ -189,7 +194,6 @@ func (m *RecordReader) read() (Record, error) {
 		}
 		return Record{}, t.errAt(i, "no order id: order_id and merchant_order_id are both empty")
 	}
-	var err error
 	i := m.col[colAmount]
 	if rec.Amount, err = t.int64At(i); err != nil {
 		return Record{}, err

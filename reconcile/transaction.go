@@ -148,6 +148,11 @@ func (s *StatementReader) read() (Transaction, error) {
 		MerchantOrderID: row[stMerchantOrderID],
 		SettlementID:    s.settlementID,
 	}
+	for _, i := range [...]int{stID, stOrderID, stMerchantOrderID} {
+		if len(row[i]) > maxIDLen {
+			return Transaction{}, t.errAt(i, "id of %d bytes is longer than %d", len(row[i]), maxIDLen)
+		}
+	}
 	if txn.ID == "" {
 		return Transaction{}, t.errAt(stID, "empty balance transaction id")
 	}
