@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strconv"
 	"strings"
 )
@@ -161,4 +162,20 @@ func (t *table) idAt(i int) (string, error) {
 		return "", t.errAt(i, "id of %d bytes is longer than %d", len(s), maxIDLen)
 	}
 	return s, nil
+}
+
+// readAll turns a reader's Read into an iterator that ends at io.EOF and
+// stops after yielding any other error.
+func readAll[T any](read func() (T, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			v, err := read()
+			if err == io.EOF {
+				return
+			}
+			if !yield(v, err) || err != nil {
+				return
+			}
+		}
+	}
 }

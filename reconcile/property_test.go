@@ -82,26 +82,7 @@ func randomMonth(seed uint64, n int) *month {
 		}
 		m.records = append(m.records, rec)
 	}
-	sums := map[string]*Settlement{}
-	for i := range m.txns {
-		t := &m.txns[i]
-		if rng.IntN(4) == 0 {
-			continue // not settled yet
-		}
-		t.SettlementID = "st_" + t.Currency
-		s := sums[t.SettlementID]
-		if s == nil {
-			s = &Settlement{ID: t.SettlementID, Currency: t.Currency}
-			sums[t.SettlementID] = s
-		}
-		s.Amount += t.Net
-		s.TransactionCount++
-	}
-	for _, c := range currencies {
-		if s := sums["st_"+c]; s != nil {
-			m.settlements = append(m.settlements, *s)
-		}
-	}
+	m.settleAll(func(*Transaction) bool { return rng.IntN(4) > 0 }) // a quarter not settled yet
 	rng.Shuffle(len(m.records), func(i, j int) { m.records[i], m.records[j] = m.records[j], m.records[i] })
 	return m
 }

@@ -64,9 +64,19 @@ func newFixture() *fixture {
 			{MerchantOrderID: "A-4", Amount: 700, Currency: "CNY", Status: StatusUnpaid, Line: 5},
 		},
 	}
+	f.settleAll(func(*Transaction) bool { return true })
+	return f
+}
+
+// settleAll puts the transactions that settled says so in one settlement per
+// currency, st_<currency>, and makes the settlements' headers.
+func (f *fixture) settleAll(settled func(*Transaction) bool) {
 	sums := map[string]*Settlement{}
 	for i := range f.txns {
 		t := &f.txns[i]
+		if !settled(t) {
+			continue
+		}
 		t.SettlementID = "st_" + t.Currency
 		s := sums[t.SettlementID]
 		if s == nil {
@@ -76,10 +86,11 @@ func newFixture() *fixture {
 		s.Amount += t.Net
 		s.TransactionCount++
 	}
-	for _, id := range []string{"st_CNY", "st_JPY", "st_KWD"} {
-		f.settlements = append(f.settlements, *sums[id])
+	for _, c := range currencies {
+		if s := sums["st_"+c]; s != nil {
+			f.settlements = append(f.settlements, *s)
+		}
 	}
-	return f
 }
 
 func (f *fixture) reconcile(t *testing.T) *Report {

@@ -250,16 +250,4 @@ func (r *Record) normalize() error {
 
 // All returns the remaining records as an iterator for
 // [Reconciler.AddRecords]. It stops after the first error, which it yields.
-func (m *RecordReader) All() iter.Seq2[Record, error] {
-	return func(yield func(Record, error) bool) {
-		for {
-			rec, err := m.Read()
-			if err == io.EOF {
-				return
-			}
-			if !yield(rec, err) || err != nil {
-				return
-			}
-		}
-	}
-}
+func (m *RecordReader) All() iter.Seq2[Record, error] { return readAll(m.Read) }

@@ -199,16 +199,4 @@ func checkStatementHeader(got []string) error {
 // All returns the remaining transactions as an iterator for
 // [Reconciler.AddTransactions]. It stops after the first error, which it
 // yields.
-func (s *StatementReader) All() iter.Seq2[Transaction, error] {
-	return func(yield func(Transaction, error) bool) {
-		for {
-			txn, err := s.Read()
-			if err == io.EOF {
-				return
-			}
-			if !yield(txn, err) || err != nil {
-				return
-			}
-		}
-	}
-}
+func (s *StatementReader) All() iter.Seq2[Transaction, error] { return readAll(s.Read) }
