@@ -177,7 +177,9 @@ func (r *Reconciler) settlement(id string) *settlementSum {
 // AddTransactions checks and adds the platform's transactions. It stops at
 // the first error the iterator yields, or at a transaction that breaks the
 // form of docs/tokenim-api.md §9 (no id, an unknown type, an amount of the
-// wrong sign, a negative fee): such input is corrupt, not a difference.
+// wrong sign, a negative fee) or a payment given twice: such input is
+// corrupt, not a difference. Give each transaction once: sources must not
+// overlap (a refund given twice would count twice).
 // Money that disagrees (fees, nets, totals) is reported, not returned.
 func (r *Reconciler) AddTransactions(txns iter.Seq2[Transaction, error]) error {
 	for txn, err := range txns {
@@ -195,11 +197,11 @@ func (r *Reconciler) addTransaction(t *Transaction) error {
 	if err := checkTransaction(t); err != nil {
 		return err
 	}
-	r.txns++
 	cur, err := r.intern(t.Currency)
 	if err != nil {
 		return err
 	}
+	r.txns++
 	i := r.lookup(t.OrderID, t.MerchantOrderID)
 	o := r.orders.at(i)
 	if o.currency == 0 {
@@ -237,6 +239,11 @@ func (r *Reconciler) addTransaction(t *Transaction) error {
 	case TxnPayment:
 		// Fees and double payments are checked in Report, when the record's
 		// method may be known and every payment of the order is in.
+		if o.payments > 0 && r.seenPayment(i, t.ID) {
+			// The same row twice (overlapping statements or pages) would pass
+			// for a double payment; it is the caller's input that is wrong.
+			return errorf("reconcile: transaction %s given twice", quote(t.ID))
+		}
 		p := payRef{txn: r.ids.add(t.ID), amount: t.Amount, fee: t.Fee, at: t.CreatedAt.UnixNano()}
 		o.payments++
 		if o.payments == 1 {
@@ -266,6 +273,19 @@ func (r *Reconciler) addTransaction(t *Transaction) error {
 		r.checkFixedFee(o, t, 0, "a dispute reversal's fee is 0 (docs/tokenim-api.md §9)")
 	}
 	return nil
+}
+
+// seenPayment reports whether order i already has payment transaction id.
+func (r *Reconciler) seenPayment(i int32, id string) bool {
+	if r.ids.equal(r.orders.at(i).pay.txn, id) {
+		return true
+	}
+	for _, p := range r.extra[i] {
+		if r.ids.equal(p.txn, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkTransaction rejects a transaction that breaks the form of

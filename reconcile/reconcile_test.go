@@ -219,6 +219,9 @@ func TestReconcile_rejectsMalformedRows(t *testing.T) {
 		})
 	}
 
+	var twice Reconciler
+	assert.EqualError(t, twice.AddTransactions(sliceSeq([]Transaction{ok, ok})), `reconcile: transaction "txn_1" given twice`)
+
 	rec := Record{MerchantOrderID: "A-1", Amount: 1000, Currency: "USD", Status: StatusPartiallyRefunded, RefundedAmount: 1000, Line: 7}
 	var r Reconciler
 	assert.EqualError(t, r.AddRecords(sliceSeq([]Record{rec})),
