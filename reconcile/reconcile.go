@@ -145,8 +145,11 @@ func (r *Reconciler) Grow(orders int) {
 }
 
 // AddSettlement adds a settlement's header; [Reconciler.Report] compares its
-// amount and transaction count with the transactions that name it. A
-// transaction naming a settlement without header is not checked against one.
+// amount and transaction count with the transactions that name it. Give a
+// header together with all of its transactions (its statement, or the API's
+// balance transactions filtered by its id): a period that cuts a settlement
+// in two would report it as different. A transaction naming a settlement
+// without header is not checked against one.
 func (r *Reconciler) AddSettlement(s Settlement) error {
 	if s.ID == "" {
 		return errors.New("reconcile: settlement without id")
