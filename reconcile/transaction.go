@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,15 +73,18 @@ type Settlement struct {
 	TransactionCount int64
 }
 
-// StatementHeader is the header row of a settlement's statement, GET
-// /v1/settlements/{id}/report (docs/tokenim-api.md §9). A statement must
-// start with exactly these columns in this order.
-var StatementHeader = []string{
+// statementHeader is the header row of a settlement's statement.
+var statementHeader = [...]string{
 	"balance_transaction_id", "type", "source", "order_id", "merchant_order_id",
 	"amount", "fee", "net", "currency", "created_at",
 }
 
-// Statement columns, in StatementHeader order.
+// StatementHeader returns the header row of a settlement's statement, GET
+// /v1/settlements/{id}/report (docs/tokenim-api.md §9). A statement must
+// start with exactly these columns in this order.
+func StatementHeader() []string { return slices.Clone(statementHeader[:]) }
+
+// Statement columns, in header order.
 const (
 	stID = iota
 	stType
@@ -183,14 +187,15 @@ func (s *StatementReader) read() (Transaction, error) {
 }
 
 func checkStatementHeader(got []string) error {
-	if len(got) != len(StatementHeader) {
+	all := strings.Join(statementHeader[:], ",")
+	if len(got) != len(statementHeader) {
 		return errors.New("header has " + strconv.Itoa(len(got)) + " columns, want " +
-			strconv.Itoa(len(StatementHeader)) + ": " + strings.Join(StatementHeader, ","))
+			strconv.Itoa(len(statementHeader)) + ": " + all)
 	}
-	for i, want := range StatementHeader {
+	for i, want := range statementHeader {
 		if got[i] != want {
 			return errors.New("header column " + strconv.Itoa(i+1) + " is " + quote(got[i]) +
-				", want " + strconv.Quote(want) + " (" + strings.Join(StatementHeader, ",") + ")")
+				", want " + strconv.Quote(want) + " (" + all + ")")
 		}
 	}
 	return nil

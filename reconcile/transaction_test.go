@@ -42,9 +42,9 @@ func TestStatementReader_errors(t *testing.T) {
 		name, in, want string
 	}{
 		{"empty", "", "reconcile: statement line 1: empty file: want a header row"},
-		{"short header", "balance_transaction_id,type\n", "reconcile: statement line 1: header has 2 columns, want 10: " + strings.Join(StatementHeader, ",")},
+		{"short header", "balance_transaction_id,type\n", "reconcile: statement line 1: header has 2 columns, want 10: " + strings.Join(StatementHeader(), ",")},
 		{"renamed column", strings.Replace(statementHead, "fee", "fees", 1) + row,
-			`reconcile: statement line 1: header column 7 is "fees", want "fee" (` + strings.Join(StatementHeader, ",") + ")"},
+			`reconcile: statement line 1: header column 7 is "fees", want "fee" (` + strings.Join(StatementHeader(), ",") + ")"},
 		{"field count", statementHead + row + "txn_2,payment\n", "reconcile: statement line 3: 2 fields, the header has 10"},
 		{"bad quote", statementHead + row + "txn_2,\"pay\"ment,pay_1,ord_1,A-1,1,0,1,CNY,2026-11-21T09:30:00Z\n",
 			`reconcile: statement line 3: byte 11: extraneous or missing " in quoted-field`},
