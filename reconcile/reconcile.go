@@ -25,8 +25,8 @@ type Reconciler struct {
 	byMerchantID index
 	currencies   []string // interned; order.currency is an index + 1
 	settlements  map[string]*settlementSum
-	diffs        []Difference       // found row by row
-	extra        map[int32][]payRef // payments after the first, double payments
+	diffs        []Difference         // found row by row
+	extra        map[int32][]extraPay // payments after the first: double payments
 	txns         int
 	records      int
 }
@@ -92,6 +92,21 @@ type payRef struct {
 // as the first does not depend on the order rows arrive in.
 func (r *Reconciler) before(p, q payRef) bool {
 	return p.at < q.at || (p.at == q.at && string(r.ids.bytes(p.txn)) < string(r.ids.bytes(q.txn)))
+}
+
+// extraPay is a payment of an order after its first, with its own platform
+// order (another order of the same merchant order).
+type extraPay struct {
+	payRef
+	order idRef
+}
+
+// keepOrderID returns the kept id of platform order id, reusing the order's.
+func (r *Reconciler) keepOrderID(o *order, id string) idRef {
+	if r.ids.equal(o.orderID, id) {
+		return o.orderID
+	}
+	return r.ids.add(id)
 }
 
 type settlementSum struct {
@@ -253,13 +268,23 @@ func (r *Reconciler) addTransaction(t *Transaction) error {
 			o.pay = p
 			break
 		}
+		extra := extraPay{payRef: p, order: r.keepOrderID(o, t.OrderID)}
 		if r.before(p, o.pay) {
-			p, o.pay = o.pay, p
+			// The new payment is the earliest: it and its platform order
+			// become the order's, whatever order the rows came in.
+			extra = extraPay{payRef: o.pay, order: o.orderID}
+			o.pay = p
+			if t.OrderID != "" && !r.ids.equal(o.orderID, t.OrderID) {
+				if o.orderID != 0 {
+					r.byOrderID.alias(r.ids.string(o.orderID), i)
+				}
+				o.orderID = r.ids.add(t.OrderID)
+			}
 		}
 		if r.extra == nil {
-			r.extra = make(map[int32][]payRef)
+			r.extra = make(map[int32][]extraPay)
 		}
-		r.extra[i] = append(r.extra[i], p)
+		r.extra[i] = append(r.extra[i], extra)
 	case TxnRefund:
 		r.checkFixedFee(o, t, 0, "a refund's fee is 0 (docs/tokenim-api.md §9)")
 		if o.flags&refundOverflow == 0 {
@@ -593,9 +618,9 @@ func (r *Reconciler) compareOrder(o *order, diffs []Difference) []Difference {
 
 // doublePayments appends a difference for each payment of an order after its
 // first, and for such a payment's fee.
-func (r *Reconciler) doublePayments(o *order, extra []payRef, diffs []Difference) []Difference {
-	slices.SortFunc(extra, func(p, q payRef) int {
-		if r.before(p, q) {
+func (r *Reconciler) doublePayments(o *order, extra []extraPay, diffs []Difference) []Difference {
+	slices.SortFunc(extra, func(p, q extraPay) int {
+		if r.before(p.payRef, q.payRef) {
 			return -1
 		}
 		return 1
@@ -606,12 +631,12 @@ func (r *Reconciler) doublePayments(o *order, extra []payRef, diffs []Difference
 	}
 	for k, p := range extra {
 		diffs = append(diffs, Difference{
-			Kind: KindDoublePayment, OrderID: r.ids.string(o.orderID), MerchantOrderID: r.ids.string(o.merchantOrderID),
+			Kind: KindDoublePayment, OrderID: r.ids.string(p.order), MerchantOrderID: r.ids.string(o.merchantOrderID),
 			TransactionID: r.ids.string(p.txn), OtherTransactionID: r.ids.string(o.pay.txn), Line: int(o.line), Currency: currency,
 			Expected: 1, Actual: int64(k + 2), Detail: "more than one succeeded payment for one merchant order",
 		})
 		if fd, bad := r.paymentFeeDiff(o, r.ids.string(p.txn), p.amount, p.fee, currency); bad {
-			fd.Line = int(o.line)
+			fd.OrderID, fd.Line = r.ids.string(p.order), int(o.line)
 			diffs = append(diffs, fd)
 		}
 	}

@@ -133,7 +133,7 @@ func TestReconcile_eachKind(t *testing.T) {
 		{"double payment", func(f *fixture) {
 			p := payment("txn_9", "ord_9", "A-2", 12000, "JPY", MethodWallet) // a second platform order for A-2
 			f.txns = append(f.txns, p)
-		}, Difference{Kind: KindDoublePayment, OrderID: "ord_2", MerchantOrderID: "A-2", TransactionID: "txn_9", OtherTransactionID: "txn_3", Line: 3, Currency: "JPY", Expected: 1, Actual: 2, Detail: "more than one succeeded payment for one merchant order"}},
+		}, Difference{Kind: KindDoublePayment, OrderID: "ord_9", MerchantOrderID: "A-2", TransactionID: "txn_9", OtherTransactionID: "txn_3", Line: 3, Currency: "JPY", Expected: 1, Actual: 2, Detail: "more than one succeeded payment for one merchant order"}},
 		{"refund missing on the platform", func(f *fixture) { f.records[2].Status, f.records[2].RefundedAmount = StatusPartiallyRefunded, 100 },
 			Difference{Kind: KindRefundMissingOnPlatform, OrderID: "ord_3", MerchantOrderID: "A-3", Line: 4, Currency: "KWD", LocalCurrency: "KWD", Expected: 100, Detail: "refunded locally more than on the platform"}},
 		{"refund missing locally", func(f *fixture) { f.records[0].Status, f.records[0].RefundedAmount = StatusPaid, 0 },
@@ -287,4 +287,58 @@ func TestFormatAmount(t *testing.T) {
 	assert.Equal(t, "1.500 KWD", FormatAmount(1500, "KWD"))
 	assert.Equal(t, "0.007 KWD", FormatAmount(7, "KWD"))
 	assert.Equal(t, "-92233720368547758.08 EUR", FormatAmount(math.MinInt64, "EUR"))
+}
+
+// Three payments of one merchant order (three platform orders), in any
+// order of arrival, give the same two double payments against the earliest,
+// each naming its own platform order; the extra payment's fee is checked with
+// the record's method.
+func TestReconcile_triplePayment(t *testing.T) {
+	t.Parallel()
+	p1 := payment("txn_1", "ord_1", "A-1", 10000, "USD", MethodWallet)
+	p2 := payment("txn_2", "ord_2", "A-1", 10000, "USD", MethodWallet)
+	p2.CreatedAt = p1.CreatedAt.Add(time.Second)
+	p3 := payment("txn_3", "ord_3", "A-1", 10000, "USD", MethodCard) // card fee, wallet record
+	p3.CreatedAt = p1.CreatedAt.Add(2 * time.Second)
+	// Refunds of the later orders, given last, still find the one order.
+	r2, r3 := refund("txn_4", "ord_2", "", 300, "USD"), refund("txn_5", "ord_3", "", 200, "USD")
+	rec := []Record{{MerchantOrderID: "A-1", Amount: 10000, Currency: "USD", Status: StatusPartiallyRefunded, RefundedAmount: 500, Method: MethodWallet, Line: 2}}
+	var first []string
+	for _, order := range [][]Transaction{{p1, p2, p3, r2, r3}, {p3, p2, p1, r3, r2}, {p2, p3, p1, r2, r3}} {
+		report, err := Reconcile(sliceSeq(order), nil, sliceSeq(rec))
+		require.NoError(t, err)
+		var got []string
+		for _, d := range report.Differences {
+			got = append(got, d.String())
+		}
+		if first == nil {
+			first = got
+			continue
+		}
+		assert.Equal(t, first, got)
+	}
+	assert.Equal(t, []string{
+		"double_payment: order=ord_2 merchant_order=A-1 txn=txn_2 other_txn=txn_1 line=2: more than one succeeded payment for one merchant order: expected 1 payment, actual 2",
+		"double_payment: order=ord_3 merchant_order=A-1 txn=txn_3 other_txn=txn_1 line=2: more than one succeeded payment for one merchant order: expected 1 payment, actual 3",
+		"fee_mismatch: order=ord_3 merchant_order=A-1 txn=txn_3 line=2: fee differs from the wallet schedule (docs/tokenim-api.md §5): expected 1.00 USD, actual 3.20 USD",
+	}, first)
+}
+
+func TestReconciler_AddSettlement(t *testing.T) {
+	t.Parallel()
+	var r Reconciler
+	s := Settlement{ID: "st_1", Currency: "EUR", Amount: 100, TransactionCount: 1}
+	require.NoError(t, r.AddSettlement(s))
+	require.NoError(t, r.AddSettlement(s), "the same header twice is harmless")
+	s.Amount++
+	assert.EqualError(t, r.AddSettlement(s), "reconcile: settlement st_1 added twice with different values")
+	assert.EqualError(t, r.AddSettlement(Settlement{Currency: "EUR"}), "reconcile: settlement without id")
+	assert.EqualError(t, r.AddSettlement(Settlement{ID: "st_2", Currency: "eur"}), `reconcile: settlement st_2: currency "eur" is not an upper-case ISO 4217 code`)
+	_, err := Reconcile(nil, []Settlement{{ID: "st_3"}}, nil)
+	assert.Error(t, err)
+	// A header whose transactions never came is reported, not skipped.
+	report, err := Reconcile(nil, []Settlement{{ID: "st_4", Currency: "EUR", Amount: 5, TransactionCount: 1}}, nil)
+	require.NoError(t, err)
+	require.Len(t, report.Differences, 1)
+	assert.Equal(t, KindSettlementMismatch, report.Differences[0].Kind)
 }
