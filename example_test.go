@@ -201,7 +201,7 @@ func ExampleRefundsService_Create() {
 	}
 	refund, err := client.Refunds.Create(ctx, &tokenim.RefundCreateParams{
 		PaymentID: payment.ID,
-		Amount:    500, // leave out for all that remains
+		Amount:    500, // or Remaining: true for all that is left
 		Reason:    tokenim.RefundReasonRequestedByCustomer,
 	})
 	if err != nil {

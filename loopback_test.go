@@ -41,8 +41,8 @@ func TestLoopback_droppedConnectionsAreRetriedWithSameKey(t *testing.T) {
 	t.Cleanup(tr.CloseIdleConnections)
 	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}))
 	require.NoError(t, err)
-	sl := &fakeSleeper{}
-	c.sleep = sl.sleep
+	sl := &waitRecorder{}
+	c.onWait = sl.record
 
 	p, err := c.Payments.Create(context.Background(), &PaymentCreateParams{OrderID: "ord_1", Method: Wallet(WalletAlipay)})
 
@@ -69,7 +69,7 @@ func TestLoopback_droppedConnectionsExhaustToUnknownOutcome(t *testing.T) {
 	t.Cleanup(tr.CloseIdleConnections)
 	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}), WithMaxRetries(1))
 	require.NoError(t, err)
-	c.sleep = (&fakeSleeper{}).sleep
+	c.onWait = (&waitRecorder{}).record
 
 	_, err = c.Orders.Create(context.Background(), orderParams())
 
@@ -95,8 +95,8 @@ func TestLoopback_untrustedCertificateIsNotRetried(t *testing.T) {
 	t.Cleanup(tr.CloseIdleConnections)
 	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}))
 	require.NoError(t, err)
-	sl := &fakeSleeper{}
-	c.sleep = sl.sleep
+	sl := &waitRecorder{}
+	c.onWait = sl.record
 
 	_, err = c.Orders.Create(context.Background(), orderParams())
 

@@ -182,7 +182,7 @@ func TestServices_everyEndpoint(t *testing.T) {
 			name: "Refunds.Create full", method: "POST", path: "/v1/refunds",
 			wantBody: `{"payment_id":"pay_123"}`, respond: refundJSON,
 			call: func(c *Client) (any, error) {
-				return c.Refunds.Create(ctx, &RefundCreateParams{PaymentID: "pay_123"})
+				return c.Refunds.Create(ctx, &RefundCreateParams{PaymentID: "pay_123", Remaining: true})
 			},
 			check: func(t *testing.T, got any) { assert.Equal(t, "re_1", got.(*Refund).ID) },
 		},

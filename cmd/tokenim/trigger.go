@@ -287,7 +287,7 @@ func (t *triggerer) refund(amount int64) error {
 	if err != nil {
 		return err
 	}
-	r, err := t.c.Refunds.Create(t.ctx, &tokenim.RefundCreateParams{PaymentID: p.ID, Reason: tokenim.RefundReasonRequestedByCustomer})
+	r, err := t.c.Refunds.Create(t.ctx, &tokenim.RefundCreateParams{PaymentID: p.ID, Remaining: true, Reason: tokenim.RefundReasonRequestedByCustomer})
 	if err != nil {
 		return fmt.Errorf("POST /v1/refunds: %w", err)
 	}

@@ -104,7 +104,7 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 		formatAmount(receipt.Amount, receipt.Currency), receipt.MethodSummary)
 
 	refund, err := client.Refunds.Create(ctx, &tokenim.RefundCreateParams{
-		PaymentID: payment.ID, Reason: tokenim.RefundReasonRequestedByCustomer,
+		PaymentID: payment.ID, Remaining: true, Reason: tokenim.RefundReasonRequestedByCustomer,
 	})
 	if err != nil {
 		return fmt.Errorf("refund: %w", err)
