@@ -323,10 +323,11 @@ type cappedReader struct {
 func (r *cappedReader) Read(p []byte) (int, error) {
 	if r.left <= 0 {
 		var one [1]byte
-		if n, _ := r.r.Read(one[:]); n > 0 {
+		n, err := r.r.Read(one[:])
+		if n > 0 {
 			return 0, errResponseTooLarge
 		}
-		return r.r.Read(p[:0])
+		return 0, err
 	}
 	if int64(len(p)) > r.left {
 		p = p[:r.left]

@@ -674,3 +674,93 @@ func TestDo_lostAnswerThenRetryableAnswerIsUnknownOutcome(t *testing.T) {
 		})
 	}
 }
+
+// TestDo_retryAfterBeyondMaximumWaitEndsTheCall: a Retry-After longer than the
+// maximum wait (the backoff cap) is not waited out nor retried: the call ends
+// at once with that answer and its RetryAfter (issue 9, item 7;
+// docs/tokenim-api.md §3).
+func TestDo_retryAfterBeyondMaximumWaitEndsTheCall(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 21, 9, 30, 0, 0, time.UTC)
+	for name, retryAfter := range map[string]string{
+		"seconds":   "120",
+		"http date": now.Add(time.Hour).Format(http.TimeFormat),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt, sl := newTestClient(t)
+			c.now = func() time.Time { return now }
+			var rec recorder
+			mt.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_123", rec.handle(func(n int, _ *http.Request) (*http.Response, error) {
+				if n == 1 {
+					return problemResponse(429, CodeRateLimited, "Retry-After", retryAfter), nil
+				}
+				return rawJSONResponse(200, orderJSON), nil
+			}))
+
+			_, err := c.Orders.Get(context.Background(), "ord_123")
+
+			var apiErr *Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 429, apiErr.HTTPStatus)
+			assert.Greater(t, apiErr.RetryAfter, 8*time.Second, "the retry-after is attached for the caller to schedule")
+			assert.Equal(t, 1, rec.Count(), "not retried")
+			assert.Empty(t, sl.Waits(), "not waited")
+		})
+	}
+}
+
+// endlessJSON is a 2xx body that never ends: `{"id":"aaaa…`.
+type endlessJSON struct{ started bool }
+
+func (r *endlessJSON) Read(p []byte) (int, error) {
+	n := 0
+	if !r.started {
+		n = copy(p, `{"id":"`)
+		r.started = true
+	}
+	for i := n; i < len(p); i++ {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}
+
+func (r *endlessJSON) Close() error { return nil }
+
+// TestDo_successBodyIsCapped: a 2xx body larger than the limit ends the call
+// with an error naming the limit instead of filling memory (issue 9, item 5).
+func TestDo_successBodyIsCapped(t *testing.T) {
+	t.Parallel()
+	for name, opts := range map[string][]Option{
+		"default 16 MiB": nil,
+		"configured":     {WithMaxResponseBytes(64 << 10)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt, _ := newTestClient(t, opts...)
+			mt.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_123", func(*http.Request) (*http.Response, error) {
+				resp := rawJSONResponse(200, "")
+				resp.Body = &endlessJSON{}
+				resp.ContentLength = -1
+				return resp, nil
+			})
+
+			o, err := c.Orders.Get(context.Background(), "ord_123")
+
+			assert.Nil(t, o)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "WithMaxResponseBytes")
+			assert.Contains(t, err.Error(), "req_test000000000000000000001", "the request id is named")
+			assert.NotContains(t, err.Error(), "aaaa", "no body is quoted")
+		})
+	}
+	// An answer right at the limit still decodes.
+	atLimit := orderJSON + strings.Repeat(" ", 2048-len(orderJSON))
+	c, mt, _ := newTestClient(t, WithMaxResponseBytes(2048))
+	mt.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_123", func(*http.Request) (*http.Response, error) {
+		return rawJSONResponse(200, atLimit), nil
+	})
+	o, err := c.Orders.Get(context.Background(), "ord_123")
+	require.NoError(t, err)
+	assert.Equal(t, "ord_123", o.ID)
+}
