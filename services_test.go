@@ -2,6 +2,7 @@ package tokenim
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -609,4 +610,34 @@ func TestRefundsService_Create_zeroAmountNeverRefundsEverything(t *testing.T) {
 	assert.Equal(t, "re_1", r.ID)
 	require.Equal(t, 1, rec.Count())
 	assert.JSONEq(t, `{"payment_id":"pay_123"}`, string(rec.Requests()[0].Body), "Remaining sends no amount")
+}
+
+// TestResources_String: fmt.Println of a resource reads as one line with its
+// money in units, not as pointers and minor units (issue 16).
+func TestResources_String(t *testing.T) {
+	t.Parallel()
+	created := time.Date(2026, 11, 21, 9, 30, 0, 0, time.UTC)
+	cases := map[string]struct {
+		v    fmt.Stringer
+		want string
+	}{
+		"order": {&Order{ID: "ord_1", MerchantOrderID: "M-1", Status: OrderStatusPartiallyRefunded, Amount: 1999, AmountRefunded: 500, Currency: "CNY"},
+			"order ord_1 (M-1) partially_refunded: CNY 19.99, refunded CNY 5.00"},
+		"card payment": {&Payment{ID: "pay_1", OrderID: "ord_1", Status: PaymentStatusSucceeded, Amount: 500, Currency: "JPY",
+			Method: PaymentMethod{Type: PaymentMethodTypeCard, Card: &PaymentMethodCard{Brand: "visa", Last4: "4242"}}},
+			"payment pay_1 succeeded: JPY 500 by card visa ****4242 (order ord_1)"},
+		"failed wallet payment": {&Payment{ID: "pay_2", OrderID: "ord_1", Status: PaymentStatusFailed, Amount: 1250, Currency: "KWD",
+			FailureCode: "insufficient_funds", Method: PaymentMethod{Type: PaymentMethodTypeWallet, Wallet: &PaymentMethodWallet{Provider: WalletAlipay}}},
+			"payment pay_2 failed: KWD 1.250 by wallet alipay, failed: insufficient_funds (order ord_1)"},
+		"refund": {&Refund{ID: "re_1", PaymentID: "pay_1", Status: RefundStatusPending, Amount: 5, Currency: "USD"},
+			"refund re_1 pending: USD 0.05 of payment pay_1"},
+		"event": {&Event{ID: "evt_1", Type: EventPaymentSucceeded, CreatedAt: created},
+			"event evt_1 payment.succeeded at 2026-11-21T09:30:00Z"},
+		"webhook endpoint": {&WebhookEndpoint{ID: "we_1", Status: WebhookEndpointEnabled, URL: "https://shop.example/h", Events: []EventType{"*"}, Secret: secretWebhook},
+			"webhook endpoint we_1 enabled: https://shop.example/h [*] (secret [REDACTED])"},
+	}
+	for name, tc := range cases {
+		assert.Equal(t, tc.want, fmt.Sprint(tc.v), name)
+		assert.Equal(t, tc.want, fmt.Sprintf("%v", tc.v), name)
+	}
 }

@@ -37,13 +37,15 @@ type WebhookEndpoint struct {
 	Secret      string                `json:"secret,omitempty"`
 }
 
-// String describes the endpoint with its secret redacted.
+// String reads like a line of a back office, with the secret redacted:
+// "webhook endpoint we_1 enabled: https://shop.example/hook [*] (secret
+// [REDACTED])".
 func (w WebhookEndpoint) String() string {
-	secret := ""
+	s := fmt.Sprintf("webhook endpoint %s %s: %s %v", w.ID, w.Status, w.URL, w.Events)
 	if w.Secret != "" {
-		secret = "[REDACTED]"
+		s += " (secret [REDACTED])"
 	}
-	return fmt.Sprintf("tokenim.WebhookEndpoint{ID: %s, URL: %s, Events: %v, Status: %s, Secret: %s}", w.ID, w.URL, w.Events, w.Status, secret)
+	return s
 }
 
 // GoString is String, so %#v stays redacted.

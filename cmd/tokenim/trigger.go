@@ -17,7 +17,7 @@ import (
 	tokenim "github.com/tokenim/tokenim-go"
 )
 
-// Sandbox test cards (contract §6).
+// Sandbox test cards (docs/tokenim-api.md §6).
 const (
 	cardSucceeds     = "4242424242424242"
 	cardDeclined     = "4000000000000002"
