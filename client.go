@@ -311,7 +311,11 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if ci, ok := hc.Transport.(interface{ CloseIdleConnections() }); ok {
 		closeIdle = ci.CloseIdleConnections
 	}
-	hc.Transport = attemptTransport{hc.Transport}
+	// The attempt timeout moves into attemptTransport: net/http arms a
+	// timer and a goroutine per request for a Client.Timeout over a
+	// transport it does not know, a context deadline costs far less.
+	hc.Transport = &attemptTransport{rt: hc.Transport, timeout: hc.Timeout}
+	hc.Timeout = 0
 
 	ua := "tokenim-go/" + Version + " (" + runtime.Version() + "; " + runtime.GOOS + "/" + runtime.GOARCH + ")"
 	if s.appInfo != "" {
@@ -371,15 +375,54 @@ func checkKeyMatchesHost(mode, baseURL string) error {
 
 func neverFollow(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// attemptTransport carries attempts for go-retryablehttp. It has no
+// attemptTransport carries attempts for go-retryablehttp and bounds each by
+// timeout, from sending the request to closing the answer's body. It has no
 // CloseIdleConnections on purpose: go-retryablehttp calls it on every failed
 // call, which on a shared transport would drop the idle connections of every
 // other client.
-type attemptTransport struct{ rt http.RoundTripper }
+type attemptTransport struct {
+	rt      http.RoundTripper
+	timeout time.Duration
+}
 
 // RoundTrip sends one attempt.
-func (t attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	return t.rt.RoundTrip(r)
+func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
+	resp, err := t.rt.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		if ctx.Err() != nil && r.Context().Err() == nil {
+			err = &attemptTimeoutError{err: err, timeout: t.timeout}
+		}
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// attemptTimeoutError is an attempt that ran out of its own time (WithTimeout)
+// while the caller's context was alive: a timeout, worth retrying.
+type attemptTimeoutError struct {
+	err     error
+	timeout time.Duration
+}
+
+func (e *attemptTimeoutError) Error() string {
+	return "attempt timed out after " + e.timeout.String() + " (WithTimeout): " + e.err.Error()
+}
+func (e *attemptTimeoutError) Unwrap() error { return e.err }
+func (e *attemptTimeoutError) Timeout() bool { return true }
+
+// cancelOnClose ends an attempt's context once its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // CloseIdleConnections closes the keep-alive connections the client's
@@ -516,7 +559,7 @@ func (c *Client) Do(req *Request, v any) (*Response, error) {
 		return nil, &ValidationError{Field: "request", Reason: "must come from NewRequest"}
 	}
 	cl := &call{c: c, ctx: req.ctx, ep: endpoint{op: "Client.Do", method: req.Method, route: req.Path},
-		path: req.Path, key: req.IdempotencyKey, body: req.body(), response: req.response}
+		path: req.Path, key: req.IdempotencyKey, body: req.body(), response: req.response, wantMeta: true}
 	err := cl.run(v)
 	return cl.meta, err
 }

@@ -102,10 +102,10 @@ func TestNewClient_doesNotMutateCallerHTTPClient(t *testing.T) {
 	own := &http.Client{Transport: httpmock.NewMockTransport(), Timeout: 5 * time.Second}
 	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithHTTPClient(own))
 	require.NoError(t, err)
-	assert.Equal(t, 5*time.Second, c.http.Timeout, "the caller's own timeout is kept")
+	assert.Equal(t, 5*time.Second, c.http.Transport.(*attemptTransport).timeout, "the caller's own timeout is kept")
 	c, err = NewClient(testKey, WithMerchantID(testMerchantID))
 	require.NoError(t, err)
-	assert.Equal(t, 80*time.Second, c.http.Timeout)
+	assert.Equal(t, 80*time.Second, c.http.Transport.(*attemptTransport).timeout)
 }
 
 func TestDo_sendsContractHeaders(t *testing.T) {

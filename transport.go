@@ -49,6 +49,10 @@ func fetch[T any](ctx context.Context, c *Client, ep endpoint, id string, body a
 // attempt (checkRetry, backoff) and the state the outcome rules of
 // docs/tokenim-api.md §3 need.
 type call struct {
+	// rc runs this call's loop; its CheckRetry is this call's checkRetry.
+	// It lives in the call so that one allocation holds both.
+	rc retryablehttp.Client
+
 	c        *Client
 	ctx      context.Context
 	ep       endpoint
@@ -58,12 +62,13 @@ type call struct {
 	response *Response // the caller's WithResponse target
 
 	attempts   int
-	lostAnswer bool          // an attempt of this POST may have reached the platform and got no answer
-	last       error         // the last attempt's failure: its decoded *Error, or the transport error
-	retrying   bool          // checkRetry asked for another attempt, so the loop is waiting
-	wait       time.Duration // the wait checkRetry picked, returned by backoff
-	stopped    error         // why checkRetry ended the call before its wait (the deadline)
-	meta       *Response
+	lostAnswer bool         // an attempt of this POST may have reached the platform and got no answer
+	last       error        // the last attempt's failure: its decoded *Error, or the transport error
+	retrying   bool         // checkRetry asked for another attempt, so the loop is waiting
+	stopped    error        // why checkRetry ended the call before its wait (the deadline)
+	capped     cappedReader // reads a 2xx body, in the call's allocation
+	wantMeta   bool         // Do returns the metadata even without WithResponse
+	meta       *Response    // the final response's metadata, when wanted
 }
 
 // run sends the call through go-retryablehttp and decodes a 2xx into v.
@@ -71,18 +76,16 @@ func (cl *call) run(v any) error {
 	if err := cl.ctx.Err(); err != nil {
 		return fmt.Errorf("tokenim: %s %s: %w", cl.ep.method, cl.path, err)
 	}
-	rc := &retryablehttp.Client{
-		HTTPClient:   cl.c.http,
-		RetryMax:     cl.c.maxRetries,
-		CheckRetry:   cl.checkRetry,
-		Backoff:      cl.backoff,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-	}
+	cl.rc.HTTPClient = cl.c.http
+	cl.rc.RetryMax = cl.c.maxRetries
+	cl.rc.CheckRetry = cl.checkRetry
+	cl.rc.Backoff = pickedWait
+	cl.rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	req, err := cl.newHTTPRequest()
 	if err != nil {
 		return fmt.Errorf("tokenim: %s %s: build request: %w", cl.ep.method, cl.path, err)
 	}
-	resp, err := rc.Do(req)
+	resp, err := cl.rc.Do(req)
 	cl.setMeta(resp)
 	if resp != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return cl.decode(resp, v)
@@ -128,7 +131,7 @@ var (
 
 var (
 	_ retryablehttp.CheckRetry = (*call)(nil).checkRetry
-	_ retryablehttp.Backoff    = (*call)(nil).backoff
+	_ retryablehttp.Backoff    = pickedWait
 )
 
 // checkRetry is the retry policy of docs/tokenim-api.md §3, consulted by
@@ -183,12 +186,15 @@ func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) 
 	if c.onWait != nil {
 		wait = c.onWait(wait)
 	}
-	cl.wait, cl.retrying = wait, true
+	// go-retryablehttp hands RetryWaitMin to Backoff: pickedWait returns it.
+	cl.rc.RetryWaitMin, cl.retrying = wait, true
+
 	return true, nil
 }
 
-// backoff returns the wait checkRetry picked, as a retryablehttp.Backoff.
-func (cl *call) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return cl.wait }
+// pickedWait is the Backoff of every call: checkRetry has picked the wait
+// (it needs the call's state and deadline) and passes it as min.
+func pickedWait(min, _ time.Duration, _ int, _ *http.Response) time.Duration { return min }
 
 // nextWait is the wait before retry number attempt+1: Retry-After (seconds or
 // HTTP-date) when present, otherwise exponential backoff with full jitter,
@@ -265,6 +271,9 @@ func (cl *call) unknownOutcome(err error) *UnknownOutcomeError {
 
 // setMeta records the metadata of the final response for Do and WithResponse.
 func (cl *call) setMeta(resp *http.Response) {
+	if cl.response == nil && !cl.wantMeta {
+		return
+	}
 	if resp != nil {
 		cl.meta = &Response{
 			StatusCode:     resp.StatusCode,
@@ -289,15 +298,16 @@ func (cl *call) decode(resp *http.Response, v any) error {
 	if v == nil {
 		return nil
 	}
-	body := &cappedReader{r: resp.Body, left: cl.c.maxResponseBytes}
-	err := json.NewDecoder(body).Decode(v)
+	cl.capped = cappedReader{r: resp.Body, left: cl.c.maxResponseBytes}
+	err := json.NewDecoder(&cl.capped).Decode(v)
 	if err == nil {
 		return nil
 	}
 	prefix := "tokenim: " + cl.ep.method + " " + cl.path + ": "
+	requestID := resp.Header.Get("Request-Id")
 	if errors.Is(err, errResponseTooLarge) {
 		return fmt.Errorf("%sthe %d answer (request %s) is larger than %d bytes, the limit set by WithMaxResponseBytes: %w",
-			prefix, resp.StatusCode, cl.meta.RequestID, cl.c.maxResponseBytes, err)
+			prefix, resp.StatusCode, requestID, cl.c.maxResponseBytes, err)
 	}
 	if ctxErr := cl.ctx.Err(); ctxErr != nil {
 		err = ctxErr
@@ -307,9 +317,9 @@ func (cl *call) decode(resp *http.Response, v any) error {
 	if cl.ep.method == http.MethodPost && !errors.As(err, &syntaxErr) && !errors.As(err, &typeErr) {
 		// The platform answered 2xx but the body was cut off: the effect
 		// happened and only a replay with the same key can show it.
-		return cl.unknownOutcome(fmt.Errorf("read response (request %s): %w", cl.meta.RequestID, err))
+		return cl.unknownOutcome(fmt.Errorf("read response (request %s): %w", requestID, err))
 	}
-	return fmt.Errorf("%sdecode response (request %s): %w", prefix, cl.meta.RequestID, err)
+	return fmt.Errorf("%sdecode response (request %s): %w", prefix, requestID, err)
 }
 
 var errResponseTooLarge = errors.New("response body too large")

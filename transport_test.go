@@ -456,7 +456,7 @@ func TestDo_closesEveryBody(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newTestClient(t)
 	ct := &countingTransport{next: mt}
-	c.http.Transport = attemptTransport{ct}
+	c.http.Transport.(*attemptTransport).rt = ct
 	mt.RegisterResponder("POST", testBaseURL+"/v1/orders", func(*http.Request) (*http.Response, error) {
 		return problemResponse(409, CodeIdempotencyKeyInUse, "Retry-After", "1"), nil
 	})
