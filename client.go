@@ -387,6 +387,9 @@ type attemptTransport struct {
 
 // RoundTrip sends one attempt.
 func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if d, ok := r.Context().Deadline(); ok && time.Until(d) <= t.timeout {
+		return t.rt.RoundTrip(r) // the caller's deadline comes first anyway
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
 	resp, err := t.rt.RoundTrip(r.WithContext(ctx))
 	if err != nil {
