@@ -550,6 +550,7 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, body any, 
 		return nil, err
 	}
 	b := cl.body
+	cl.release()
 	return &Request{Method: method, Path: path, IdempotencyKey: cl.key, ctx: ctx, body: func() []byte { return b }, response: cl.response}, nil
 }
 
@@ -561,8 +562,10 @@ func (c *Client) Do(req *Request, v any) (*Response, error) {
 	if req == nil || req.ctx == nil || req.body == nil {
 		return nil, &ValidationError{Field: "request", Reason: "must come from NewRequest"}
 	}
-	cl := &call{c: c, ctx: req.ctx, ep: endpoint{op: "Client.Do", method: req.Method, route: req.Path},
-		path: req.Path, key: req.IdempotencyKey, body: req.body(), response: req.response, wantMeta: true}
+	cl := newCallState()
+	defer cl.release()
+	cl.c, cl.ctx, cl.ep = c, req.ctx, endpoint{op: "Client.Do", method: req.Method, route: req.Path}
+	cl.path, cl.key, cl.body, cl.response, cl.wantMeta = req.Path, req.IdempotencyKey, req.body(), req.response, true
 	err := cl.run(v)
 	return cl.meta, err
 }
@@ -591,10 +594,12 @@ func (c *Client) newCall(ctx context.Context, ep endpoint, id string, body any, 
 			return nil, err
 		}
 	}
-	cl := &call{c: c, ctx: ctx, ep: ep, path: path, key: rc.idempotencyKey, response: rc.response}
+	cl := newCallState()
+	cl.c, cl.ctx, cl.ep, cl.path, cl.key, cl.response = c, ctx, ep, path, rc.idempotencyKey, rc.response
 	if body != nil {
 		var err error
 		if cl.body, err = encodeJSON(body); err != nil {
+			cl.release()
 			return nil, fmt.Errorf("tokenim: %s %s: encode body: %w", ep.method, path, err)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -37,6 +38,7 @@ func fetch[T any](ctx context.Context, c *Client, ep endpoint, id string, body a
 	if err != nil {
 		return nil, err
 	}
+	defer cl.release()
 	v := new(T)
 	if err := cl.run(v); err != nil {
 		return nil, err
@@ -71,6 +73,25 @@ type call struct {
 	meta       *Response    // the final response's metadata, when wanted
 }
 
+// callPool recycles call states: a call and the CheckRetry bound to it are
+// made once per pooled state, not once per API call.
+var callPool = sync.Pool{New: func() any {
+	cl := new(call)
+	cl.rc.CheckRetry = cl.checkRetry
+	return cl
+}}
+
+func newCallState() *call { return callPool.Get().(*call) }
+
+// release returns the call to the pool once nothing refers to it: the
+// returned error and value hold copies, never the call.
+func (cl *call) release() {
+	check := cl.rc.CheckRetry
+	*cl = call{}
+	cl.rc.CheckRetry = check
+	callPool.Put(cl)
+}
+
 // run sends the call through go-retryablehttp and decodes a 2xx into v.
 func (cl *call) run(v any) error {
 	if err := cl.ctx.Err(); err != nil {
@@ -78,7 +99,6 @@ func (cl *call) run(v any) error {
 	}
 	cl.rc.HTTPClient = cl.c.http
 	cl.rc.RetryMax = cl.c.maxRetries
-	cl.rc.CheckRetry = cl.checkRetry
 	cl.rc.Backoff = pickedWait
 	cl.rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	req, err := cl.newHTTPRequest()
