@@ -5,10 +5,11 @@ import (
 	"strings"
 )
 
-// formatAmount writes amount minor units of currency as a decimal, "CNY
-// 19.99", "JPY 500", "KWD 1.250" (docs/tokenim-api.md §1: JPY has no minor
-// unit, KWD three; the other supported currencies two).
-func formatAmount(amount int64, currency string) string {
+// FormatAmount writes amount minor units of currency as a decimal: 1999 CNY
+// is "CNY 19.99", 500 JPY "JPY 500", 1250 KWD "KWD 1.250"
+// (docs/tokenim-api.md §1: JPY has no minor unit, KWD three, the other
+// supported currencies two). The String methods of resources use it.
+func FormatAmount(amount int64, currency string) string {
 	digits := 2
 	switch currency {
 	case "JPY":
@@ -36,9 +37,9 @@ func (o Order) String() string {
 	if o.MerchantOrderID != "" {
 		s += " (" + o.MerchantOrderID + ")"
 	}
-	s += " " + string(o.Status) + ": " + formatAmount(o.Amount, o.Currency)
+	s += " " + string(o.Status) + ": " + FormatAmount(o.Amount, o.Currency)
 	if o.AmountRefunded > 0 {
-		s += ", refunded " + formatAmount(o.AmountRefunded, o.Currency)
+		s += ", refunded " + FormatAmount(o.AmountRefunded, o.Currency)
 	}
 	return s
 }
@@ -47,7 +48,7 @@ func (o Order) String() string {
 // four digits only: "payment pay_1 succeeded: CNY 19.99 by card visa ****4242
 // (order ord_1)".
 func (p Payment) String() string {
-	s := "payment " + p.ID + " " + string(p.Status) + ": " + formatAmount(p.Amount, p.Currency) + " by " + string(p.Method.Type)
+	s := "payment " + p.ID + " " + string(p.Status) + ": " + FormatAmount(p.Amount, p.Currency) + " by " + string(p.Method.Type)
 	switch {
 	case p.Method.Card != nil:
 		s += " " + p.Method.Card.Brand + " ****" + p.Method.Card.Last4
@@ -58,7 +59,7 @@ func (p Payment) String() string {
 		s += ", failed: " + p.FailureCode
 	}
 	if p.AmountRefunded > 0 {
-		s += ", refunded " + formatAmount(p.AmountRefunded, p.Currency)
+		s += ", refunded " + FormatAmount(p.AmountRefunded, p.Currency)
 	}
 	return s + " (order " + p.OrderID + ")"
 }
@@ -66,7 +67,7 @@ func (p Payment) String() string {
 // String reads like a line of a back office: "refund re_1 pending: CNY 5.00
 // of payment pay_1".
 func (r Refund) String() string {
-	s := "refund " + r.ID + " " + string(r.Status) + ": " + formatAmount(r.Amount, r.Currency)
+	s := "refund " + r.ID + " " + string(r.Status) + ": " + FormatAmount(r.Amount, r.Currency)
 	if r.FailureCode != "" {
 		s += ", failed: " + r.FailureCode
 	}

@@ -152,9 +152,14 @@ func TestDo_neverRetriesPOSTWithoutKey(t *testing.T) {
 	}
 }
 
-func TestDo_retryAfterHonouredAndCapped(t *testing.T) {
+// TestDo_retryAfterHonouredUpToTheMaximumWait: a Retry-After within the
+// maximum wait (the backoff cap) is waited; a longer one is neither waited
+// nor retried: the call ends at once with that answer, its RetryAfter set
+// (issue 9, item 7; docs/tokenim-api.md §3).
+func TestDo_retryAfterHonouredUpToTheMaximumWait(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 21, 9, 30, 0, 0, time.UTC)
+	const ends = -1 // the call ends with the answer, nothing waited
 	cases := []struct {
 		name       string
 		retryAfter string
@@ -162,9 +167,9 @@ func TestDo_retryAfterHonouredAndCapped(t *testing.T) {
 	}{
 		{"seconds", "2", 2 * time.Second},
 		{"zero seconds", "0", 0},
-
+		{"seconds beyond the maximum", "120", ends},
 		{"http date", now.Add(3 * time.Second).Format(http.TimeFormat), 3 * time.Second},
-
+		{"http date beyond the maximum", now.Add(time.Hour).Format(http.TimeFormat), ends},
 		{"http date in the past", now.Add(-time.Hour).Format(http.TimeFormat), 0},
 		{"garbage falls back to backoff", "soon", 500 * time.Millisecond},
 	}
@@ -183,8 +188,17 @@ func TestDo_retryAfterHonouredAndCapped(t *testing.T) {
 
 			_, err := c.Orders.Get(context.Background(), "ord_123")
 
-			require.NoError(t, err)
-			assert.Equal(t, []time.Duration{tc.want}, sl.Waits())
+			if tc.want != ends {
+				require.NoError(t, err)
+				assert.Equal(t, []time.Duration{tc.want}, sl.Waits())
+				return
+			}
+			var apiErr *Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 429, apiErr.HTTPStatus)
+			assert.Greater(t, apiErr.RetryAfter, 8*time.Second, "the retry-after is attached for the caller to schedule")
+			assert.Equal(t, 1, rec.Count(), "not retried")
+			assert.Empty(t, sl.Waits(), "not waited")
 		})
 	}
 }
@@ -671,41 +685,6 @@ func TestDo_lostAnswerThenRetryableAnswerIsUnknownOutcome(t *testing.T) {
 			}
 			assert.Equal(t, map[string]bool{uo.IdempotencyKey: true}, keys, "one key on every attempt, and the error carries it")
 			assert.Equal(t, rec.Count(), uo.Attempts)
-		})
-	}
-}
-
-// TestDo_retryAfterBeyondMaximumWaitEndsTheCall: a Retry-After longer than the
-// maximum wait (the backoff cap) is not waited out nor retried: the call ends
-// at once with that answer and its RetryAfter (issue 9, item 7;
-// docs/tokenim-api.md §3).
-func TestDo_retryAfterBeyondMaximumWaitEndsTheCall(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 11, 21, 9, 30, 0, 0, time.UTC)
-	for name, retryAfter := range map[string]string{
-		"seconds":   "120",
-		"http date": now.Add(time.Hour).Format(http.TimeFormat),
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			c, mt, sl := newTestClient(t)
-			c.now = func() time.Time { return now }
-			var rec recorder
-			mt.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_123", rec.handle(func(n int, _ *http.Request) (*http.Response, error) {
-				if n == 1 {
-					return problemResponse(429, CodeRateLimited, "Retry-After", retryAfter), nil
-				}
-				return rawJSONResponse(200, orderJSON), nil
-			}))
-
-			_, err := c.Orders.Get(context.Background(), "ord_123")
-
-			var apiErr *Error
-			require.ErrorAs(t, err, &apiErr)
-			assert.Equal(t, 429, apiErr.HTTPStatus)
-			assert.Greater(t, apiErr.RetryAfter, 8*time.Second, "the retry-after is attached for the caller to schedule")
-			assert.Equal(t, 1, rec.Count(), "not retried")
-			assert.Empty(t, sl.Waits(), "not waited")
 		})
 	}
 }
