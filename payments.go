@@ -314,11 +314,12 @@ func (s *PaymentsService) Get(ctx context.Context, id string, opts ...RequestOpt
 // Confirm completes a requires_action payment with the customer's one-time
 // code. API: POST /v1/payments/{id}/confirm
 //
-// The returned *Payment is succeeded, or processing. A wrong code fails the
-// payment: an *Error with Code authentication_failed (HTTP 402). A payment
-// that is not waiting for a code is an *Error matching ErrConflict (Code
-// payment_unexpected_state). A lost answer is an *UnknownOutcomeError: repeat
-// with WithIdempotencyKey, as for Create.
+// The returned *Payment is succeeded, or processing. A wrong code is an
+// *Error with Code authentication_failed (HTTP 402; not ErrDeclined), and
+// the third wrong code fails the payment. A payment that is not waiting for
+// a code is an *Error matching ErrConflict (Code payment_unexpected_state;
+// docs/contract-decisions.md). A lost answer is an *UnknownOutcomeError:
+// repeat with WithIdempotencyKey, as for Create.
 func (s *PaymentsService) Confirm(ctx context.Context, id string, params *PaymentConfirmParams, opts ...RequestOption) (*Payment, error) {
 	if params == nil || params.OTP == "" {
 		return nil, cmp.Or(validateID("id", "pay_", id), invalid("otp", "is required"))
