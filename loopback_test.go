@@ -169,7 +169,9 @@ func TestLoopback_redirectsAreNeverFollowed(t *testing.T) {
 					}
 					c, err := NewClient(testKey, opts...)
 					require.NoError(t, err)
-					t.Cleanup(c.CloseIdleConnections)
+					// Not c.CloseIdleConnections: without WithHTTPClient it would
+					// close the shared transport's, under the test below.
+					t.Cleanup(hc.CloseIdleConnections)
 
 					p, err := c.Payments.Create(context.Background(), &PaymentCreateParams{OrderID: "ord_1", Method: Card(secretCardNumber, 12, 2030, secretCVC)})
 
