@@ -4,18 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
+
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Version is the version of this SDK, sent in the User-Agent.
@@ -41,6 +40,9 @@ const (
 
 // Client talks to the Tokenim API. It is safe for concurrent use; create one
 // per API key and reuse it.
+//
+// No format verb and no slog handler reaches the API key: the key is held
+// only inside a function value (auth), which reflection cannot look into.
 type Client struct {
 	// Orders manages orders.
 	Orders *OrdersService
@@ -57,23 +59,30 @@ type Client struct {
 
 	common service
 
-	apiKey     string
-	authHeader []string
-	merchantID []string
+	// auth sets Authorization and Tokenim-Merchant-Id on a request. The key
+	// lives only in this closure, so fmt and slog cannot print it.
+	auth       func(http.Header)
+	mode       string // "test" or "live", from the key's prefix
+	merchantID string
 	baseURL    string // without trailing slash
 	userAgent  []string
 	logger     *slog.Logger
 
-	http       *retryablehttp.Client
-	maxRetries int
-	retryMin   time.Duration
-	retryMax   time.Duration
+	http             *http.Client // never follows redirects; its transport cannot close idle connections
+	closeIdle        func()       // closes the caller's (or the shared) transport's idle connections
+	maxRetries       int
+	retryMin         time.Duration
+	retryMax         time.Duration
+	maxResponseBytes int64
 
-	// Test hooks: the clock, the sleeper used between retries and the
-	// jitter source. Tests replace them so that no test sleeps for real.
+	// Test hooks. now is the clock; jitter picks a wait in [0, max]; sleep
+	// waits between polls of Payments.Wait; onWait, when set, sees every
+	// retry wait the policy picks and returns the wait actually slept, so
+	// tests record waits without sleeping them.
 	now    func() time.Time
-	sleep  func(ctx context.Context, d time.Duration) error
 	jitter func(max time.Duration) time.Duration
+	sleep  func(ctx context.Context, d time.Duration) error
+	onWait func(time.Duration) time.Duration
 }
 
 // service is shared by every resource service (go-github style), so a new
@@ -82,7 +91,7 @@ type service struct{ client *Client }
 
 // String describes the client without its API key.
 func (c Client) String() string {
-	return fmt.Sprintf("tokenim.Client{baseURL: %s, merchantID: %s, apiKey: %s}", c.baseURL, strings.Join(c.merchantID, ""), redactKey(c.apiKey))
+	return "tokenim.Client{baseURL: " + c.baseURL + ", merchantID: " + c.merchantID + ", apiKey: sk_" + c.mode + "_[REDACTED]}"
 }
 
 // GoString is String, so %#v never prints the key.
@@ -93,40 +102,36 @@ func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String(
 
 // LogValue keeps the key out of slog output.
 func (c Client) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("base_url", c.baseURL), slog.String("api_key", redactKey(c.apiKey)))
-}
-
-// redactKey keeps only the mode prefix of a key.
-func redactKey(k string) string {
-	switch {
-	case strings.HasPrefix(k, "sk_test_"):
-		return "sk_test_[REDACTED]"
-	case strings.HasPrefix(k, "sk_live_"):
-		return "sk_live_[REDACTED]"
-	}
-	return "[REDACTED]"
+	return slog.GroupValue(slog.String("base_url", c.baseURL), slog.String("merchant_id", c.merchantID),
+		slog.String("api_key", "sk_"+c.mode+"_[REDACTED]"))
 }
 
 // Option configures a Client in NewClient.
-type Option func(*settings) error
+type Option func(*config) error
 
-type settings struct {
-	baseURL    string
-	merchantID string
-	httpClient *http.Client
-	maxRetries int
-	retryMin   time.Duration
-	retryMax   time.Duration
-	timeout    time.Duration
-	timeoutSet bool
-	logger     *slog.Logger
-	appInfo    string
+type config struct {
+	baseURL          string
+	merchantID       string
+	httpClient       *http.Client
+	maxRetries       int
+	retryMin         time.Duration
+	retryMax         time.Duration
+	timeout          time.Duration
+	timeoutSet       bool
+	maxResponseBytes int64
+	logger           *slog.Logger
+	appInfo          string
 }
+
+// DefaultMaxResponseBytes is how large a successful answer may be unless
+// WithMaxResponseBytes says otherwise. The largest answer of the API (a list
+// page of 100 objects with full metadata) stays far below it.
+const DefaultMaxResponseBytes = 16 << 20
 
 // WithBaseURL sets the API base URL (for example a sandbox's URL). It must be
 // an absolute http or https URL without query or fragment.
 func WithBaseURL(u string) Option {
-	return func(s *settings) error {
+	return func(s *config) error {
 		p, err := url.Parse(u)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" || p.User != nil {
 			return &ValidationError{Field: "base URL", Reason: "must be an absolute http:// or https:// URL without credentials, query or fragment"}
@@ -139,7 +144,7 @@ func WithBaseURL(u string) Option {
 // WithMerchantID sets the merchant id (mch_…) sent as Tokenim-Merchant-Id.
 // It is required.
 func WithMerchantID(id string) Option {
-	return func(s *settings) error {
+	return func(s *config) error {
 		if !strings.HasPrefix(id, "mch_") || len(id) == len("mch_") || !isToken(id) {
 			return &ValidationError{Field: "merchant id", Reason: "must look like mch_… (visible ASCII, no spaces)"}
 		}
@@ -149,9 +154,11 @@ func WithMerchantID(id string) Option {
 }
 
 // WithHTTPClient sets the HTTP client that carries each attempt. The SDK's
-// retry layer sits above it; its Transport is used as is.
+// retry layer sits above it and uses a copy: the caller's client is never
+// changed. Whatever its CheckRedirect says, the SDK never follows a redirect
+// (docs/tokenim-api.md §1).
 func WithHTTPClient(hc *http.Client) Option {
-	return func(s *settings) error {
+	return func(s *config) error {
 		if hc == nil {
 			return &ValidationError{Field: "http client", Reason: "must not be nil"}
 		}
@@ -163,7 +170,7 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithMaxRetries sets how many times a retryable call is repeated (default 3;
 // 0 disables retries).
 func WithMaxRetries(n int) Option {
-	return func(s *settings) error {
+	return func(s *config) error {
 		if n < 0 || n > 10 {
 			return &ValidationError{Field: "max retries", Reason: "must be between 0 and 10"}
 		}
@@ -173,9 +180,10 @@ func WithMaxRetries(n int) Option {
 }
 
 // WithRetryWait sets the backoff base and cap (defaults 0.5 s and 8 s). The
-// cap also bounds any Retry-After the platform asks for.
+// cap is also the longest Retry-After the client waits out: a longer one ends
+// the call with the answer, its RetryAfter set (docs/tokenim-api.md §3).
 func WithRetryWait(min, max time.Duration) Option {
-	return func(s *settings) error {
+	return func(s *config) error {
 		if min <= 0 || max < min {
 			return &ValidationError{Field: "retry wait", Reason: "needs 0 < min <= max"}
 		}
@@ -188,7 +196,7 @@ func WithRetryWait(min, max time.Duration) Option {
 // default: the Timeout of the WithHTTPClient client if set, else 80 s). The
 // caller's context bounds the whole call.
 func WithTimeout(d time.Duration) Option {
-	return func(s *settings) error {
+	return func(s *config) error {
 		if d <= 0 {
 			return &ValidationError{Field: "timeout", Reason: "must be positive"}
 		}
@@ -197,10 +205,23 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
+// WithMaxResponseBytes bounds the body of a successful answer (default
+// DefaultMaxResponseBytes); a larger one ends the call with an error saying
+// so, instead of filling memory.
+func WithMaxResponseBytes(n int64) Option {
+	return func(s *config) error {
+		if n < 1<<10 {
+			return &ValidationError{Field: "max response bytes", Reason: "must be at least 1024"}
+		}
+		s.maxResponseBytes = n
+		return nil
+	}
+}
+
 // WithLogger logs each attempt at debug level and retries at info level.
 // Logging is off by default. Keys, card data and bodies are never logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(s *settings) error {
+	return func(s *config) error {
 		s.logger = l
 		return nil
 	}
@@ -209,7 +230,7 @@ func WithLogger(l *slog.Logger) Option {
 // WithAppInfo adds the merchant's application to the User-Agent, as
 // "name/version (+url)". Version and url may be empty.
 func WithAppInfo(name, version, url string) Option {
-	return func(s *settings) error {
+	return func(s *config) error {
 		if name == "" || !isToken(name) || (version != "" && !isToken(version)) || (url != "" && !isToken(url)) {
 			return &ValidationError{Field: "app info", Reason: "name is required; name, version and url must be visible ASCII without spaces"}
 		}
@@ -243,11 +264,12 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if len(apiKey) == len("sk_test_") || !isToken(apiKey) {
 		return nil, &ValidationError{Field: "api key", Reason: "must be sk_test_ or sk_live_ followed by visible ASCII characters"}
 	}
-	s := settings{
-		maxRetries: defaultMaxRetries,
-		retryMin:   defaultRetryMin,
-		retryMax:   defaultRetryMax,
-		timeout:    defaultTimeout,
+	s := config{
+		maxRetries:       defaultMaxRetries,
+		retryMin:         defaultRetryMin,
+		retryMax:         defaultRetryMax,
+		timeout:          defaultTimeout,
+		maxResponseBytes: DefaultMaxResponseBytes,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -266,14 +288,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 			s.baseURL = DefaultLiveURL
 		}
 	}
-	u, _ := url.Parse(s.baseURL)
-	switch {
-	case mode == "live" && u.Scheme != "https":
-		return nil, &ValidationError{Field: "base URL", Reason: "a live key is never sent over http://; use https://"}
-	case mode == "live" && u.Host == "sandbox.tokenim.com":
-		return nil, &ValidationError{Field: "api key", Reason: "a live key does not work against the sandbox; use a sk_test_ key"}
-	case mode == "test" && u.Host == "api.tokenim.com":
-		return nil, &ValidationError{Field: "api key", Reason: "a test key does not work against live; use a sk_live_ key or the sandbox URL"}
+	if err := checkKeyMatchesHost(mode, s.baseURL); err != nil {
+		return nil, err
 	}
 
 	hc := &http.Client{}
@@ -287,25 +303,44 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if s.timeoutSet || hc.Timeout == 0 { // keep a timeout the caller's client already has
 		hc.Timeout = s.timeout
 	}
+	// A 3xx comes back as an answer, never followed: net/http would re-send
+	// the body (card data) and the key to wherever Location points
+	// (docs/tokenim-api.md §1).
+	hc.CheckRedirect = neverFollow
+	closeIdle := func() {}
+	if ci, ok := hc.Transport.(interface{ CloseIdleConnections() }); ok {
+		closeIdle = ci.CloseIdleConnections
+	}
+	// The attempt timeout moves into attemptTransport: net/http arms a
+	// timer and a goroutine per request for a Client.Timeout over a
+	// transport it does not know, a context deadline costs far less.
+	hc.Transport = &attemptTransport{rt: hc.Transport, timeout: hc.Timeout}
+	hc.Timeout = 0
 
 	ua := "tokenim-go/" + Version + " (" + runtime.Version() + "; " + runtime.GOOS + "/" + runtime.GOARCH + ")"
 	if s.appInfo != "" {
 		ua += " " + s.appInfo
 	}
+	authHeader, merchantHeader := []string{"Bearer " + apiKey}, []string{s.merchantID}
 	c := &Client{
-		apiKey:     apiKey,
-		authHeader: []string{"Bearer " + apiKey},
-		merchantID: []string{s.merchantID},
-		baseURL:    s.baseURL,
-		userAgent:  []string{ua},
-		logger:     s.logger,
-		http:       newRetryableClient(hc),
-		maxRetries: s.maxRetries,
-		retryMin:   s.retryMin,
-		retryMax:   s.retryMax,
-		now:        time.Now,
-		sleep:      sleepContext,
-		jitter:     randomJitter,
+		auth: func(h http.Header) {
+			h["Authorization"] = authHeader
+			h["Tokenim-Merchant-Id"] = merchantHeader
+		},
+		mode:             mode,
+		merchantID:       s.merchantID,
+		baseURL:          s.baseURL,
+		userAgent:        []string{ua},
+		logger:           s.logger,
+		http:             hc,
+		closeIdle:        closeIdle,
+		maxRetries:       s.maxRetries,
+		retryMin:         s.retryMin,
+		retryMax:         s.retryMax,
+		maxResponseBytes: s.maxResponseBytes,
+		now:              time.Now,
+		jitter:           randomJitter,
+		sleep:            sleepContext,
 	}
 	c.common.client = c
 	c.Orders = (*OrdersService)(&c.common)
@@ -317,12 +352,88 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// checkKeyMatchesHost keeps a live key away from plain http and the sandbox
+// host, and a test key away from the live host (docs/tokenim-api.md §1). Host
+// names are compared normalised (case, trailing dot, any port), so
+// https://SANDBOX.tokenim.com.:443 is the sandbox too.
+func checkKeyMatchesHost(mode, baseURL string) error {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return &ValidationError{Field: "base URL", Reason: "must be an absolute http:// or https:// URL"}
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	switch {
+	case mode == "live" && u.Scheme != "https":
+		return &ValidationError{Field: "base URL", Reason: "a live key is never sent over http://; use https://"}
+	case mode == "live" && host == "sandbox.tokenim.com":
+		return &ValidationError{Field: "api key", Reason: "a live key does not work against the sandbox; use a sk_test_ key"}
+	case mode == "test" && host == "api.tokenim.com":
+		return &ValidationError{Field: "api key", Reason: "a test key does not work against live; use a sk_live_ key or the sandbox URL"}
+	}
+	return nil
+}
+
+func neverFollow(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// attemptTransport carries attempts for go-retryablehttp and bounds each by
+// timeout, from sending the request to closing the answer's body. It has no
+// CloseIdleConnections on purpose: go-retryablehttp calls it on every failed
+// call, which on a shared transport would drop the idle connections of every
+// other client.
+type attemptTransport struct {
+	rt      http.RoundTripper
+	timeout time.Duration
+}
+
+// RoundTrip sends one attempt.
+func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if d, ok := r.Context().Deadline(); ok && time.Until(d) <= t.timeout {
+		return t.rt.RoundTrip(r) // the caller's deadline comes first anyway
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
+	resp, err := t.rt.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		if ctx.Err() != nil && r.Context().Err() == nil {
+			err = &attemptTimeoutError{err: err, timeout: t.timeout}
+		}
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// attemptTimeoutError is an attempt that ran out of its own time (WithTimeout)
+// while the caller's context was alive: a timeout, worth retrying.
+type attemptTimeoutError struct {
+	err     error
+	timeout time.Duration
+}
+
+func (e *attemptTimeoutError) Error() string {
+	return "attempt timed out after " + e.timeout.String() + " (WithTimeout): " + e.err.Error()
+}
+func (e *attemptTimeoutError) Unwrap() error { return e.err }
+func (e *attemptTimeoutError) Timeout() bool { return true }
+
+// cancelOnClose ends an attempt's context once its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
 // CloseIdleConnections closes the keep-alive connections the client's
 // transport holds idle, so a program or test that is done with the client
 // leaves no connection or goroutine behind. The client stays usable: a later
 // call opens a new connection. Clients built without WithHTTPClient share one
 // transport, whose idle connections this closes for all of them.
-func (c *Client) CloseIdleConnections() { c.http.HTTPClient.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() { c.closeIdle() }
 
 var (
 	defaultTransportOnce sync.Once
@@ -354,11 +465,10 @@ func isToken(s string) bool {
 }
 
 // RequestOption adjusts one call.
-type RequestOption func(*requestSettings)
+type RequestOption func(*requestConfig) error
 
-type requestSettings struct {
+type requestConfig struct {
 	idempotencyKey string
-	keySet         bool
 	response       *Response
 }
 
@@ -366,13 +476,22 @@ type requestSettings struct {
 // instead of a random one. Use it to resume a call whose outcome was unknown.
 // The key must be 1–255 visible ASCII characters.
 func WithIdempotencyKey(key string) RequestOption {
-	return func(s *requestSettings) { s.idempotencyKey, s.keySet = key, true }
+	return func(s *requestConfig) error {
+		if err := validateIdempotencyKey(key); err != nil {
+			return err
+		}
+		s.idempotencyKey = key
+		return nil
+	}
 }
 
 // WithResponse fills r with the response metadata after the call, also when
 // the call returns an error.
 func WithResponse(r *Response) RequestOption {
-	return func(s *requestSettings) { s.response = r }
+	return func(s *requestConfig) error {
+		s.response = r
+		return nil
+	}
 }
 
 // Response is the metadata of the last response a call received.
@@ -385,8 +504,11 @@ type Response struct {
 }
 
 // Request is one API call prepared by NewRequest. Its body is encoded once
-// and re-sent unchanged on every attempt. A Request is used by one Do at a
-// time; calling Do again on it repeats the call with the same key.
+// and re-sent unchanged on every attempt. Calling Do again on it repeats the
+// call with the same key.
+//
+// No format verb and no slog handler shows the body (it may hold card data):
+// it is held only inside a function value.
 type Request struct {
 	// Method and Path (with any query string) name the route.
 	Method string
@@ -397,147 +519,110 @@ type Request struct {
 	IdempotencyKey string
 
 	ctx      context.Context
-	body     []byte
-	noAuth   bool
+	body     func() []byte
 	response *Response
-	attempts int // set by send
-	// lostAnswer is set by send when an attempt of this POST got no
-	// response: it may have committed, so a later retryable answer does not
-	// settle the outcome.
-	lostAnswer bool
 }
 
-// String names the request's route and key, never its body (which may hold
-// card data).
-func (r *Request) String() string {
-	return fmt.Sprintf("tokenim.Request{Method: %s, Path: %s, IdempotencyKey: %s, Body: %d bytes}", r.Method, r.Path, r.IdempotencyKey, len(r.body))
+// String names the request's route and key, never its body.
+func (r Request) String() string {
+	n := 0
+	if r.body != nil {
+		n = len(r.body())
+	}
+	return "tokenim.Request{Method: " + r.Method + ", Path: " + r.Path + ", IdempotencyKey: " + r.IdempotencyKey +
+		", Body: " + strconv.Itoa(n) + " bytes}"
 }
 
 // GoString is String, so %#v never prints the body.
-func (r *Request) GoString() string { return r.String() }
+func (r Request) GoString() string { return r.String() }
 
 // Format prints String for every verb.
-func (r *Request) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
+func (r Request) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
 
 // LogValue keeps the body out of slog output.
-func (r *Request) LogValue() slog.Value { return slog.StringValue(r.String()) }
+func (r Request) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // NewRequest prepares a call of method on path ("/v1/…", optionally with a
 // query string). body, if not nil, is encoded as JSON.
 func (c *Client) NewRequest(ctx context.Context, method, path string, body any, opts ...RequestOption) (*Request, error) {
+	cl, err := c.newCall(ctx, endpoint{op: "Client.Do", method: method, route: path}, "", body, opts)
+	if err != nil {
+		return nil, err
+	}
+	b := cl.body
+	cl.release()
+	return &Request{Method: method, Path: path, IdempotencyKey: cl.key, ctx: ctx, body: func() []byte { return b }, response: cl.response}, nil
+}
+
+// Do sends req, retrying as the contract allows, and decodes a successful
+// JSON answer into v (if not nil). A non-2xx answer is returned as *Error; a
+// POST whose outcome is unknown as *UnknownOutcomeError. The returned
+// *Response describes the last response received (nil if none).
+func (c *Client) Do(req *Request, v any) (*Response, error) {
+	if req == nil || req.ctx == nil || req.body == nil {
+		return nil, &ValidationError{Field: "request", Reason: "must come from NewRequest"}
+	}
+	cl := newCallState()
+	defer cl.release()
+	cl.c, cl.ctx, cl.ep = c, req.ctx, endpoint{op: "Client.Do", method: req.Method, route: req.Path}
+	cl.path, cl.key, cl.body, cl.response, cl.wantMeta = req.Path, req.IdempotencyKey, req.body(), req.response, true
+	err := cl.run(v)
+	return cl.meta, err
+}
+
+// newCall validates and encodes one call of ep: id fills the route's {id}.
+func (c *Client) newCall(ctx context.Context, ep endpoint, id string, body any, opts []RequestOption) (*call, error) {
 	if ctx == nil {
 		return nil, &ValidationError{Field: "context", Reason: "must not be nil"}
+	}
+	path := ep.route
+	if ep.idPrefix != "" {
+		if err := validateID("id", ep.idPrefix, id); err != nil {
+			return nil, err
+		}
+		path = strings.Replace(path, "{id}", id, 1)
 	}
 	if !strings.HasPrefix(path, "/") {
 		return nil, &ValidationError{Field: "path", Reason: "must start with /"}
 	}
-	var rs requestSettings
+	var rc requestConfig
 	for _, o := range opts {
-		if o != nil {
-			o(&rs)
+		if o == nil {
+			continue
+		}
+		if err := o(&rc); err != nil {
+			return nil, err
 		}
 	}
-	r := &Request{Method: method, Path: path, ctx: ctx, response: rs.response}
+	cl := newCallState()
+	cl.c, cl.ctx, cl.ep, cl.path, cl.key, cl.response = c, ctx, ep, path, rc.idempotencyKey, rc.response
 	if body != nil {
-		buf := bufPool.Get().(*bytes.Buffer)
-		buf.Reset()
-		enc := json.NewEncoder(buf)
-		enc.SetEscapeHTML(false)
-		err := enc.Encode(body)
-		if err == nil {
-			r.body = bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-		}
-		bufPool.Put(buf)
-		if err != nil {
-			return nil, fmt.Errorf("tokenim: %s %s: encode body: %w", method, path, err)
+		var err error
+		if cl.body, err = encodeJSON(body); err != nil {
+			cl.release()
+			return nil, fmt.Errorf("tokenim: %s %s: encode body: %w", ep.method, path, err)
 		}
 	}
-	if method == http.MethodPost {
-		if rs.keySet {
-			if err := validateIdempotencyKey(rs.idempotencyKey); err != nil {
-				return nil, err
-			}
-			r.IdempotencyKey = rs.idempotencyKey
-		} else {
-			r.IdempotencyKey = newIdempotencyKey()
-		}
+	if ep.method == http.MethodPost && cl.key == "" {
+		cl.key = newIdempotencyKey()
 	}
-	return r, nil
+	return cl, nil
+}
+
+// encodeJSON encodes v once for every attempt, without HTML escaping.
+func encodeJSON(v any) ([]byte, error) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf)
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// Do sends req, retrying as the contract allows, and decodes a successful
-// JSON answer into v (if not nil). A non-2xx answer is returned as *Error; a
-// POST whose last attempt got no answer as *UnknownOutcomeError. The returned
-// *Response describes the last response received (nil if none).
-func (c *Client) Do(req *Request, v any) (*Response, error) {
-	if req == nil || req.ctx == nil {
-		return nil, &ValidationError{Field: "request", Reason: "must come from NewRequest"}
-	}
-	resp, err := c.send(req)
-	var meta *Response
-	if resp != nil {
-		meta = &Response{
-			StatusCode:     resp.StatusCode,
-			RequestID:      resp.Header.Get("Request-Id"),
-			IdempotencyKey: req.IdempotencyKey,
-			Replayed:       resp.Header.Get("Idempotent-Replayed") == "true",
-			Header:         resp.Header,
-		}
-	}
-	if req.response != nil {
-		if meta != nil {
-			*req.response = *meta
-		} else {
-			*req.response = Response{IdempotencyKey: req.IdempotencyKey}
-		}
-	}
-	if err != nil {
-		return meta, err
-	}
-	defer drainClose(resp.Body)
-
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := decodeError(resp, readErrorBody(resp.Body), c.now())
-		apiErr.IdempotencyKey = req.IdempotencyKey
-		if req.lostAnswer && apiErr.retryable() {
-			// An earlier attempt may have committed; this answer (503, 429,
-			// 409 in use…) says nothing of it. Only a replay with the key can.
-			return meta, &UnknownOutcomeError{Method: req.Method, Path: req.Path, IdempotencyKey: req.IdempotencyKey,
-				Attempts: req.attempts, Err: apiErr}
-		}
-		return meta, apiErr
-	}
-	if v == nil {
-		return meta, nil
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		if ctxErr := req.ctx.Err(); ctxErr != nil {
-			err = ctxErr
-		}
-		var syntaxErr *json.SyntaxError
-		var typeErr *json.UnmarshalTypeError
-		if req.Method == http.MethodPost && !errors.As(err, &syntaxErr) && !errors.As(err, &typeErr) {
-			// The platform answered 2xx but the body was cut off: the effect
-			// happened and only a replay with the same key can show it.
-			return meta, &UnknownOutcomeError{Method: req.Method, Path: req.Path, IdempotencyKey: req.IdempotencyKey,
-				Attempts: req.attempts, Err: fmt.Errorf("read response (request %s): %w", meta.RequestID, err)}
-		}
-		return meta, fmt.Errorf("tokenim: %s %s: decode response (request %s): %w", req.Method, req.Path, meta.RequestID, err)
-	}
-	return meta, nil
-}
-
-// call is the shape of every service method: build, send, decode.
-func (c *Client) call(ctx context.Context, method, path string, body, v any, opts []RequestOption) error {
-	req, err := c.NewRequest(ctx, method, path, body, opts...)
-	if err != nil {
-		return err
-	}
-	_, err = c.Do(req, v)
-	return err
-}
 
 // drainClose reads what is left of a body (bounded) and closes it, so the
 // connection can be reused.

@@ -39,6 +39,15 @@ func TestNewClient_rejectsBadConfiguration(t *testing.T) {
 		{"live key over http", liveKey, []Option{merchant, WithBaseURL("http://localhost:8080")}, "base URL"},
 		{"live key against sandbox", liveKey, []Option{merchant, WithBaseURL(DefaultSandboxURL)}, "api key"},
 		{"test key against live", testKey, []Option{merchant, WithBaseURL(DefaultLiveURL)}, "api key"},
+		// The host guard compares normalised host names (issue 9, item 4).
+		{"live key against upper-case sandbox", liveKey, []Option{merchant, WithBaseURL("https://SANDBOX.tokenim.com")}, "api key"},
+		{"live key against sandbox with :443", liveKey, []Option{merchant, WithBaseURL("https://sandbox.tokenim.com:443")}, "api key"},
+		{"live key against sandbox with trailing dot", liveKey, []Option{merchant, WithBaseURL("https://sandbox.tokenim.com.")}, "api key"},
+		{"test key against upper-case live", testKey, []Option{merchant, WithBaseURL("https://API.Tokenim.COM")}, "api key"},
+		{"test key against live with :443", testKey, []Option{merchant, WithBaseURL("https://api.tokenim.com:443")}, "api key"},
+		{"test key against live with trailing dot", testKey, []Option{merchant, WithBaseURL("https://api.tokenim.com.")}, "api key"},
+		{"test key against live with both", testKey, []Option{merchant, WithBaseURL("https://Api.Tokenim.com.:443/")}, "api key"},
+		{"tiny response limit", testKey, []Option{merchant, WithMaxResponseBytes(10)}, "max response bytes"},
 		{"negative retries", testKey, []Option{merchant, WithMaxRetries(-1)}, "max retries"},
 		{"inverted retry wait", testKey, []Option{merchant, WithRetryWait(time.Second, time.Millisecond)}, "retry wait"},
 		{"zero timeout", testKey, []Option{merchant, WithTimeout(0)}, "timeout"},
@@ -93,10 +102,10 @@ func TestNewClient_doesNotMutateCallerHTTPClient(t *testing.T) {
 	own := &http.Client{Transport: httpmock.NewMockTransport(), Timeout: 5 * time.Second}
 	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithHTTPClient(own))
 	require.NoError(t, err)
-	assert.Equal(t, 5*time.Second, c.http.HTTPClient.Timeout, "the caller's own timeout is kept")
+	assert.Equal(t, 5*time.Second, c.http.Transport.(*attemptTransport).timeout, "the caller's own timeout is kept")
 	c, err = NewClient(testKey, WithMerchantID(testMerchantID))
 	require.NoError(t, err)
-	assert.Equal(t, 80*time.Second, c.http.HTTPClient.Timeout)
+	assert.Equal(t, 80*time.Second, c.http.Transport.(*attemptTransport).timeout)
 }
 
 func TestDo_sendsContractHeaders(t *testing.T) {

@@ -23,7 +23,8 @@
 // random one made once per call and reused on every retry of that call.
 // Connection failures, timeouts, 408, 409 idempotency_key_in_use, 429, 500,
 // 502, 503 and 504 answers are retried with exponential backoff and full
-// jitter, honouring Retry-After; no wait outlives the call's context. When the last attempt of
+// jitter (WithRetryWait, WithMaxRetries), honouring Retry-After up to the
+// backoff cap; no wait outlives the call's context. When the last attempt of
 // a POST got no answer, the call returns an [*UnknownOutcomeError] carrying
 // the key: repeat the call later with [WithIdempotencyKey] and the platform
 // either replays the committed result or executes it for the first time.

@@ -109,7 +109,10 @@ type Error struct {
 	HTTPStatus int `json:"-"`
 	// IdempotencyKey is the key the call was sent with, if any.
 	IdempotencyKey string `json:"-"`
-	// RetryAfter is the response's Retry-After, zero when absent.
+	// RetryAfter is the response's Retry-After, zero when absent. A call
+	// whose Retry-After is longer than the client's maximum wait (see
+	// WithRetryWait) ends at once with this error: schedule the retry
+	// yourself, with the same idempotency key.
 	RetryAfter time.Duration `json:"-"`
 
 	// shouldRetry holds Tokenim-Should-Retry when the response carried it.
@@ -176,23 +179,24 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-// retryable reports whether the contract (§3) allows retrying this answer.
+// retryable is the retry policy of docs/tokenim-api.md §3 for an answer: a
+// Tokenim-Should-Retry header decides, except on a 2xx or 3xx (never
+// retried); otherwise 408, 409 idempotency_key_in_use, 429, 500, 502, 503
+// and 504 are retryable.
 func (e *Error) retryable() bool {
+	if e.HTTPStatus < 400 {
+		return false
+	}
 	if e.shouldRetry != nil {
 		return *e.shouldRetry
 	}
-	return retryableStatus(e.HTTPStatus, e.Code)
-}
-
-// retryableStatus is the status/code part of the retry policy (§3).
-func retryableStatus(status int, code ErrorCode) bool {
-	switch status {
+	switch e.HTTPStatus {
 	case http.StatusRequestTimeout, http.StatusTooManyRequests,
 		http.StatusInternalServerError, http.StatusBadGateway,
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
 	case http.StatusConflict:
-		return code == CodeIdempotencyKeyInUse
+		return e.Code == CodeIdempotencyKeyInUse
 	}
 	return false
 }
@@ -212,9 +216,12 @@ func IsRetryable(err error) bool {
 	if errors.As(err, &apiErr) {
 		return apiErr.retryable()
 	}
-	var uo *UnknownOutcomeError
 	var te *transportError
-	if errors.As(err, &uo) || errors.As(err, &te) {
+	if errors.As(err, &te) {
+		return te.retryable
+	}
+	var uo *UnknownOutcomeError
+	if errors.As(err, &uo) {
 		return true
 	}
 	var ve *ValidationError
@@ -288,7 +295,16 @@ func decodeError(resp *http.Response, body []byte, now time.Time) *Error {
 	e := &Error{}
 	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	isJSON := mediaType == "application/problem+json" || mediaType == "application/json"
-	if !isJSON || json.Unmarshal(body, e) != nil || (e.Code == "" && e.Title == "" && e.Detail == "") {
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
+		// The API never redirects (docs/tokenim-api.md §1): this is the wrong
+		// host or a proxy, and following it would hand it the key and body.
+		*e = Error{
+			Title: http.StatusText(resp.StatusCode),
+			Detail: fmt.Sprintf("unexpected redirect %d, not followed: the API never redirects; check the base URL (WithBaseURL)",
+				resp.StatusCode),
+		}
+	case !isJSON || json.Unmarshal(body, e) != nil || (e.Code == "" && e.Title == "" && e.Detail == ""):
 		*e = Error{
 			Title: http.StatusText(resp.StatusCode),
 			Detail: fmt.Sprintf("unexpected %d response with content type %q and no problem document",

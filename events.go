@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -96,40 +95,20 @@ type EventListParams struct {
 	Type EventType `url:"type,omitempty"`
 }
 
-func (p *EventListParams) query() (url.Values, error) {
-	if p == nil {
-		return nil, nil
-	}
-	if err := p.ListParams.validate("evt_"); err != nil {
-		return nil, err
-	}
-	return listQuery(p)
-}
+var eventsList = endpoint{"Events.List", http.MethodGet, "/v1/events", "evt_", false}
 
 // Get retrieves an event. API: GET /v1/events/{id}
 func (s *EventsService) Get(ctx context.Context, id string, opts ...RequestOption) (*Event, error) {
-	if err := validateID("id", "evt_", id); err != nil {
-		return nil, err
-	}
-	ev := new(Event)
-	if err := s.client.call(ctx, http.MethodGet, "/v1/events/"+id, nil, ev, opts); err != nil {
-		return nil, err
-	}
-	return ev, nil
+	return fetch[Event](ctx, s.client, endpoint{"Events.Get", http.MethodGet, "/v1/events/{id}", "evt_", false}, id, nil, opts)
 }
 
 // List returns one page of events, newest first. API: GET /v1/events
 func (s *EventsService) List(ctx context.Context, params *EventListParams, opts ...RequestOption) (*List[Event], error) {
-	q, err := params.query()
-	if err != nil {
-		return nil, err
-	}
-	return listPage[Event](ctx, s.client, "/v1/events", q, opts)
+	return listPage[Event](ctx, s.client, eventsList, params, opts)
 }
 
 // All iterates over every event matching params, fetching pages lazily.
 // API: GET /v1/events
 func (s *EventsService) All(ctx context.Context, params *EventListParams, opts ...RequestOption) iter.Seq2[*Event, error] {
-	q, err := params.query()
-	return listAll(ctx, s.client, "/v1/events", q, err, func(e *Event) string { return e.ID }, opts)
+	return listAll(ctx, s.client, eventsList, params, func(e *Event) string { return e.ID }, opts)
 }

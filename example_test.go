@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"strings"
 	"time"
 
 	"github.com/tokenim/tokenim-go"
@@ -201,7 +202,7 @@ func ExampleRefundsService_Create() {
 	}
 	refund, err := client.Refunds.Create(ctx, &tokenim.RefundCreateParams{
 		PaymentID: payment.ID,
-		Amount:    500, // leave out for all that remains
+		Amount:    500, // or Remaining: true for all that is left
 		Reason:    tokenim.RefundReasonRequestedByCustomer,
 	})
 	if err != nil {
@@ -256,4 +257,32 @@ func ExampleWithResponse() {
 	_, err := client.Orders.Get(context.Background(), "ord_missing", tokenim.WithResponse(&resp))
 	fmt.Println(errors.Is(err, tokenim.ErrNotFound), resp.StatusCode, resp.RequestID != "")
 	// Output: true 404 true
+}
+
+// Printing a resource gives one readable line: ids, status and money, never
+// a card number or a secret.
+func ExamplePayment_String() {
+	client, srv := exampleSandbox()
+	defer srv.Close()
+	ctx := context.Background()
+
+	order, err := client.Orders.Create(ctx, &tokenim.OrderCreateParams{MerchantOrderID: "A-2001", Amount: 1999, Currency: "CNY"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	payment, err := client.Payments.Create(ctx, &tokenim.PaymentCreateParams{OrderID: order.ID, Method: tokenim.Card("4242424242424242", 12, 2030, "123")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	refund, err := client.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: payment.ID, Amount: 500})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Ids differ from run to run; the example masks them.
+	mask := strings.NewReplacer(order.ID, "ord_…", payment.ID, "pay_…", refund.ID, "re_…")
+	fmt.Println(mask.Replace(payment.String()))
+	fmt.Println(mask.Replace(refund.String()))
+	// Output:
+	// payment pay_… succeeded: CNY 19.99 by card visa ****4242 (order ord_…)
+	// refund re_… pending: CNY 5.00 of payment pay_…
 }

@@ -19,29 +19,37 @@ const (
 	testBaseURL    = "https://sandbox.test"
 )
 
-// fakeSleeper records every wait instead of sleeping.
-type fakeSleeper struct {
+// waitRecorder records every wait the client picks: retry waits (which
+// go-retryablehttp's loop then sleeps for zero time) and the polls of
+// Payments.Wait.
+type waitRecorder struct {
 	mu    sync.Mutex
 	waits []time.Duration
 }
 
-func (s *fakeSleeper) sleep(ctx context.Context, d time.Duration) error {
+// record is the client's onWait hook: the picked wait is kept, none is slept.
+func (s *waitRecorder) record(d time.Duration) time.Duration {
 	s.mu.Lock()
 	s.waits = append(s.waits, d)
 	s.mu.Unlock()
+	return 0
+}
+
+func (s *waitRecorder) sleep(ctx context.Context, d time.Duration) error {
+	s.record(d)
 	return ctx.Err()
 }
 
-func (s *fakeSleeper) Waits() []time.Duration {
+func (s *waitRecorder) Waits() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]time.Duration(nil), s.waits...)
 }
 
 // newTestClient returns a client whose HTTP client carries a fresh httpmock
-// transport under the retry layer, a recording sleeper and a jitter that
-// always picks the ceiling (so waits are predictable).
-func newTestClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport, *fakeSleeper) {
+// transport under the retry layer, a wait recorder and a jitter that always
+// picks the ceiling (so waits are predictable).
+func newTestClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport, *waitRecorder) {
 	t.Helper()
 	mt := httpmock.NewMockTransport()
 	all := append([]Option{
@@ -51,7 +59,8 @@ func newTestClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTranspo
 	}, opts...)
 	c, err := NewClient(testKey, all...)
 	require.NoError(t, err)
-	s := &fakeSleeper{}
+	s := &waitRecorder{}
+	c.onWait = s.record
 	c.sleep = s.sleep
 	c.jitter = func(max time.Duration) time.Duration { return max }
 	return c, mt, s

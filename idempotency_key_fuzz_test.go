@@ -31,7 +31,7 @@ func (k *keyCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 	return rawJSONResponse(http.StatusOK, `{"id":"ord_1","object":"order"}`), nil
 }
 
-// visibleASCIIKey is the contract's rule (§2), written independently of the
+// visibleASCIIKey is the contract's rule (docs/tokenim-api.md §2), written independently of the
 // client: 1–255 bytes, each 0x21–0x7E.
 func visibleASCIIKey(k string) bool {
 	if len(k) < 1 || len(k) > 255 {

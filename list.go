@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net/http"
 	"net/url"
 
 	"github.com/google/go-querystring/query"
@@ -35,8 +34,34 @@ func (p *ListParams) validate(prefix string) error {
 	return nil
 }
 
-// listQuery encodes params (a pointer to a struct with url tags, or nil).
-func listQuery(params any) (url.Values, error) {
+// page gives listQuery the paging parameters every list params type embeds.
+func (p *ListParams) page() *ListParams { return p }
+
+// listParams is a pointer to a list's params struct: it embeds ListParams and
+// carries url tags for its filters.
+type listParams[P any] interface {
+	*P
+	page() *ListParams
+}
+
+// filterValidator is implemented by list params whose filters are ids.
+type filterValidator interface{ validateFilters() error }
+
+// listQuery is the one place a list's query is built: it validates the
+// paging parameters (starting_after against ep's id prefix) and any filters,
+// then encodes params by their url tags. nil params give no query.
+func listQuery[P any, PP listParams[P]](ep endpoint, params PP) (url.Values, error) {
+	if params == nil {
+		return nil, nil
+	}
+	if err := params.page().validate(ep.idPrefix); err != nil {
+		return nil, err
+	}
+	if f, ok := any(params).(filterValidator); ok {
+		if err := f.validateFilters(); err != nil {
+			return nil, err
+		}
+	}
 	v, err := query.Values(params)
 	if err != nil {
 		return nil, fmt.Errorf("tokenim: encode list parameters: %w", err)
@@ -44,22 +69,29 @@ func listQuery(params any) (url.Values, error) {
 	return v, nil
 }
 
-// listPage fetches one page of path with query q.
-func listPage[T any](ctx context.Context, c *Client, path string, q url.Values, opts []RequestOption) (*List[T], error) {
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
-	page := new(List[T])
-	if err := c.call(ctx, http.MethodGet, path, nil, page, opts); err != nil {
+// listPage fetches one page of ep.
+func listPage[T any, P any, PP listParams[P]](ctx context.Context, c *Client, ep endpoint, params PP, opts []RequestOption) (*List[T], error) {
+	q, err := listQuery(ep, params)
+	if err != nil {
 		return nil, err
 	}
-	return page, nil
+	return fetchPage[T](ctx, c, ep, q, opts)
+}
+
+// fetchPage fetches the page of ep that query q selects.
+func fetchPage[T any](ctx context.Context, c *Client, ep endpoint, q url.Values, opts []RequestOption) (*List[T], error) {
+	if len(q) > 0 {
+		ep.route += "?" + q.Encode()
+	}
+	ep.idPrefix = "" // the route of a list has no {id}
+	return fetch[List[T]](ctx, c, ep, "", nil, opts)
 }
 
 // listAll walks every page lazily, following starting_after from the last
 // object of each page. It yields the first error and stops; breaking out of
 // the loop makes no further request.
-func listAll[T any](ctx context.Context, c *Client, path string, params url.Values, err error, idOf func(*T) string, opts []RequestOption) iter.Seq2[*T, error] {
+func listAll[T any, P any, PP listParams[P]](ctx context.Context, c *Client, ep endpoint, params PP, idOf func(*T) string, opts []RequestOption) iter.Seq2[*T, error] {
+	first, err := listQuery(ep, params)
 	return func(yield func(*T, error) bool) {
 		if err != nil {
 			yield(nil, err)
@@ -68,11 +100,11 @@ func listAll[T any](ctx context.Context, c *Client, path string, params url.Valu
 		// Each walk starts from the caller's parameters, so the sequence can
 		// be ranged over more than once.
 		q := url.Values{}
-		for k, v := range params {
+		for k, v := range first {
 			q[k] = v
 		}
 		for {
-			page, err := listPage[T](ctx, c, path, q, opts)
+			page, err := fetchPage[T](ctx, c, ep, q, opts)
 			if err != nil {
 				yield(nil, err)
 				return
@@ -86,7 +118,7 @@ func listAll[T any](ctx context.Context, c *Client, path string, params url.Valu
 				return
 			}
 			if len(page.Data) == 0 {
-				yield(nil, fmt.Errorf("tokenim: GET %s: page has has_more but no data", path))
+				yield(nil, fmt.Errorf("tokenim: GET %s: page has has_more but no data", ep.route))
 				return
 			}
 			q.Set("starting_after", idOf(page.Data[len(page.Data)-1]))

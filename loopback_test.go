@@ -2,12 +2,18 @@ package tokenim
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,8 +47,8 @@ func TestLoopback_droppedConnectionsAreRetriedWithSameKey(t *testing.T) {
 	t.Cleanup(tr.CloseIdleConnections)
 	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}))
 	require.NoError(t, err)
-	sl := &fakeSleeper{}
-	c.sleep = sl.sleep
+	sl := &waitRecorder{}
+	c.onWait = sl.record
 
 	p, err := c.Payments.Create(context.Background(), &PaymentCreateParams{OrderID: "ord_1", Method: Wallet(WalletAlipay)})
 
@@ -69,7 +75,7 @@ func TestLoopback_droppedConnectionsExhaustToUnknownOutcome(t *testing.T) {
 	t.Cleanup(tr.CloseIdleConnections)
 	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}), WithMaxRetries(1))
 	require.NoError(t, err)
-	c.sleep = (&fakeSleeper{}).sleep
+	c.onWait = (&waitRecorder{}).record
 
 	_, err = c.Orders.Create(context.Background(), orderParams())
 
@@ -95,8 +101,8 @@ func TestLoopback_untrustedCertificateIsNotRetried(t *testing.T) {
 	t.Cleanup(tr.CloseIdleConnections)
 	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}))
 	require.NoError(t, err)
-	sl := &fakeSleeper{}
-	c.sleep = sl.sleep
+	sl := &waitRecorder{}
+	c.onWait = sl.record
 
 	_, err = c.Orders.Create(context.Background(), orderParams())
 
@@ -107,4 +113,157 @@ func TestLoopback_untrustedCertificateIsNotRetried(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Zero(t, hits)
+}
+
+// TestLoopback_redirectsAreNeverFollowed: a 3xx from the API host is an
+// *Error, not retried whatever Tokenim-Should-Retry says, and nothing (key,
+// merchant id, card data, idempotency key) reaches its Location: not another
+// host, not the same host on another port, not plain http after https, also
+// when the caller's own http.Client would follow redirects (issue 9, item 1).
+func TestLoopback_redirectsAreNeverFollowed(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var leaked []string
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		leaked = append(leaked, r.Method+" "+r.Host+" auth="+r.Header.Get("Authorization")+" merchant="+r.Header.Get("Tokenim-Merchant-Id")+
+			" key="+r.Header.Get("Idempotency-Key")+" body="+string(body))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, paymentJSON) // a "success" that was never the platform's
+	}))
+	t.Cleanup(elsewhere.Close)
+	_, elsewherePort, _ := net.SplitHostPort(strings.TrimPrefix(elsewhere.URL, "http://"))
+
+	targets := map[string]string{
+		"another host":              "http://localhost:" + elsewherePort + "/v1/payments",
+		"same host, another port":   elsewhere.URL + "/v1/payments",
+		"https to http, other port": elsewhere.URL + "/v1/payments",
+	}
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		for target, location := range targets {
+			for _, own := range []bool{false, true} {
+				name := fmt.Sprintf("%d to %s, own client %v", status, target, own)
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					var hits atomic.Int32
+					handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						_, _ = io.Copy(io.Discard, r.Body)
+						hits.Add(1)
+						w.Header().Set("Location", location)
+						w.Header().Set("Tokenim-Should-Retry", "true")
+						w.WriteHeader(status)
+					})
+					var api *httptest.Server
+					if strings.HasPrefix(target, "https") {
+						api = httptest.NewTLSServer(handler)
+					} else {
+						api = httptest.NewServer(handler)
+					}
+					t.Cleanup(api.Close)
+					hc := api.Client() // follows redirects, like any http.Client
+					opts := []Option{WithMerchantID(testMerchantID), WithBaseURL(api.URL), WithRetryWait(time.Millisecond, time.Millisecond)}
+					if own || strings.HasPrefix(target, "https") {
+						opts = append(opts, WithHTTPClient(hc))
+					}
+					c, err := NewClient(testKey, opts...)
+					require.NoError(t, err)
+					// Not c.CloseIdleConnections: without WithHTTPClient it would
+					// close the shared transport's, under the test below.
+					t.Cleanup(hc.CloseIdleConnections)
+
+					p, err := c.Payments.Create(context.Background(), &PaymentCreateParams{OrderID: "ord_1", Method: Card(secretCardNumber, 12, 2030, secretCVC)})
+
+					assert.Nil(t, p, "a redirect never turns into a success")
+					var apiErr *Error
+					require.ErrorAs(t, err, &apiErr)
+					assert.Equal(t, status, apiErr.HTTPStatus)
+					assert.Contains(t, err.Error(), "base URL")
+					assert.False(t, IsRetryable(err))
+					assert.Equal(t, int32(1), hits.Load(), "a 3xx is not retried, whatever Tokenim-Should-Retry says")
+					assert.Nil(t, hc.CheckRedirect, "the caller's client is not changed")
+				})
+			}
+		}
+	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Empty(t, leaked, "nothing is sent to a redirect's Location")
+	})
+}
+
+// TestLoopback_unreachableBaseURLIsUnavailableNotUnknown: a call that never
+// left (connection refused, name resolution) is retried like a connection
+// error, then fails as unavailable with a hint at the configuration; it is
+// never an unknown outcome (issue 9, item 3).
+func TestLoopback_unreachableBaseURLIsUnavailableNotUnknown(t *testing.T) {
+	t.Parallel()
+	for name, base := range map[string]string{
+		"connection refused": "http://127.0.0.1:1",
+		"no such host":       "http://tokenim-api.invalid",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(base), WithMaxRetries(2))
+			require.NoError(t, err)
+			sl := &waitRecorder{}
+			c.onWait = sl.record
+
+			_, err = c.Payments.Create(context.Background(), &PaymentCreateParams{OrderID: "ord_1", Method: Wallet(WalletAlipay)})
+
+			require.Error(t, err)
+			assert.NotErrorIs(t, err, ErrUnknownOutcome, "nothing was sent, so nothing can have happened")
+			var uo *UnknownOutcomeError
+			assert.False(t, errors.As(err, &uo))
+			assert.ErrorIs(t, err, ErrUnavailable)
+			assert.Contains(t, err.Error(), "nothing was sent")
+			assert.Contains(t, err.Error(), "base URL")
+			assert.Contains(t, err.Error(), base)
+			assert.True(t, IsRetryable(err))
+			assert.Len(t, sl.Waits(), 2, "retried like any connection error")
+		})
+	}
+}
+
+// TestLoopback_oneClientsFailureKeepsAnothersIdleConnections: two clients on
+// the default shared transport; a failing call of one must not close the
+// other's idle connection (issue 9, item 8).
+func TestLoopback_oneClientsFailureKeepsAnothersIdleConnections(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int32
+	healthy := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, orderJSON)
+	}))
+	healthy.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	healthy.Start()
+	t.Cleanup(healthy.Close)
+	// Client b's server drops every connection: a transport failure, on
+	// which go-retryablehttp closes its transport's idle connections.
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+	}))
+	t.Cleanup(failing.Close)
+	a, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(healthy.URL))
+	require.NoError(t, err)
+	b, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(failing.URL), WithMaxRetries(1),
+		WithRetryWait(time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+
+	_, err = a.Orders.Get(context.Background(), "ord_123")
+	require.NoError(t, err)
+	_, err = b.Orders.Get(context.Background(), "ord_1")
+	require.Error(t, err)
+	_, err = a.Orders.Get(context.Background(), "ord_123")
+	require.NoError(t, err)
+
+	assert.Equal(t, int32(1), conns.Load(), "client a reuses its idle connection after client b failed")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"iter"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -94,64 +93,35 @@ type OrderListParams struct {
 	MerchantOrderID string      `url:"merchant_order_id,omitempty"`
 }
 
-func (p *OrderListParams) query() (url.Values, error) {
-	if p == nil {
-		return nil, nil
-	}
-	if err := p.ListParams.validate("ord_"); err != nil {
-		return nil, err
-	}
-	return listQuery(p)
-}
+var ordersList = endpoint{"Orders.List", http.MethodGet, "/v1/orders", "ord_", false}
 
 // Create creates an order. API: POST /v1/orders
 func (s *OrdersService) Create(ctx context.Context, params *OrderCreateParams, opts ...RequestOption) (*Order, error) {
 	if err := params.validate(); err != nil {
 		return nil, err
 	}
-	o := new(Order)
-	if err := s.client.call(ctx, http.MethodPost, "/v1/orders", params, o, opts); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return fetch[Order](ctx, s.client, endpoint{"Orders.Create", http.MethodPost, "/v1/orders", "", false}, "", params, opts)
 }
 
 // Get retrieves an order. API: GET /v1/orders/{id}
 func (s *OrdersService) Get(ctx context.Context, id string, opts ...RequestOption) (*Order, error) {
-	if err := validateID("id", "ord_", id); err != nil {
-		return nil, err
-	}
-	o := new(Order)
-	if err := s.client.call(ctx, http.MethodGet, "/v1/orders/"+id, nil, o, opts); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return fetch[Order](ctx, s.client, endpoint{"Orders.Get", http.MethodGet, "/v1/orders/{id}", "ord_", false}, id, nil, opts)
 }
 
-// Cancel cancels an open order. API: POST /v1/orders/{id}/cancel
+// Cancel cancels an open order. The answer is the canceled *Order; a paid,
+// expired or already canceled order is an *Error matching ErrConflict
+// (code order_not_cancelable). API: POST /v1/orders/{id}/cancel
 func (s *OrdersService) Cancel(ctx context.Context, id string, opts ...RequestOption) (*Order, error) {
-	if err := validateID("id", "ord_", id); err != nil {
-		return nil, err
-	}
-	o := new(Order)
-	if err := s.client.call(ctx, http.MethodPost, "/v1/orders/"+id+"/cancel", nil, o, opts); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return fetch[Order](ctx, s.client, endpoint{"Orders.Cancel", http.MethodPost, "/v1/orders/{id}/cancel", "ord_", false}, id, nil, opts)
 }
 
 // List returns one page of orders, newest first. API: GET /v1/orders
 func (s *OrdersService) List(ctx context.Context, params *OrderListParams, opts ...RequestOption) (*List[Order], error) {
-	q, err := params.query()
-	if err != nil {
-		return nil, err
-	}
-	return listPage[Order](ctx, s.client, "/v1/orders", q, opts)
+	return listPage[Order](ctx, s.client, ordersList, params, opts)
 }
 
 // All iterates over every order matching params, fetching pages lazily.
 // API: GET /v1/orders
 func (s *OrdersService) All(ctx context.Context, params *OrderListParams, opts ...RequestOption) iter.Seq2[*Order, error] {
-	q, err := params.query()
-	return listAll(ctx, s.client, "/v1/orders", q, err, func(o *Order) string { return o.ID }, opts)
+	return listAll(ctx, s.client, ordersList, params, func(o *Order) string { return o.ID }, opts)
 }

@@ -1,13 +1,13 @@
 package tokenim
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"iter"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -267,95 +267,90 @@ type PaymentListParams struct {
 	Status  PaymentStatus `url:"status,omitempty"`
 }
 
-func (p *PaymentListParams) query() (url.Values, error) {
-	if p == nil {
-		return nil, nil
+func (p *PaymentListParams) validateFilters() error {
+	if p.OrderID == "" {
+		return nil
 	}
-	if err := p.ListParams.validate("pay_"); err != nil {
-		return nil, err
-	}
-	if p.OrderID != "" {
-		if err := validateID("order_id", "ord_", p.OrderID); err != nil {
-			return nil, err
-		}
-	}
-	return listQuery(p)
+	return validateID("order_id", "ord_", p.OrderID)
 }
 
-// Create creates a payment of an order. A decline returns an *Error that
-// matches ErrDeclined and names the failed payment. API: POST /v1/payments
+var paymentsList = endpoint{"Payments.List", http.MethodGet, "/v1/payments", "pay_", false}
+
+// Create pays an order with a card, a wallet or a bank transfer.
+// API: POST /v1/payments
+//
+// Outcomes that are a returned *Payment, to act on by its Status:
+//   - succeeded: paid.
+//   - requires_action: the customer must confirm (NextAction.Type "otp");
+//     call Confirm with their code.
+//   - processing: a bank transfer or a slow card; call Wait, or listen for
+//     the payment.succeeded and payment.failed events.
+//
+// Outcomes that are errors:
+//   - a decline: an *Error with errors.Is(err, ErrDeclined) (or IsDeclined);
+//     its DeclineCode says why (insufficient_funds, …) and PaymentID names
+//     the failed payment. A failed 3-D Secure check is code
+//     authentication_failed.
+//   - the order cannot take this payment: an *Error matching ErrConflict with
+//     Code order_already_paid, payment_in_progress, order_expired or
+//     order_not_payable (errors.As(err, &apiErr) and compare apiErr.Code).
+//   - the outcome is unknown (the answer was lost): *UnknownOutcomeError
+//     (errors.Is(err, ErrUnknownOutcome)); repeat the call with
+//     WithIdempotencyKey(uo.IdempotencyKey), never with a new key.
+//   - bad parameters: *ValidationError before anything is sent, or an *Error
+//     matching ErrInvalidRequest.
 func (s *PaymentsService) Create(ctx context.Context, params *PaymentCreateParams, opts ...RequestOption) (*Payment, error) {
 	if err := params.validate(); err != nil {
 		return nil, err
 	}
-	p := new(Payment)
-	if err := s.client.call(ctx, http.MethodPost, "/v1/payments", params, p, opts); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return fetch[Payment](ctx, s.client, endpoint{"Payments.Create", http.MethodPost, "/v1/payments", "", false}, "", params, opts)
 }
 
 // Get retrieves a payment. API: GET /v1/payments/{id}
 func (s *PaymentsService) Get(ctx context.Context, id string, opts ...RequestOption) (*Payment, error) {
-	return s.do(ctx, http.MethodGet, id, "", nil, opts)
+	return fetch[Payment](ctx, s.client, endpoint{"Payments.Get", http.MethodGet, "/v1/payments/{id}", "pay_", false}, id, nil, opts)
 }
 
 // Confirm completes a requires_action payment with the customer's one-time
 // code. API: POST /v1/payments/{id}/confirm
+//
+// The returned *Payment is succeeded, or processing. A wrong code is an
+// *Error with Code authentication_failed (HTTP 402; not ErrDeclined), and
+// the third wrong code fails the payment. A payment that is not waiting for
+// a code is an *Error matching ErrConflict (Code payment_unexpected_state;
+// docs/contract-decisions.md). A lost answer is an *UnknownOutcomeError:
+// repeat with WithIdempotencyKey, as for Create.
 func (s *PaymentsService) Confirm(ctx context.Context, id string, params *PaymentConfirmParams, opts ...RequestOption) (*Payment, error) {
 	if params == nil || params.OTP == "" {
-		if err := validateID("id", "pay_", id); err != nil {
-			return nil, err
-		}
-		return nil, invalid("otp", "is required")
+		return nil, cmp.Or(validateID("id", "pay_", id), invalid("otp", "is required"))
 	}
-	return s.do(ctx, http.MethodPost, id, "/confirm", params, opts)
+	return fetch[Payment](ctx, s.client, endpoint{"Payments.Confirm", http.MethodPost, "/v1/payments/{id}/confirm", "pay_", false}, id, params, opts)
 }
 
-// Cancel cancels a processing or requires_action payment.
+// Cancel cancels a processing or requires_action payment; the answer is the
+// canceled *Payment. A succeeded or failed payment is an *Error matching
+// ErrConflict (Code payment_unexpected_state).
 // API: POST /v1/payments/{id}/cancel
 func (s *PaymentsService) Cancel(ctx context.Context, id string, opts ...RequestOption) (*Payment, error) {
-	return s.do(ctx, http.MethodPost, id, "/cancel", nil, opts)
+	return fetch[Payment](ctx, s.client, endpoint{"Payments.Cancel", http.MethodPost, "/v1/payments/{id}/cancel", "pay_", false}, id, nil, opts)
 }
 
-func (s *PaymentsService) do(ctx context.Context, method, id, suffix string, body any, opts []RequestOption) (*Payment, error) {
-	if err := validateID("id", "pay_", id); err != nil {
-		return nil, err
-	}
-	p := new(Payment)
-	if err := s.client.call(ctx, method, "/v1/payments/"+id+suffix, body, p, opts); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// Receipt retrieves the voucher of a succeeded payment.
+// Receipt retrieves the voucher of a succeeded payment; any other payment is
+// an *Error matching ErrConflict (Code receipt_unavailable).
 // API: GET /v1/payments/{id}/receipt
 func (s *PaymentsService) Receipt(ctx context.Context, id string, opts ...RequestOption) (*Receipt, error) {
-	if err := validateID("id", "pay_", id); err != nil {
-		return nil, err
-	}
-	r := new(Receipt)
-	if err := s.client.call(ctx, http.MethodGet, "/v1/payments/"+id+"/receipt", nil, r, opts); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return fetch[Receipt](ctx, s.client, endpoint{"Payments.Receipt", http.MethodGet, "/v1/payments/{id}/receipt", "pay_", false}, id, nil, opts)
 }
 
 // List returns one page of payments, newest first. API: GET /v1/payments
 func (s *PaymentsService) List(ctx context.Context, params *PaymentListParams, opts ...RequestOption) (*List[Payment], error) {
-	q, err := params.query()
-	if err != nil {
-		return nil, err
-	}
-	return listPage[Payment](ctx, s.client, "/v1/payments", q, opts)
+	return listPage[Payment](ctx, s.client, paymentsList, params, opts)
 }
 
 // All iterates over every payment matching params, fetching pages lazily.
 // API: GET /v1/payments
 func (s *PaymentsService) All(ctx context.Context, params *PaymentListParams, opts ...RequestOption) iter.Seq2[*Payment, error] {
-	q, err := params.query()
-	return listAll(ctx, s.client, "/v1/payments", q, err, func(p *Payment) string { return p.ID }, opts)
+	return listAll(ctx, s.client, paymentsList, params, func(p *Payment) string { return p.ID }, opts)
 }
 
 // Wait polls a payment until it is succeeded, failed or canceled and returns
@@ -380,6 +375,6 @@ func (s *PaymentsService) Wait(ctx context.Context, id string, opts ...RequestOp
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("tokenim: wait for payment %s (last status %s): %w", id, p.Status, err)
 		}
-		wait = minDuration(wait*2, c.retryMax)
+		wait = min(wait*2, c.retryMax)
 	}
 }

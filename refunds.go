@@ -4,7 +4,6 @@ import (
 	"context"
 	"iter"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -48,13 +47,23 @@ type Refund struct {
 	Metadata    map[string]string `json:"metadata"`
 }
 
-// RefundCreateParams are the parameters of Refunds.Create.
+// RefundCreateParams are the parameters of Refunds.Create. Set exactly one
+// of Amount and Remaining:
+//
+//	&tokenim.RefundCreateParams{PaymentID: id, Amount: 500}      // refund 5.00
+//	&tokenim.RefundCreateParams{PaymentID: id, Remaining: true}  // refund all that is left
+//
+// An Amount of 0 without Remaining is a *ValidationError, so a computed
+// amount that came out as zero never refunds everything.
 type RefundCreateParams struct {
 	PaymentID string `json:"payment_id"`
-	// Amount in minor units; 0 refunds all that remains.
-	Amount   int64             `json:"amount,omitempty"`
-	Reason   RefundReason      `json:"reason,omitempty"`
-	Metadata map[string]string `json:"metadata,omitempty"`
+	// Amount to refund in minor units, 1…99 999 999 999.
+	Amount int64 `json:"amount,omitempty"`
+	// Remaining refunds all of the payment that is not refunded yet (the
+	// platform's default when no amount is sent). Amount must then be 0.
+	Remaining bool              `json:"-"`
+	Reason    RefundReason      `json:"reason,omitempty"`
+	Metadata  map[string]string `json:"metadata,omitempty"`
 }
 
 func (p *RefundCreateParams) validate() error {
@@ -64,7 +73,13 @@ func (p *RefundCreateParams) validate() error {
 	if err := validateID("payment_id", "pay_", p.PaymentID); err != nil {
 		return err
 	}
-	if p.Amount != 0 {
+	switch {
+	case p.Remaining && p.Amount != 0:
+		return invalid("amount", "must be 0 when Remaining is set (Remaining refunds all that is left), got %d", p.Amount)
+	case p.Remaining:
+	case p.Amount == 0:
+		return invalid("amount", "is 0: give an amount of 1-99999999999 minor units, or set Remaining to refund all that is left")
+	default:
 		if err := validateAmount("amount", p.Amount); err != nil {
 			return err
 		}
@@ -78,58 +93,48 @@ type RefundListParams struct {
 	PaymentID string `url:"payment_id,omitempty"`
 }
 
-func (p *RefundListParams) query() (url.Values, error) {
-	if p == nil {
-		return nil, nil
+func (p *RefundListParams) validateFilters() error {
+	if p.PaymentID == "" {
+		return nil
 	}
-	if err := p.ListParams.validate("re_"); err != nil {
-		return nil, err
-	}
-	if p.PaymentID != "" {
-		if err := validateID("payment_id", "pay_", p.PaymentID); err != nil {
-			return nil, err
-		}
-	}
-	return listQuery(p)
+	return validateID("payment_id", "pay_", p.PaymentID)
 }
 
-// Create refunds a succeeded payment, in full or in part.
-// API: POST /v1/refunds
+var refundsList = endpoint{"Refunds.List", http.MethodGet, "/v1/refunds", "re_", false}
+
+// Create refunds a succeeded payment, in part (Amount) or all that remains
+// (Remaining). API: POST /v1/refunds
+//
+// The returned *Refund is pending: it settles later (refund.succeeded or
+// refund.failed events; Get shows its status). Errors:
+//   - the payment cannot be refunded: an *Error matching ErrConflict with Code
+//     payment_not_refundable (not succeeded), refund_exceeds_remaining (more
+//     than is left) or refund_window_expired (180 days passed); test with
+//     errors.As(err, &apiErr) and apiErr.Code.
+//   - an unknown payment: an *Error matching ErrNotFound.
+//   - a lost answer: *UnknownOutcomeError (errors.Is(err, ErrUnknownOutcome));
+//     repeat with WithIdempotencyKey(uo.IdempotencyKey), never with a new
+//     key, or the money may go back twice.
+//   - neither or both of Amount and Remaining: *ValidationError, nothing sent.
 func (s *RefundsService) Create(ctx context.Context, params *RefundCreateParams, opts ...RequestOption) (*Refund, error) {
 	if err := params.validate(); err != nil {
 		return nil, err
 	}
-	r := new(Refund)
-	if err := s.client.call(ctx, http.MethodPost, "/v1/refunds", params, r, opts); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return fetch[Refund](ctx, s.client, endpoint{"Refunds.Create", http.MethodPost, "/v1/refunds", "", false}, "", params, opts)
 }
 
 // Get retrieves a refund. API: GET /v1/refunds/{id}
 func (s *RefundsService) Get(ctx context.Context, id string, opts ...RequestOption) (*Refund, error) {
-	if err := validateID("id", "re_", id); err != nil {
-		return nil, err
-	}
-	r := new(Refund)
-	if err := s.client.call(ctx, http.MethodGet, "/v1/refunds/"+id, nil, r, opts); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return fetch[Refund](ctx, s.client, endpoint{"Refunds.Get", http.MethodGet, "/v1/refunds/{id}", "re_", false}, id, nil, opts)
 }
 
 // List returns one page of refunds, newest first. API: GET /v1/refunds
 func (s *RefundsService) List(ctx context.Context, params *RefundListParams, opts ...RequestOption) (*List[Refund], error) {
-	q, err := params.query()
-	if err != nil {
-		return nil, err
-	}
-	return listPage[Refund](ctx, s.client, "/v1/refunds", q, opts)
+	return listPage[Refund](ctx, s.client, refundsList, params, opts)
 }
 
 // All iterates over every refund matching params, fetching pages lazily.
 // API: GET /v1/refunds
 func (s *RefundsService) All(ctx context.Context, params *RefundListParams, opts ...RequestOption) iter.Seq2[*Refund, error] {
-	q, err := params.query()
-	return listAll(ctx, s.client, "/v1/refunds", q, err, func(r *Refund) string { return r.ID }, opts)
+	return listAll(ctx, s.client, refundsList, params, func(r *Refund) string { return r.ID }, opts)
 }

@@ -156,3 +156,85 @@ func TestSecrets_neverLogged(t *testing.T) {
 		assert.False(t, strings.Contains(out, "Bearer"), "%s log holds an Authorization header", name)
 	}
 }
+
+// holder is how a merchant's own types hold SDK values: in unexported
+// fields, where fmt cannot call their formatting methods and falls back to
+// printing them by reflection.
+type holder struct {
+	client   *Client
+	payments *PaymentsService
+	req      *Request
+	reqValue Request
+	params   *PaymentCreateParams
+}
+
+// TestSecrets_unreachableByAnyVerbOrHandler sweeps every format verb, every
+// exported type of the client side, by value and by pointer, inside
+// merchant structs, and both slog handlers: no API key, card number or CVC
+// comes out (issue 9, item 2).
+func TestSecrets_unreachableByAnyVerbOrHandler(t *testing.T) {
+	t.Parallel()
+	c, _, _ := newTestClient(t)
+	card := Card(secretCardNumber, 12, 2030, secretCVC)
+	params := PaymentCreateParams{OrderID: "ord_1", Method: card}
+	req, err := c.NewRequest(context.Background(), http.MethodPost, "/v1/payments", &params)
+	require.NoError(t, err)
+	endpoint := WebhookEndpoint{ID: "we_1", URL: "https://shop.example/h", Secret: secretWebhook}
+	apiErr := &Error{HTTPStatus: 402, Code: CodeCardDeclined, IdempotencyKey: "k"}
+	uo := &UnknownOutcomeError{Method: "POST", Path: "/v1/payments", IdempotencyKey: "k", Err: apiErr}
+	h := holder{client: c, payments: c.Payments, req: req, reqValue: *req, params: &params}
+
+	values := map[string]any{
+		"*Client": c, "Client": *c,
+		"*OrdersService": c.Orders, "*PaymentsService": c.Payments, "*RefundsService": c.Refunds,
+		"*EventsService": c.Events, "*WebhookEndpointsService": c.WebhookEndpoints, "*StatusService": c.Status,
+		"PaymentsService": *c.Payments,
+		"*Request":        req, "Request": *req,
+		"CardParams": *card.Card, "*CardParams": card.Card,
+		"PaymentMethodParams": card, "*PaymentMethodParams": &card,
+		"PaymentCreateParams": params, "*PaymentCreateParams": &params,
+		"WebhookEndpoint": endpoint, "*WebhookEndpoint": &endpoint,
+		"*Error": apiErr, "Error": *apiErr,
+		"*UnknownOutcomeError": uo, "UnknownOutcomeError": *uo,
+		"merchant struct": h, "*merchant struct": &h,
+		"exported fields": struct {
+			C *Client
+			R Request
+			P *PaymentsService
+		}{c, *req, c.Payments},
+	}
+	// Containers go through fmt (and slog's text handler) element by element.
+	// slog's JSON handler hands them to encoding/json, which writes the wire
+	// form: a card's number is what the API needs, so json.Marshal of params
+	// is not a place for logs, and they are left out of that handler here.
+	containers := map[string]any{
+		"slice": []any{c, *req, card, endpoint, h},
+		"map":   map[string]any{"c": c, "r": *req, "h": h},
+	}
+	verbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%o", "%b", "%e", "%f", "%g", "%t", "%c", "%U", "%T", "%10.3s", "%-v"}
+	for name, v := range containers {
+		for _, verb := range verbs {
+			assertNoSecrets(t, fmt.Sprintf(verb, v), name+" with "+verb)
+		}
+		var buf bytes.Buffer
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("value", "v", v)
+		assertNoSecrets(t, buf.String(), name+" in slog text")
+	}
+	for name, v := range values {
+		for _, verb := range verbs {
+			out := fmt.Sprintf(verb, v)
+			assertNoSecrets(t, out, name+" with "+verb)
+			assert.NotContains(t, out, "Bearer", "%s with %s", name, verb)
+		}
+		for handler, newHandler := range map[string]func(w *bytes.Buffer) slog.Handler{
+			"text": func(w *bytes.Buffer) slog.Handler { return slog.NewTextHandler(w, nil) },
+			"json": func(w *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+		} {
+			var buf bytes.Buffer
+			slog.New(newHandler(&buf)).Info("value", "v", v, slog.Any("any", v), slog.Group("g", "v", v))
+			assertNoSecrets(t, buf.String(), name+" in slog "+handler)
+			assert.NotContains(t, buf.String(), "Bearer", "%s in slog %s", name, handler)
+		}
+	}
+	assert.Contains(t, fmt.Sprint(*req), "/v1/payments", "a request still says what it is")
+}

@@ -30,14 +30,5 @@ type PlatformStatus struct {
 // Get reads the platform status. It needs no authentication and is sent
 // without the API key. API: GET /v1/status
 func (s *StatusService) Get(ctx context.Context, opts ...RequestOption) (*PlatformStatus, error) {
-	req, err := s.client.NewRequest(ctx, http.MethodGet, "/v1/status", nil, opts...)
-	if err != nil {
-		return nil, err
-	}
-	req.noAuth = true
-	st := new(PlatformStatus)
-	if _, err := s.client.Do(req, st); err != nil {
-		return nil, err
-	}
-	return st, nil
+	return fetch[PlatformStatus](ctx, s.client, endpoint{"Status.Get", http.MethodGet, "/v1/status", "", true}, "", nil, opts)
 }

@@ -1,7 +1,6 @@
 package tokenim
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -12,131 +11,136 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// Retries (contract §3) are driven here rather than inside
-// retryablehttp.Client.Do. Its loop waits with a bare time.NewTimer between
-// attempts: the wait cannot be injected (tests would sleep for real), it does
-// not know the caller's deadline (it would start a wait that ends after the
-// deadline instead of returning at once), and when CheckRetry asks for one
-// more retry than RetryMax allows it closes the transport's idle connections.
-// So each attempt is one retryablehttp.Client.Do with RetryMax 0 and a
-// CheckRetry that never retries; retryablehttp supplies the rewindable request
-// body, and the loop in send applies our CheckRetry (checkRetry) and Backoff
-// (backoff), which keep retryablehttp's signatures, with an injectable sleeper.
-func newRetryableClient(hc *http.Client) *retryablehttp.Client {
-	return &retryablehttp.Client{
-		HTTPClient:   hc,
-		Logger:       nil, // ours goes through slog, without keys or bodies
-		RetryMax:     0,
-		CheckRetry:   singleAttempt,
-		Backoff:      retryablehttp.DefaultBackoff,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-	}
+// endpoint names one route of the API for the shared call path.
+type endpoint struct {
+	op       string // "Payments.Create": the call's name, for logs and observers
+	method   string
+	route    string // "/v1/payments/{id}/confirm": the URL template
+	idPrefix string // the prefix of {id} ("pay_"), or of starting_after for a list
+	noAuth   bool   // sent without key and merchant id (GET /v1/status)
 }
 
-func singleAttempt(context.Context, *http.Response, error) (bool, error) { return false, nil }
-
-var (
-	_ retryablehttp.CheckRetry = (*Client)(nil).checkRetry
-	_ retryablehttp.Backoff    = (*Client)(nil).backoff
-)
-
-// send performs req with retries and returns the last response, unread.
-func (c *Client) send(req *Request) (*http.Response, error) {
-	ctx := req.ctx
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("tokenim: %s %s: %w", req.Method, req.Path, err)
-	}
-	// A POST without a key could execute twice if repeated.
-	canRetry := req.Method != http.MethodPost || req.IdempotencyKey != ""
-	req.lostAnswer = false
-	for attempt := 0; ; attempt++ {
-		hreq, err := c.newAttempt(req)
-		if err != nil {
-			return nil, fmt.Errorf("tokenim: %s %s: build request: %w", req.Method, req.Path, err)
-		}
-		resp, doErr := c.http.Do(hreq)
-		req.attempts = attempt + 1
-		if doErr != nil && req.Method == http.MethodPost && !isPermanentTransportError(doErr) {
-			req.lostAnswer = true
-		}
-		c.logAttempt(req, attempt+1, resp, doErr)
-
-		retry, checkErr := c.checkRetry(ctx, resp, doErr)
-		if checkErr != nil || !retry || !canRetry || attempt >= c.maxRetries {
-			if doErr != nil {
-				return nil, c.noResponseError(req, attempt+1, doErr)
-			}
-			return resp, nil
-		}
-
-		wait := c.backoff(c.retryMin, c.retryMax, attempt, resp)
-		// lastErr keeps a retryable answer (decoded before its body is
-		// drained) so that a call ended by its context still reports it.
-		var lastErr error = doErr
-		if resp != nil {
-			apiErr := decodeError(resp, readErrorBody(resp.Body), c.now())
-			apiErr.IdempotencyKey = req.IdempotencyKey
-			lastErr = apiErr
-			drainClose(resp.Body)
-		}
-		if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
-			err := fmt.Errorf("next attempt in %s would start after the context deadline: %w", wait, context.DeadlineExceeded)
-			return nil, c.endedByContext(req, attempt+1, err, resp == nil || req.lostAnswer, lastErr)
-		}
-		if c.logger != nil {
-			c.logger.LogAttrs(ctx, slog.LevelInfo, "tokenim: retrying",
-				slog.String("method", req.Method), slog.String("path", req.Path),
-				slog.Int("attempt", attempt+1), slog.Duration("wait", wait),
-				slog.String("idempotency_key", req.IdempotencyKey))
-		}
-		if err := c.sleep(ctx, wait); err != nil {
-			return nil, c.endedByContext(req, attempt+1, fmt.Errorf("waiting to retry: %w", err), resp == nil || req.lostAnswer, lastErr)
-		}
-	}
-}
-
-// endedByContext reports a call whose context ended between attempts. If an
-// attempt got no response the outcome of a POST is unknown; otherwise
-// the last answer is kept in the chain next to the context error.
-func (c *Client) endedByContext(req *Request, attempts int, ctxErr error, lostAnswer bool, lastErr error) error {
-	if lostAnswer {
-		return c.noResponseError(req, attempts, fmt.Errorf("%w (last attempt: %w)", ctxErr, lastErr))
-	}
-	return fmt.Errorf("tokenim: %s %s: %w (last answer: %w)", req.Method, req.Path, ctxErr, lastErr)
-}
-
-// newAttempt builds the HTTP request of one attempt with every contract header.
-func (c *Client) newAttempt(req *Request) (*retryablehttp.Request, error) {
-	var body any // a nil []byte in an interface would make the body chunked
-	if req.body != nil {
-		body = req.body
-	}
-	hreq, err := retryablehttp.NewRequestWithContext(req.ctx, req.Method, c.baseURL+req.Path, body)
+// fetch is the whole mechanics of a Get, Create, Cancel or Confirm: it
+// validates id against the route, sends body and decodes the answer into a
+// new T.
+func fetch[T any](ctx context.Context, c *Client, ep endpoint, id string, body any, opts []RequestOption) (*T, error) {
+	cl, err := c.newCall(ctx, ep, id, body, opts)
 	if err != nil {
 		return nil, err
 	}
-	h := hreq.Header
-	if !req.noAuth {
-		h["Authorization"] = c.authHeader
-		h["Tokenim-Merchant-Id"] = c.merchantID
+	defer cl.release()
+	v := new(T)
+	if err := cl.run(v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// call is one API call across its attempts. go-retryablehttp runs the loop,
+// rewinds the body and waits; call is the policy it consults after every
+// attempt (checkRetry, backoff) and the state the outcome rules of
+// docs/tokenim-api.md §3 need.
+type call struct {
+	// rc runs this call's loop; its CheckRetry is this call's checkRetry.
+	// It lives in the call so that one allocation holds both.
+	rc retryablehttp.Client
+
+	c        *Client
+	ctx      context.Context
+	ep       endpoint
+	path     string // the route with {id} filled, plus any query
+	key      string // Idempotency-Key of a POST
+	body     []byte
+	response *Response // the caller's WithResponse target
+
+	attempts   int
+	lostAnswer bool         // an attempt of this POST may have reached the platform and got no answer
+	last       error        // the last attempt's failure: its decoded *Error, or the transport error
+	retrying   bool         // checkRetry asked for another attempt, so the loop is waiting
+	stopped    error        // why checkRetry ended the call before its wait (the deadline)
+	capped     cappedReader // reads a 2xx body, in the call's allocation
+	wantMeta   bool         // Do returns the metadata even without WithResponse
+	meta       *Response    // the final response's metadata, when wanted
+}
+
+// callPool recycles call states: a call and the CheckRetry bound to it are
+// made once per pooled state, not once per API call.
+var callPool = sync.Pool{New: func() any {
+	cl := new(call)
+	cl.rc.CheckRetry = cl.checkRetry
+	return cl
+}}
+
+func newCallState() *call { return callPool.Get().(*call) }
+
+// release returns the call to the pool once nothing refers to it: the
+// returned error and value hold copies, never the call.
+func (cl *call) release() {
+	check := cl.rc.CheckRetry
+	*cl = call{}
+	cl.rc.CheckRetry = check
+	callPool.Put(cl)
+}
+
+// run sends the call through go-retryablehttp and decodes a 2xx into v.
+func (cl *call) run(v any) error {
+	if err := cl.ctx.Err(); err != nil {
+		return fmt.Errorf("tokenim: %s %s: %w", cl.ep.method, cl.path, err)
+	}
+	cl.rc.HTTPClient = cl.c.http
+	cl.rc.RetryMax = cl.c.maxRetries
+	cl.rc.Backoff = pickedWait
+	cl.rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	req, err := cl.newHTTPRequest()
+	if err != nil {
+		return fmt.Errorf("tokenim: %s %s: build request: %w", cl.ep.method, cl.path, err)
+	}
+	resp, err := cl.rc.Do(req)
+	cl.setMeta(resp)
+	if resp != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return cl.decode(resp, v)
+	}
+	if resp != nil {
+		drainClose(resp.Body) // checkRetry has decoded it into cl.last
+	}
+	return cl.fail(err)
+}
+
+// newHTTPRequest builds the request every attempt sends, with every contract
+// header; go-retryablehttp rewinds its body for each attempt.
+func (cl *call) newHTTPRequest() (*retryablehttp.Request, error) {
+	var body any // a nil []byte in an interface would make the body chunked
+	if cl.body != nil {
+		body = cl.body
+	}
+	req, err := retryablehttp.NewRequestWithContext(cl.ctx, cl.ep.method, cl.c.baseURL+cl.path, body)
+	if err != nil {
+		return nil, err
+	}
+	h := req.Header
+	if !cl.ep.noAuth {
+		cl.c.auth(h)
 	}
 	h["Tokenim-Version"] = apiVersionHeader
-	h["User-Agent"] = c.userAgent
+	h["User-Agent"] = cl.c.userAgent
 	h["Accept"] = acceptHeader
-	if req.body != nil {
+	if cl.body != nil {
 		h["Content-Type"] = contentTypeJSON
 	}
-	if req.IdempotencyKey != "" && req.Method == http.MethodPost {
-		h["Idempotency-Key"] = []string{req.IdempotencyKey}
+	if cl.key != "" && cl.ep.method == http.MethodPost {
+		h["Idempotency-Key"] = []string{cl.key}
 	}
-	return hreq, nil
+	return req, nil
 }
 
 var (
@@ -145,58 +149,256 @@ var (
 	contentTypeJSON  = []string{"application/json"}
 )
 
-// noResponseError reports an attempt that got no response. For a POST the
-// outcome is unknown unless the connection provably never carried the request.
-func (c *Client) noResponseError(req *Request, attempts int, err error) error {
-	permanent := isPermanentTransportError(err)
-	if req.Method == http.MethodPost && !permanent {
-		return &UnknownOutcomeError{Method: req.Method, Path: req.Path, IdempotencyKey: req.IdempotencyKey, Attempts: attempts, Err: err}
+var (
+	_ retryablehttp.CheckRetry = (*call)(nil).checkRetry
+	_ retryablehttp.Backoff    = pickedWait
+)
+
+// checkRetry is the retry policy of docs/tokenim-api.md §3, consulted by
+// go-retryablehttp after every attempt. It decodes a non-2xx answer once
+// (into cl.last), decides whether to try again and picks the wait, ending the
+// call instead when the wait is longer than the maximum (a long Retry-After)
+// or would outlive the context's deadline.
+func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	c := cl.c
+	cl.attempts++
+	cl.retrying = false
+	c.logAttempt(cl, resp, err)
+	switch {
+	case err != nil:
+		cl.last = err
+		if cl.ep.method == http.MethodPost && !neverSent(err) {
+			cl.lostAnswer = true
+		}
+		if ctx.Err() != nil || isPermanentTransportError(err) {
+			return false, nil
+		}
+	case resp.StatusCode <= 299:
+		// A success is final, whatever a header says: retrying it could only
+		// turn a done payment into an error.
+		return false, nil
+	default:
+		apiErr := decodeError(resp, readErrorBody(resp.Body), c.now())
+		apiErr.IdempotencyKey = cl.key
+		cl.last = apiErr
+		if !apiErr.retryable() || ctx.Err() != nil {
+			return false, nil
+		}
+		if apiErr.RetryAfter > c.retryMax {
+			// Not waited out: the caller schedules it (docs/tokenim-api.md §3).
+			return false, nil
+		}
 	}
-	if !permanent && req.ctx.Err() == nil {
-		// The caller's context is alive, so this was the network or the
-		// per-attempt timeout (which net/http also reports as
-		// context.DeadlineExceeded): worth trying again later.
-		return &transportError{msg: "tokenim: " + req.Method + " " + req.Path + ": " + err.Error(), err: err}
+	// A POST without a key could execute twice if repeated.
+	if (cl.ep.method == http.MethodPost && cl.key == "") || cl.attempts > c.maxRetries {
+		return false, nil
 	}
-	return fmt.Errorf("tokenim: %s %s: %w", req.Method, req.Path, err)
+	wait := c.nextWait(cl.attempts-1, resp)
+	if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
+		cl.stopped = fmt.Errorf("next attempt in %s would start after the context deadline: %w", wait, context.DeadlineExceeded)
+		return false, nil
+	}
+	if c.logger != nil {
+		c.logger.LogAttrs(ctx, slog.LevelInfo, "tokenim: retrying",
+			slog.String("op", cl.ep.op), slog.String("method", cl.ep.method), slog.String("path", cl.path),
+			slog.Int("attempt", cl.attempts), slog.Duration("wait", wait), slog.String("idempotency_key", cl.key))
+	}
+	if c.onWait != nil {
+		wait = c.onWait(wait)
+	}
+	// go-retryablehttp hands RetryWaitMin to Backoff: pickedWait returns it.
+	cl.rc.RetryWaitMin, cl.retrying = wait, true
+
+	return true, nil
+}
+
+// pickedWait is the Backoff of every call: checkRetry has picked the wait
+// (it needs the call's state and deadline) and passes it as min.
+func pickedWait(min, _ time.Duration, _ int, _ *http.Response) time.Duration { return min }
+
+// nextWait is the wait before retry number attempt+1: Retry-After (seconds or
+// HTTP-date) when present, otherwise exponential backoff with full jitter,
+// random in [0, min(retryMax, retryMin·2^attempt)].
+func (c *Client) nextWait(attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
+			return d
+		}
+	}
+	ceiling := c.retryMax
+	if attempt < 30 {
+		if d := c.retryMin << attempt; d > 0 && d < c.retryMax {
+			ceiling = d
+		}
+	}
+	return c.jitter(ceiling)
+}
+
+// fail turns how the attempts ended into the call's error. doErr is what
+// go-retryablehttp returned: the context's error when it ended a wait.
+func (cl *call) fail(doErr error) error {
+	switch {
+	case cl.retrying:
+		return cl.endedByContext(fmt.Errorf("waiting to retry: %w", doErr))
+	case cl.stopped != nil:
+		return cl.endedByContext(cl.stopped)
+	}
+	if apiErr, ok := cl.last.(*Error); ok {
+		if cl.lostAnswer && apiErr.retryable() {
+			// An earlier attempt may have committed; this answer (503, 429,
+			// 409 in use…) says nothing of it. Only a replay with the key can.
+			return cl.unknownOutcome(apiErr)
+		}
+		return apiErr
+	}
+	err := cl.last
+	if err == nil {
+		err = doErr
+	}
+	prefix := "tokenim: " + cl.ep.method + " " + cl.path + ": "
+	switch {
+	case cl.lostAnswer:
+		return cl.unknownOutcome(err)
+	case cl.ctx.Err() != nil:
+		return fmt.Errorf("%s%w", prefix, err)
+	case neverSent(err):
+		return &transportError{neverSent: true, retryable: !isPermanentTransportError(err), err: err,
+			msg: prefix + "could not reach " + cl.c.baseURL + ", so nothing was sent (check the base URL, WithBaseURL, and the network): " + err.Error()}
+	case isPermanentTransportError(err):
+		return fmt.Errorf("%s%w", prefix, err)
+	}
+	// The caller's context is alive, so this was the network or the
+	// per-attempt timeout (which net/http also reports as
+	// context.DeadlineExceeded): worth trying again later.
+	return &transportError{retryable: true, err: err, msg: prefix + err.Error()}
+}
+
+// endedByContext reports a call whose context ended between attempts. If an
+// attempt may have landed without an answer the outcome of a POST is
+// unknown; otherwise the last answer is kept in the chain next to the
+// context's error.
+func (cl *call) endedByContext(ctxErr error) error {
+	if cl.lostAnswer {
+		return cl.unknownOutcome(fmt.Errorf("%w (last attempt: %w)", ctxErr, cl.last))
+	}
+	return fmt.Errorf("tokenim: %s %s: %w (last answer: %w)", cl.ep.method, cl.path, ctxErr, cl.last)
+}
+
+// unknownOutcome is the one constructor of UnknownOutcomeError.
+func (cl *call) unknownOutcome(err error) *UnknownOutcomeError {
+	return &UnknownOutcomeError{Method: cl.ep.method, Path: cl.path, IdempotencyKey: cl.key, Attempts: cl.attempts, Err: err}
+}
+
+// setMeta records the metadata of the final response for Do and WithResponse.
+func (cl *call) setMeta(resp *http.Response) {
+	if cl.response == nil && !cl.wantMeta {
+		return
+	}
+	if resp != nil {
+		cl.meta = &Response{
+			StatusCode:     resp.StatusCode,
+			RequestID:      resp.Header.Get("Request-Id"),
+			IdempotencyKey: cl.key,
+			Replayed:       resp.Header.Get("Idempotent-Replayed") == "true",
+			Header:         resp.Header,
+		}
+	}
+	if cl.response != nil {
+		if cl.meta != nil {
+			*cl.response = *cl.meta
+		} else {
+			*cl.response = Response{IdempotencyKey: cl.key}
+		}
+	}
+}
+
+// decode reads a 2xx answer into v, at most maxResponseBytes of it.
+func (cl *call) decode(resp *http.Response, v any) error {
+	defer drainClose(resp.Body)
+	if v == nil {
+		return nil
+	}
+	cl.capped = cappedReader{r: resp.Body, left: cl.c.maxResponseBytes}
+	err := json.NewDecoder(&cl.capped).Decode(v)
+	if err == nil {
+		return nil
+	}
+	prefix := "tokenim: " + cl.ep.method + " " + cl.path + ": "
+	requestID := resp.Header.Get("Request-Id")
+	if errors.Is(err, errResponseTooLarge) {
+		return fmt.Errorf("%sthe %d answer (request %s) is larger than %d bytes, the limit set by WithMaxResponseBytes: %w",
+			prefix, resp.StatusCode, requestID, cl.c.maxResponseBytes, err)
+	}
+	if ctxErr := cl.ctx.Err(); ctxErr != nil {
+		err = ctxErr
+	}
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	if cl.ep.method == http.MethodPost && !errors.As(err, &syntaxErr) && !errors.As(err, &typeErr) {
+		// The platform answered 2xx but the body was cut off: the effect
+		// happened and only a replay with the same key can show it.
+		return cl.unknownOutcome(fmt.Errorf("read response (request %s): %w", requestID, err))
+	}
+	return fmt.Errorf("%sdecode response (request %s): %w", prefix, requestID, err)
+}
+
+var errResponseTooLarge = errors.New("response body too large")
+
+// cappedReader fails with errResponseTooLarge past left bytes.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (r *cappedReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		var one [1]byte
+		n, err := r.r.Read(one[:])
+		if n > 0 {
+			return 0, errResponseTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n, err := r.r.Read(p)
+	r.left -= int64(n)
+	return n, err
 }
 
 // transportError is a failure to get any answer while the caller's context
-// was still alive; IsRetryable reports it as retryable.
+// was still alive. One that proves nothing was sent (name resolution,
+// connection refused, TLS handshake) matches ErrUnavailable.
 type transportError struct {
-	msg string
-	err error
+	msg       string
+	err       error
+	neverSent bool
+	retryable bool
 }
 
 func (e *transportError) Error() string { return e.msg }
 func (e *transportError) Unwrap() error { return e.err }
 
-// checkRetry is the retry policy of contract §3, as a retryablehttp.CheckRetry.
-// A 409 body is peeked (and put back) to find idempotency_key_in_use.
-func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return false, ctxErr
+// Is matches ErrUnavailable when the request provably never left.
+func (e *transportError) Is(target error) bool { return e.neverSent && target == ErrUnavailable }
+
+// neverSent reports failures that prove the request never reached the
+// platform: name resolution, a refused or failed dial, a TLS handshake
+// failure, a bad URL (docs/tokenim-api.md §3).
+func neverSent(err error) bool {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var alert tls.AlertError
+	if errors.As(err, &dnsErr) || errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &alert) ||
+		(errors.As(err, &opErr) && opErr.Op == "dial") || isPermanentTransportError(err) {
+		return true
 	}
-	if err != nil {
-		return !isPermanentTransportError(err), nil
-	}
-	if resp.StatusCode < 300 {
-		// A success is final, whatever a header says: retrying it could only
-		// turn a done payment into an error.
-		return false, nil
-	}
-	if sr := parseShouldRetry(resp.Header); sr != nil {
-		return *sr, nil
-	}
-	if resp.StatusCode == http.StatusConflict {
-		return peekCode(resp) == CodeIdempotencyKeyInUse, nil
-	}
-	return retryableStatus(resp.StatusCode, ""), nil
+	return strings.Contains(err.Error(), "TLS handshake") // net/http's handshake timeout has no type
 }
 
 // isPermanentTransportError reports failures that repeating cannot fix and
-// that prove nothing reached the server: TLS verification, bad URLs, redirect
-// loops.
+// that prove nothing reached the server: TLS verification, bad URLs.
 func isPermanentTransportError(err error) bool {
 	var verr *tls.CertificateVerificationError
 	var uerr x509.UnknownAuthorityError
@@ -207,53 +409,7 @@ func isPermanentTransportError(err error) bool {
 		return true
 	}
 	msg := err.Error()
-	return strings.Contains(msg, "unsupported protocol scheme") ||
-		strings.Contains(msg, "stopped after") ||
-		strings.Contains(msg, "invalid header")
-}
-
-// peekCode reads the problem code of resp and leaves the body readable.
-func peekCode(resp *http.Response) ErrorCode {
-	b := readErrorBody(resp.Body)
-	resp.Body = &replayBody{Reader: bytes.NewReader(b), orig: resp.Body}
-	var p struct {
-		Code ErrorCode `json:"code"`
-	}
-	_ = json.Unmarshal(b, &p)
-	return p.Code
-}
-
-type replayBody struct {
-	*bytes.Reader
-	orig io.Closer
-}
-
-// Close closes the original body.
-func (r *replayBody) Close() error { return r.orig.Close() }
-
-// backoff is the wait before retry number attempt+1, as a retryablehttp.Backoff:
-// Retry-After (seconds or HTTP-date) when present, capped at max; otherwise
-// exponential backoff with full jitter, random in [0, min(max, min·2^attempt)].
-func (c *Client) backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil {
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
-			return minDuration(d, max)
-		}
-	}
-	ceiling := max
-	if attempt < 30 {
-		if d := min << attempt; d > 0 && d < max {
-			ceiling = d
-		}
-	}
-	return c.jitter(ceiling)
-}
-
-func minDuration(a, b time.Duration) time.Duration {
-	if a < b {
-		return a
-	}
-	return b
+	return strings.Contains(msg, "unsupported protocol scheme") || strings.Contains(msg, "invalid header")
 }
 
 // randomJitter returns a uniformly random duration in [0, max].
@@ -281,13 +437,13 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 
 // logAttempt logs one attempt at debug level: route, status, request id and
 // idempotency key; never headers, bodies or the key.
-func (c *Client) logAttempt(req *Request, attempt int, resp *http.Response, err error) {
-	if c.logger == nil || !c.logger.Enabled(req.ctx, slog.LevelDebug) {
+func (c *Client) logAttempt(cl *call, resp *http.Response, err error) {
+	if c.logger == nil || !c.logger.Enabled(cl.ctx, slog.LevelDebug) {
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("method", req.Method), slog.String("path", req.Path),
-		slog.Int("attempt", attempt), slog.String("idempotency_key", req.IdempotencyKey),
+		slog.String("op", cl.ep.op), slog.String("method", cl.ep.method), slog.String("path", cl.path),
+		slog.Int("attempt", cl.attempts), slog.String("idempotency_key", cl.key),
 	}
 	if resp != nil {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode), slog.String("request_id", resp.Header.Get("Request-Id")))
@@ -295,7 +451,7 @@ func (c *Client) logAttempt(req *Request, attempt int, resp *http.Response, err 
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	c.logger.LogAttrs(req.ctx, slog.LevelDebug, "tokenim: request", attrs...)
+	c.logger.LogAttrs(cl.ctx, slog.LevelDebug, "tokenim: request", attrs...)
 }
 
 // newIdempotencyKey returns a random UUIDv4.

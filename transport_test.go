@@ -152,9 +152,14 @@ func TestDo_neverRetriesPOSTWithoutKey(t *testing.T) {
 	}
 }
 
-func TestDo_retryAfterHonouredAndCapped(t *testing.T) {
+// TestDo_retryAfterHonouredUpToTheMaximumWait: a Retry-After within the
+// maximum wait (the backoff cap) is waited; a longer one is neither waited
+// nor retried: the call ends at once with that answer, its RetryAfter set
+// (issue 9, item 7; docs/tokenim-api.md §3).
+func TestDo_retryAfterHonouredUpToTheMaximumWait(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 21, 9, 30, 0, 0, time.UTC)
+	const ends = -1 // the call ends with the answer, nothing waited
 	cases := []struct {
 		name       string
 		retryAfter string
@@ -162,9 +167,9 @@ func TestDo_retryAfterHonouredAndCapped(t *testing.T) {
 	}{
 		{"seconds", "2", 2 * time.Second},
 		{"zero seconds", "0", 0},
-		{"seconds capped", "120", 8 * time.Second},
+		{"seconds beyond the maximum", "120", ends},
 		{"http date", now.Add(3 * time.Second).Format(http.TimeFormat), 3 * time.Second},
-		{"http date capped", now.Add(time.Hour).Format(http.TimeFormat), 8 * time.Second},
+		{"http date beyond the maximum", now.Add(time.Hour).Format(http.TimeFormat), ends},
 		{"http date in the past", now.Add(-time.Hour).Format(http.TimeFormat), 0},
 		{"garbage falls back to backoff", "soon", 500 * time.Millisecond},
 	}
@@ -183,8 +188,17 @@ func TestDo_retryAfterHonouredAndCapped(t *testing.T) {
 
 			_, err := c.Orders.Get(context.Background(), "ord_123")
 
-			require.NoError(t, err)
-			assert.Equal(t, []time.Duration{tc.want}, sl.Waits())
+			if tc.want != ends {
+				require.NoError(t, err)
+				assert.Equal(t, []time.Duration{tc.want}, sl.Waits())
+				return
+			}
+			var apiErr *Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 429, apiErr.HTTPStatus)
+			assert.Greater(t, apiErr.RetryAfter, 8*time.Second, "the retry-after is attached for the caller to schedule")
+			assert.Equal(t, 1, rec.Count(), "not retried")
+			assert.Empty(t, sl.Waits(), "not waited")
 		})
 	}
 }
@@ -235,9 +249,9 @@ func TestDo_cancelDuringWaitEndsIt(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newTestClient(t, WithRetryWait(time.Second, 2*time.Hour))
 	entered := make(chan struct{})
-	c.sleep = func(ctx context.Context, d time.Duration) error {
+	c.onWait = func(d time.Duration) time.Duration {
 		close(entered)
-		return sleepContext(ctx, d) // the real, context-aware sleeper
+		return d // go-retryablehttp's loop really waits the hour
 	}
 	var rec recorder
 	mt.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_123", rec.handle(func(int, *http.Request) (*http.Response, error) {
@@ -316,17 +330,19 @@ func TestDo_successIsNeverRetried(t *testing.T) {
 	rt := &retryHeaderOn2xx{}
 	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(testBaseURL), WithHTTPClient(&http.Client{Transport: rt}))
 	require.NoError(t, err)
-	c.sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	c.onWait = func(time.Duration) time.Duration { return 0 }
 
 	p, err := c.Payments.Get(context.Background(), "pay_123")
 	require.NoError(t, err)
 	assert.Equal(t, "pay_123", p.ID)
 	assert.Equal(t, 1, rt.calls, "a 2xx is final whatever Tokenim-Should-Retry says")
 
-	// A context that ends during a (wrong) retry wait must not turn the
-	// success into an error.
-	c.sleep = func(context.Context, time.Duration) error { return context.Canceled }
-	_, err = c.Payments.Get(context.Background(), "pay_123")
+	// A context that is cancelled as soon as a (wrong) retry wait would
+	// start must not turn the success into an error.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.onWait = func(d time.Duration) time.Duration { cancel(); return d }
+	_, err = c.Payments.Get(ctx, "pay_123")
 	assert.NoError(t, err, "a successful answer is never turned into an error by the retry wait")
 }
 
@@ -454,7 +470,7 @@ func TestDo_closesEveryBody(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newTestClient(t)
 	ct := &countingTransport{next: mt}
-	c.http.HTTPClient.Transport = ct
+	c.http.Transport.(*attemptTransport).rt = ct
 	mt.RegisterResponder("POST", testBaseURL+"/v1/orders", func(*http.Request) (*http.Response, error) {
 		return problemResponse(409, CodeIdempotencyKeyInUse, "Retry-After", "1"), nil
 	})
@@ -671,4 +687,59 @@ func TestDo_lostAnswerThenRetryableAnswerIsUnknownOutcome(t *testing.T) {
 			assert.Equal(t, rec.Count(), uo.Attempts)
 		})
 	}
+}
+
+// endlessJSON is a 2xx body that never ends: `{"id":"aaaa…`.
+type endlessJSON struct{ started bool }
+
+func (r *endlessJSON) Read(p []byte) (int, error) {
+	n := 0
+	if !r.started {
+		n = copy(p, `{"id":"`)
+		r.started = true
+	}
+	for i := n; i < len(p); i++ {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}
+
+func (r *endlessJSON) Close() error { return nil }
+
+// TestDo_successBodyIsCapped: a 2xx body larger than the limit ends the call
+// with an error naming the limit instead of filling memory (issue 9, item 5).
+func TestDo_successBodyIsCapped(t *testing.T) {
+	t.Parallel()
+	for name, opts := range map[string][]Option{
+		"default 16 MiB": nil,
+		"configured":     {WithMaxResponseBytes(64 << 10)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt, _ := newTestClient(t, opts...)
+			mt.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_123", func(*http.Request) (*http.Response, error) {
+				resp := rawJSONResponse(200, "")
+				resp.Body = &endlessJSON{}
+				resp.ContentLength = -1
+				return resp, nil
+			})
+
+			o, err := c.Orders.Get(context.Background(), "ord_123")
+
+			assert.Nil(t, o)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "WithMaxResponseBytes")
+			assert.Contains(t, err.Error(), "req_test000000000000000000001", "the request id is named")
+			assert.NotContains(t, err.Error(), "aaaa", "no body is quoted")
+		})
+	}
+	// An answer right at the limit still decodes.
+	atLimit := orderJSON + strings.Repeat(" ", 2048-len(orderJSON))
+	c, mt, _ := newTestClient(t, WithMaxResponseBytes(2048))
+	mt.RegisterResponder("GET", testBaseURL+"/v1/orders/ord_123", func(*http.Request) (*http.Response, error) {
+		return rawJSONResponse(200, atLimit), nil
+	})
+	o, err := c.Orders.Get(context.Background(), "ord_123")
+	require.NoError(t, err)
+	assert.Equal(t, "ord_123", o.ID)
 }

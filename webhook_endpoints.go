@@ -1,13 +1,13 @@
 package tokenim
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"iter"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -37,13 +37,15 @@ type WebhookEndpoint struct {
 	Secret      string                `json:"secret,omitempty"`
 }
 
-// String describes the endpoint with its secret redacted.
+// String reads like a line of a back office, with the secret redacted:
+// "webhook endpoint we_1 enabled: https://shop.example/hook [*] (secret
+// [REDACTED])".
 func (w WebhookEndpoint) String() string {
-	secret := ""
+	s := fmt.Sprintf("webhook endpoint %s %s: %s %v", w.ID, w.Status, w.URL, w.Events)
 	if w.Secret != "" {
-		secret = "[REDACTED]"
+		s += " (secret [REDACTED])"
 	}
-	return fmt.Sprintf("tokenim.WebhookEndpoint{ID: %s, URL: %s, Events: %v, Status: %s, Secret: %s}", w.ID, w.URL, w.Events, w.Status, secret)
+	return s
 }
 
 // GoString is String, so %#v stays redacted.
@@ -129,15 +131,7 @@ type WebhookEndpointListParams struct {
 	ListParams
 }
 
-func (p *WebhookEndpointListParams) query() (url.Values, error) {
-	if p == nil {
-		return nil, nil
-	}
-	if err := p.ListParams.validate("we_"); err != nil {
-		return nil, err
-	}
-	return listQuery(p)
-}
+var webhookEndpointsList = endpoint{"WebhookEndpoints.List", http.MethodGet, "/v1/webhook_endpoints", "we_", false}
 
 // Create registers a webhook endpoint; the answer carries its secret.
 // API: POST /v1/webhook_endpoints
@@ -145,68 +139,38 @@ func (s *WebhookEndpointsService) Create(ctx context.Context, params *WebhookEnd
 	if err := params.validate(); err != nil {
 		return nil, err
 	}
-	w := new(WebhookEndpoint)
-	if err := s.client.call(ctx, http.MethodPost, "/v1/webhook_endpoints", params, w, opts); err != nil {
-		return nil, err
-	}
-	return w, nil
+	return fetch[WebhookEndpoint](ctx, s.client, endpoint{"WebhookEndpoints.Create", http.MethodPost, "/v1/webhook_endpoints", "", false}, "", params, opts)
 }
 
 // List returns one page of webhook endpoints.
 // API: GET /v1/webhook_endpoints
 func (s *WebhookEndpointsService) List(ctx context.Context, params *WebhookEndpointListParams, opts ...RequestOption) (*List[WebhookEndpoint], error) {
-	q, err := params.query()
-	if err != nil {
-		return nil, err
-	}
-	return listPage[WebhookEndpoint](ctx, s.client, "/v1/webhook_endpoints", q, opts)
+	return listPage[WebhookEndpoint](ctx, s.client, webhookEndpointsList, params, opts)
 }
 
 // All iterates over every webhook endpoint, fetching pages lazily.
 // API: GET /v1/webhook_endpoints
 func (s *WebhookEndpointsService) All(ctx context.Context, params *WebhookEndpointListParams, opts ...RequestOption) iter.Seq2[*WebhookEndpoint, error] {
-	q, err := params.query()
-	return listAll(ctx, s.client, "/v1/webhook_endpoints", q, err, func(w *WebhookEndpoint) string { return w.ID }, opts)
+	return listAll(ctx, s.client, webhookEndpointsList, params, func(w *WebhookEndpoint) string { return w.ID }, opts)
 }
 
 // Get retrieves a webhook endpoint; its secret is never included.
 // API: GET /v1/webhook_endpoints/{id}
 func (s *WebhookEndpointsService) Get(ctx context.Context, id string, opts ...RequestOption) (*WebhookEndpoint, error) {
-	if err := validateID("id", "we_", id); err != nil {
-		return nil, err
-	}
-	w := new(WebhookEndpoint)
-	if err := s.client.call(ctx, http.MethodGet, "/v1/webhook_endpoints/"+id, nil, w, opts); err != nil {
-		return nil, err
-	}
-	return w, nil
+	return fetch[WebhookEndpoint](ctx, s.client, endpoint{"WebhookEndpoints.Get", http.MethodGet, "/v1/webhook_endpoints/{id}", "we_", false}, id, nil, opts)
 }
 
 // Delete removes a webhook endpoint. API: DELETE /v1/webhook_endpoints/{id}
 func (s *WebhookEndpointsService) Delete(ctx context.Context, id string, opts ...RequestOption) (*DeletedWebhookEndpoint, error) {
-	if err := validateID("id", "we_", id); err != nil {
-		return nil, err
-	}
-	d := new(DeletedWebhookEndpoint)
-	if err := s.client.call(ctx, http.MethodDelete, "/v1/webhook_endpoints/"+id, nil, d, opts); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return fetch[DeletedWebhookEndpoint](ctx, s.client, endpoint{"WebhookEndpoints.Delete", http.MethodDelete, "/v1/webhook_endpoints/{id}", "we_", false}, id, nil, opts)
 }
 
 // RotateSecret gives an endpoint a new secret; the answer carries it.
 // API: POST /v1/webhook_endpoints/{id}/rotate_secret
 func (s *WebhookEndpointsService) RotateSecret(ctx context.Context, id string, params *WebhookEndpointRotateParams, opts ...RequestOption) (*WebhookEndpoint, error) {
-	if err := validateID("id", "we_", id); err != nil {
-		return nil, err
-	}
 	body, err := params.body()
 	if err != nil {
-		return nil, err
+		return nil, cmp.Or(validateID("id", "we_", id), err)
 	}
-	w := new(WebhookEndpoint)
-	if err := s.client.call(ctx, http.MethodPost, "/v1/webhook_endpoints/"+id+"/rotate_secret", body, w, opts); err != nil {
-		return nil, err
-	}
-	return w, nil
+	return fetch[WebhookEndpoint](ctx, s.client, endpoint{"WebhookEndpoints.RotateSecret", http.MethodPost, "/v1/webhook_endpoints/{id}/rotate_secret", "we_", false}, id, body, opts)
 }

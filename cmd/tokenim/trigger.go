@@ -17,7 +17,7 @@ import (
 	tokenim "github.com/tokenim/tokenim-go"
 )
 
-// Sandbox test cards (contract §6).
+// Sandbox test cards (docs/tokenim-api.md §6).
 const (
 	cardSucceeds     = "4242424242424242"
 	cardDeclined     = "4000000000000002"
@@ -287,7 +287,7 @@ func (t *triggerer) refund(amount int64) error {
 	if err != nil {
 		return err
 	}
-	r, err := t.c.Refunds.Create(t.ctx, &tokenim.RefundCreateParams{PaymentID: p.ID, Reason: tokenim.RefundReasonRequestedByCustomer})
+	r, err := t.c.Refunds.Create(t.ctx, &tokenim.RefundCreateParams{PaymentID: p.ID, Remaining: true, Reason: tokenim.RefundReasonRequestedByCustomer})
 	if err != nil {
 		return fmt.Errorf("POST /v1/refunds: %w", err)
 	}

@@ -39,7 +39,9 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 	client, err := tokenim.NewClient(srv.APIKey,
 		tokenim.WithBaseURL(srv.URL), tokenim.WithMerchantID(srv.MerchantID),
 		// Short waits keep the demo quick; keep the defaults in production.
-		tokenim.WithRetryWait(10*time.Millisecond, 100*time.Millisecond))
+		// The cap must reach the sandbox's Retry-After (1 s): a longer one
+		// ends the call instead of being waited out.
+		tokenim.WithRetryWait(10*time.Millisecond, time.Second))
 	if err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 	if err != nil {
 		return fmt.Errorf("create order: %w", err)
 	}
-	fmt.Fprintf(out, "✓ order %s created: %s, %s\n", order.ID, formatAmount(order.Amount, order.Currency), order.Status)
+	fmt.Fprintf(out, "✓ order %s created: %s, %s\n", order.ID, tokenim.FormatAmount(order.Amount, order.Currency), order.Status)
 
 	payment, err := client.Payments.Create(ctx, &tokenim.PaymentCreateParams{
 		OrderID: order.ID,
@@ -94,22 +94,22 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 		return fmt.Errorf("pay order: %w", err)
 	}
 	fmt.Fprintf(out, "✓ payment %s %s (%s •••• %s): fee %s, net %s\n", payment.ID, payment.Status,
-		payment.Method.Card.Brand, payment.Method.Card.Last4, formatAmount(payment.Fee, payment.Currency), formatAmount(payment.Net, payment.Currency))
+		payment.Method.Card.Brand, payment.Method.Card.Last4, tokenim.FormatAmount(payment.Fee, payment.Currency), tokenim.FormatAmount(payment.Net, payment.Currency))
 
 	receipt, err := client.Payments.Receipt(ctx, payment.ID)
 	if err != nil {
 		return fmt.Errorf("get receipt: %w", err)
 	}
 	fmt.Fprintf(out, "✓ receipt %s: %s paid by %s\n", receipt.ReceiptNumber,
-		formatAmount(receipt.Amount, receipt.Currency), receipt.MethodSummary)
+		tokenim.FormatAmount(receipt.Amount, receipt.Currency), receipt.MethodSummary)
 
 	refund, err := client.Refunds.Create(ctx, &tokenim.RefundCreateParams{
-		PaymentID: payment.ID, Reason: tokenim.RefundReasonRequestedByCustomer,
+		PaymentID: payment.ID, Remaining: true, Reason: tokenim.RefundReasonRequestedByCustomer,
 	})
 	if err != nil {
 		return fmt.Errorf("refund: %w", err)
 	}
-	fmt.Fprintf(out, "✓ refund %s of %s created: %s\n", refund.ID, formatAmount(refund.Amount, refund.Currency), refund.Status)
+	fmt.Fprintf(out, "✓ refund %s of %s created: %s\n", refund.ID, tokenim.FormatAmount(refund.Amount, refund.Currency), refund.Status)
 
 	// Refunds settle 5 minutes later; the sandbox clock gets there at once.
 	srv.Advance(5 * time.Minute)
@@ -166,28 +166,4 @@ func (b *inbox) len() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.ids)
-}
-
-// formatAmount renders minor units with the currency's decimals:
-// 1999 CNY is "CNY 19.99", 500 JPY is "JPY 500", 1500 KWD is "KWD 1.500".
-func formatAmount(amount int64, currency string) string {
-	decimals := 2
-	switch currency {
-	case "JPY":
-		decimals = 0
-	case "KWD":
-		decimals = 3
-	}
-	sign := ""
-	if amount < 0 {
-		sign, amount = "-", -amount
-	}
-	if decimals == 0 {
-		return fmt.Sprintf("%s %s%d", currency, sign, amount)
-	}
-	unit := int64(1)
-	for range decimals {
-		unit *= 10
-	}
-	return fmt.Sprintf("%s %s%d.%0*d", currency, sign, amount/unit, decimals, amount%unit)
 }

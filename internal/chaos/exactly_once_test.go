@@ -167,11 +167,11 @@ func runCheckout(ctx context.Context, c *tokenim.Client, st *stats, i int) check
 	if i%3 != 0 {
 		return co
 	}
-	rp := &tokenim.RefundCreateParams{PaymentID: co.paymentID, Reason: tokenim.RefundReasonRequestedByCustomer}
+	rp := &tokenim.RefundCreateParams{PaymentID: co.paymentID, Remaining: true, Reason: tokenim.RefundReasonRequestedByCustomer}
 	co.refundAsked = -1
 	if i%2 == 0 {
 		co.refundAsked = 1 + rng.Int64N(co.amount)
-		rp.Amount = co.refundAsked
+		rp.Amount, rp.Remaining = co.refundAsked, false
 	}
 	err = st.drive(co.ref+" refund", func(opts ...tokenim.RequestOption) error {
 		r, err := c.Refunds.Create(ctx, rp, opts...)

@@ -152,7 +152,7 @@ func TestWebhookChaos_eachEventProcessedOnce(t *testing.T) {
 		pm, err := c.Payments.Create(ctx, &tokenim.PaymentCreateParams{OrderID: o.ID, Method: tokenim.Card(goodCard, 12, 2030, "123")})
 		require.NoError(t, err)
 		if i < refunds {
-			_, err := c.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: pm.ID})
+			_, err := c.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: pm.ID, Remaining: true})
 			require.NoError(t, err)
 		}
 	}

@@ -216,9 +216,9 @@ func TestContract_everyOperation(t *testing.T) {
 	t.Run("refunds", func(t *testing.T) {
 		require.NotNil(t, paid)
 		require.NotNil(t, failed)
-		_, err := c.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: failed.ID})
+		_, err := c.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: failed.ID, Remaining: true})
 		assert.Equal(t, tokenim.CodePaymentNotRefundable, apiError(t, err).Code)
-		_, err = c.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: "pay_doesnotexist"})
+		_, err = c.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: "pay_doesnotexist", Remaining: true})
 		assert.Equal(t, tokenim.CodeResourceMissing, apiError(t, err).Code)
 
 		part, err := c.Refunds.Create(ctx, &tokenim.RefundCreateParams{
@@ -235,7 +235,7 @@ func TestContract_everyOperation(t *testing.T) {
 		assert.Equal(t, tokenim.CodeRefundExceedsRemaining, apiErr.Code)
 		assert.Equal(t, paid.ID, apiErr.PaymentID)
 
-		rest, err := c.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: paid.ID})
+		rest, err := c.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: paid.ID, Remaining: true})
 		require.NoError(t, err)
 		assert.Equal(t, paid.Amount-500, rest.Amount, "no amount refunds all that remains")
 

@@ -12,7 +12,7 @@ import (
 	tokenim "github.com/tokenim/tokenim-go"
 )
 
-// TestContract_lifecycles drives the time-dependent outcomes of §6 through
+// TestContract_lifecycles drives the time-dependent outcomes of docs/tokenim-api.md §6 through
 // the client with the clock moved over the control API: bank transfers that
 // settle or return, orders that expire, refunds that fail, wallet and card
 // declines, the third wrong OTP; every exchange is checked against the spec.

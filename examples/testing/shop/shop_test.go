@@ -16,7 +16,7 @@ import (
 	"github.com/tokenim/tokenim-go/tokenimtest"
 )
 
-// Sandbox test cards (see the API reference, §6).
+// Sandbox test cards (docs/tokenim-api.md §6).
 const (
 	cardOK                = "4242424242424242"
 	cardDeclined          = "4000000000000002"

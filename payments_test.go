@@ -1,0 +1,137 @@
+package tokenim
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPaymentsService_endpoints(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	testEndpoints(t, []endpointCase{
+		{
+			name: "Payments.Create card", method: "POST", path: "/v1/payments",
+			wantBody: `{"order_id":"ord_123","method":{"type":"card","card":{"number":"4242424242424242","exp_month":12,"exp_year":2030,"cvc":"123"}},"metadata":{"a":"b"}}`,
+			respond:  paymentJSON,
+			call: func(c *Client) (any, error) {
+				return c.Payments.Create(ctx, &PaymentCreateParams{OrderID: "ord_123", Method: Card("4242424242424242", 12, 2030, "123"), Metadata: map[string]string{"a": "b"}})
+			},
+			check: func(t *testing.T, got any) {
+				p := got.(*Payment)
+				assert.Equal(t, PaymentStatusSucceeded, p.Status)
+				require.NotNil(t, p.Method.Card)
+				assert.Equal(t, PaymentMethodCard{Brand: "visa", Last4: "4242", ExpMonth: 12, ExpYear: 2030}, *p.Method.Card)
+				assert.Equal(t, int64(88), p.Fee)
+				assert.Equal(t, int64(1911), p.Net)
+				require.NotNil(t, p.SucceededAt)
+				assert.Equal(t, time.Date(2026, 11, 21, 9, 30, 1, 0, time.UTC), *p.SucceededAt)
+				assert.Nil(t, p.NextAction)
+			},
+		},
+		{
+			name: "Payments.Create wallet", method: "POST", path: "/v1/payments",
+			wantBody: `{"order_id":"ord_123","method":{"type":"wallet","wallet":{"provider":"alipay"}}}`,
+			respond:  paymentJSON,
+			call: func(c *Client) (any, error) {
+				return c.Payments.Create(ctx, &PaymentCreateParams{OrderID: "ord_123", Method: Wallet(WalletAlipay)})
+			},
+			check: func(t *testing.T, got any) { assert.Equal(t, "pay_123", got.(*Payment).ID) },
+		},
+		{
+			name: "Payments.Create bank transfer", method: "POST", path: "/v1/payments",
+			wantBody: `{"order_id":"ord_123","method":{"type":"bank_transfer"}}`,
+			respond: `{"id":"pay_7","object":"payment","status":"requires_action","next_action":{"type":"otp"},
+				"method":{"type":"wallet","wallet":{"provider":"paypal"}}}`,
+			call: func(c *Client) (any, error) {
+				return c.Payments.Create(ctx, &PaymentCreateParams{OrderID: "ord_123", Method: BankTransfer()})
+			},
+			check: func(t *testing.T, got any) {
+				p := got.(*Payment)
+				require.NotNil(t, p.NextAction)
+				assert.Equal(t, "otp", p.NextAction.Type)
+				assert.Equal(t, WalletPayPal, p.Method.Wallet.Provider)
+			},
+		},
+		{
+			name: "Payments.Get", method: "GET", path: "/v1/payments/pay_123", respond: paymentJSON,
+			call:  func(c *Client) (any, error) { return c.Payments.Get(ctx, "pay_123") },
+			check: func(t *testing.T, got any) { assert.Equal(t, "ord_123", got.(*Payment).OrderID) },
+		},
+		{
+			name: "Payments.Confirm", method: "POST", path: "/v1/payments/pay_123/confirm", wantBody: `{"otp":"000000"}`,
+			respond: paymentJSON,
+			call: func(c *Client) (any, error) {
+				return c.Payments.Confirm(ctx, "pay_123", &PaymentConfirmParams{OTP: "000000"})
+			},
+			check: func(t *testing.T, got any) { assert.Equal(t, PaymentStatusSucceeded, got.(*Payment).Status) },
+		},
+		{
+			name: "Payments.Cancel", method: "POST", path: "/v1/payments/pay_123/cancel",
+			respond: strings.Replace(paymentJSON, `"succeeded"`, `"canceled"`, 1),
+			call:    func(c *Client) (any, error) { return c.Payments.Cancel(ctx, "pay_123") },
+			check:   func(t *testing.T, got any) { assert.Equal(t, PaymentStatusCanceled, got.(*Payment).Status) },
+		},
+		{
+			name: "Payments.Receipt", method: "GET", path: "/v1/payments/pay_123/receipt",
+			respond: `{"object":"receipt","receipt_number":"RCPT-20261121-000001","payment_id":"pay_123","order_id":"ord_123",
+				"merchant_order_id":"M-1","amount":1999,"currency":"CNY","fee":88,"method_summary":"visa •••• 4242","paid_at":"2026-11-21T09:30:01Z"}`,
+			call: func(c *Client) (any, error) { return c.Payments.Receipt(ctx, "pay_123") },
+			check: func(t *testing.T, got any) {
+				r := got.(*Receipt)
+				assert.Equal(t, "visa •••• 4242", r.MethodSummary)
+				assert.Equal(t, "RCPT-20261121-000001", r.ReceiptNumber)
+				assert.Equal(t, int64(88), r.Fee)
+			},
+		},
+		{
+			name: "Payments.List", method: "GET", path: "/v1/payments",
+			query: url.Values{"order_id": {"ord_123"}, "status": {"failed"}}, respond: listJSON(paymentJSON),
+			call: func(c *Client) (any, error) {
+				return c.Payments.List(ctx, &PaymentListParams{OrderID: "ord_123", Status: PaymentStatusFailed})
+			},
+			check: func(t *testing.T, got any) { assert.Len(t, got.(*List[Payment]).Data, 1) },
+		},
+	})
+}
+
+func TestPaymentsService_Wait(t *testing.T) {
+	t.Parallel()
+	c, mt, sl := newTestClient(t)
+	var rec recorder
+	statuses := []string{"processing", "requires_action", "processing", "succeeded"}
+	mt.RegisterResponder("GET", testBaseURL+"/v1/payments/pay_123", rec.handle(func(n int, _ *http.Request) (*http.Response, error) {
+		return rawJSONResponse(200, strings.Replace(paymentJSON, `"succeeded"`, `"`+statuses[n-1]+`"`, 1)), nil
+	}))
+
+	p, err := c.Payments.Wait(context.Background(), "pay_123")
+
+	require.NoError(t, err)
+	assert.Equal(t, PaymentStatusSucceeded, p.Status)
+	assert.Equal(t, 4, rec.Count())
+	assert.Equal(t, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}, sl.Waits())
+}
+
+func TestPaymentsService_Wait_honoursContext(t *testing.T) {
+	t.Parallel()
+	c, mt, _ := newTestClient(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var rec recorder
+	mt.RegisterResponder("GET", testBaseURL+"/v1/payments/pay_123", rec.handle(func(n int, _ *http.Request) (*http.Response, error) {
+		if n == 2 {
+			cancel() // the caller gives up while the payment is still processing
+		}
+		return rawJSONResponse(200, strings.Replace(paymentJSON, `"succeeded"`, `"processing"`, 1)), nil
+	}))
+
+	_, err := c.Payments.Wait(ctx, "pay_123")
+
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 2, rec.Count())
+}
