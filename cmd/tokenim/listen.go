@@ -60,6 +60,9 @@ Usage:
 		for _, t := range strings.Split(*types, ",") {
 			t = strings.TrimSpace(t)
 			if !slices.Contains(known, t) {
+				if hint := didYouMean(t, known); hint != "" {
+					return usagef("listen", "--events: unknown event type %q%s", t, hint)
+				}
 				return usagef("listen", "--events: unknown event type %q; valid types: %s", t, strings.Join(known, ", "))
 			}
 			want[t] = true
