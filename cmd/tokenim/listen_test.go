@@ -237,20 +237,20 @@ func TestListen_failedDeliveriesExit1(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 
 	failing := newReceiver(t, listenSecret, true)
-	r = against(t, srv, "listen", "--forward-to", failing.URL, "--secret", listenSecret, "--replay", "--once")
+	r = against(t, srv, "listen", "--forward-to", failing.URL, "--secret", listenSecret, "--replay", "--once", "--retry-wait", "1ms")
 	assert.Equal(t, exitError, r.code)
-	assert.Regexp(t, `order.canceled +evt_\w+ -> 500 Internal Server Error`, r.stdout)
+	assert.Regexp(t, `order.canceled +evt_\w+ -> 500 Internal Server Error: .+ \(5 attempts\)$`, lineWith(t, r.stdout, "order.canceled"))
 
 	// A receiver with another secret answers 400: the signature is checked.
 	other := newReceiver(t, "whsec_"+strings.Repeat("QUFB", 8), false)
 	r = against(t, srv, "listen", "--forward-to", other.URL, "--secret", listenSecret, "--replay", "--once")
 	assert.Equal(t, exitError, r.code)
-	assert.Regexp(t, `-> 400 Bad Request`, r.stdout)
+	assert.Regexp(t, `-> 400 Bad Request: invalid webhook$`, lineWith(t, r.stdout, "order.canceled"), "the handler's reason, and no retry")
 	assert.Empty(t, other.received())
 
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close()
-	r = against(t, srv, "listen", "--forward-to", down.URL, "--secret", listenSecret, "--replay", "--once")
+	r = against(t, srv, "listen", "--forward-to", down.URL, "--secret", listenSecret, "--replay", "--once", "--retries", "1", "--retry-wait", "1ms")
 	assert.Equal(t, exitError, r.code)
 	assert.Regexp(t, `order.canceled +evt_\w+ -> error: `, r.stdout)
 	assert.NotContains(t, r.stdout+r.stderr, listenSecret)
@@ -268,6 +268,8 @@ func TestListen_usageErrors(t *testing.T) {
 		{"relative forward-to", []string{"listen", "--forward-to", "/hooks"}, "--forward-to must be an absolute http or https URL"},
 		{"unknown event type", []string{"listen", "--forward-to", "http://x.test", "--events", "order.paid,order.lost"}, `--events: unknown event type "order.lost"`},
 		{"zero interval", []string{"listen", "--forward-to", "http://x.test", "--interval", "0s"}, "--interval must be positive"},
+		{"negative retries", []string{"listen", "--forward-to", "http://x.test", "--retries", "-1"}, "--retries must be between 0 and 10, got -1"},
+		{"zero retry wait", []string{"listen", "--forward-to", "http://x.test", "--retry-wait", "0s"}, "--retry-wait must be positive"},
 		{"bad secret", []string{"listen", "--forward-to", "http://x.test", "--secret", "whsec_%%%SECRETISH%%%"}, "--secret is not a webhook secret"},
 		{"argument", []string{"listen", "extra"}, `listen takes no arguments, got "extra"`},
 	}
