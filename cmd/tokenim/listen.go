@@ -31,7 +31,10 @@ func cmdListen(e *env, args []string) error {
 a local URL as a Standard Webhooks signed POST, printing a line per delivery.
 Events that exist when listen starts are skipped unless --replay is given.
 The deliveries are signed with --secret, or with a generated secret that is
-printed at start. Stops on Ctrl-C.
+printed at start. A forward that fails with a network error, 408, 429 or a
+5xx is retried with backoff, as the platform retries; any other answer is
+final, and a refusal's line ends with the reason the handler gave in its body.
+New events are polled every --interval. Stops on Ctrl-C.
 
 Usage:
   tokenim listen --forward-to http://localhost:8080/webhooks [flags]`)
@@ -39,9 +42,9 @@ Usage:
 	forwardTo := fs.String("forward-to", "", "URL to POST each event to, required")
 	secret := fs.String("secret", "", "webhook secret whsec_… to sign with (env "+envWebhookSecret+"; generated when empty)")
 	types := fs.String("events", "", "comma-separated event types to forward (default all)")
-	interval := fs.Duration("interval", defaultPollInterval, "how often to poll for new events; after a failed poll listen waits longer, up to "+maxPollWait.String())
+	interval := fs.Duration("interval", defaultPollInterval, "how often to poll for new events; after a failed poll listen waits longer, up to a minute")
 	retries := fs.Int("retries", 4, "how many times to retry a forward that failed with a network error, 408, 429 or 5xx")
-	retryWait := fs.Duration("retry-wait", time.Second, "wait before the first retry of a forward; it doubles each retry, up to "+maxRetryWait.String())
+	retryWait := fs.Duration("retry-wait", time.Second, "wait before the first retry of a forward; it doubles each retry, up to 30s")
 	replay := fs.Bool("replay", false, "also forward the events that exist already, oldest first")
 	once := fs.Bool("once", false, "process the events available now, then exit (1 if a delivery failed)")
 	pos, err := fs.parse(e, args)

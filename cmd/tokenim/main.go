@@ -170,6 +170,7 @@ calls the API, or TOKENIM_API_KEY, TOKENIM_MERCHANT_ID, TOKENIM_BASE_URL in the
 environment (flags win).
 
 Run 'tokenim <command> --help' for the flags of a command.
+Exit codes: 0 success (and help), 1 an API or runtime error, 2 a usage error.
 `)
 }
 
