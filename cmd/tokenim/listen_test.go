@@ -460,7 +460,13 @@ func TestListen_cancelStopsRetrying(t *testing.T) {
 		done <- invocation{ctx: ctx, env: sandboxEnv(srv)}.run(t, "listen", "--forward-to", rc.URL, "--secret", listenSecret,
 			"--replay", "--once", "--events", "order.canceled", "--retry-wait", "1h")
 	}()
-	<-first
+	select {
+	case <-first:
+	case r := <-done:
+		t.Fatalf("listen ended before its first forward: %d\n%s%s", r.code, r.stdout, r.stderr)
+	case <-time.After(10 * time.Second):
+		t.Fatal("listen did not forward the event")
+	}
 	cancel()
 	select {
 	case r := <-done:
