@@ -32,8 +32,8 @@ a local URL as a Standard Webhooks signed POST, printing a line per delivery.
 Events that exist when listen starts are skipped unless --replay is given.
 The deliveries are signed with --secret, or with a generated secret that is
 printed at start. A forward that fails with a network error, 408, 429 or a
-5xx is retried with backoff, as the platform retries; any other answer is
-final, and a refusal's line ends with the reason the handler gave in its body.
+5xx is retried with backoff; any other answer is final, and a refusal's
+line ends with the reason the handler gave in its body.
 New events are polled every --interval. Stops on Ctrl-C.
 
 Usage:
@@ -156,7 +156,8 @@ Usage:
 }
 
 // Polling. Events reach listen only by polling GET /v1/events, and every
-// poll counts against the account's rate limit (docs/tokenim-api.md), shared
+// poll counts against the account's rate limit (429 rate_limited,
+// docs/tokenim-api.md §4), shared
 // with the merchant's own integration. Two seconds keeps a listener at a
 // small share of it while a forwarded event still arrives about as soon as
 // a developer looks; --interval trades one for the other. A failed poll (a
@@ -329,11 +330,14 @@ func (l *listener) forward(ev rawEvent) {
 // included: a handler that asks for an hour is better reported than waited on.
 const maxRetryWait = 30 * time.Second
 
-// deliver POSTs ev to the handler as the platform would deliver it, retrying
-// what the platform retries (docs/tokenim-api.md, webhook deliveries): a
-// network error, 408, 429 or a 5xx. Another answer is the handler's final
-// word. Each attempt is signed anew with its own webhook-timestamp, as a
-// redelivery is. It returns the line to print and whether a 2xx came back.
+// deliver POSTs ev to the handler as the platform delivers it, each attempt
+// signed anew with the wall-clock time of that attempt as its
+// webhook-timestamp (docs/tokenim-api.md §6). It returns the line to print
+// and whether a 2xx came back.
+//
+// The platform retries any non-2xx answer over hours (§6). listen is a tool
+// for a developer at the keyboard, so it retries only what may pass within
+// seconds — see forwardRetryPolicy — and shows anything else at once.
 func (l *listener) deliver(ev rawEvent) (string, bool) {
 	ctx, cancel := context.WithCancel(l.e.ctx)
 	defer cancel()
@@ -397,10 +401,11 @@ func (l *listener) deliver(ev rawEvent) (string, bool) {
 	return resp.Status + tries, false
 }
 
-// forwardRetryPolicy retries a forward the way the platform retries a
-// delivery: network errors (but not a bad URL or certificate), 408 Request
-// Timeout, 429 Too Many Requests and the 5xx except 501 Not Implemented.
-// Any other answer is final: a 400 will be a 400 the next time too.
+// forwardRetryPolicy retries a forward that may pass a moment later: a
+// network error (but not a bad URL or certificate), 408 Request Timeout, 429
+// Too Many Requests, and a 5xx other than 501 Not Implemented. Another 4xx is
+// the handler's verdict on this delivery (a bad signature, a body it cannot
+// use): sending it again would only repeat it, so it is shown with its reason.
 func forwardRetryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
