@@ -157,10 +157,10 @@ Usage:
 
 // Polling. Events reach listen only by polling GET /v1/events, and every
 // poll counts against the account's rate limit (429 rate_limited,
-// docs/tokenim-api.md §4), shared
-// with the merchant's own integration. Two seconds keeps a listener at a
-// small share of it while a forwarded event still arrives about as soon as
-// a developer looks; --interval trades one for the other. A failed poll (a
+// docs/tokenim-api.md §4), shared with the merchant's own integration. Two
+// seconds keeps a listener at a small share of it while a forwarded event
+// still arrives about as soon as a developer looks; --interval trades one
+// for the other. A failed poll (a
 // 429, the platform down) doubles the wait up to maxPollWait, or waits the
 // Retry-After the platform asked for, so that a listener left running does
 // not hammer an API in trouble.
