@@ -1,12 +1,10 @@
 package tokenim
 
 import (
-	"bytes"
-	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -14,7 +12,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,17 +28,13 @@ const (
 )
 
 // WebhookSecretPrefix marks a webhook signing secret. The rest of the secret
-// is the standard base64 encoding of the HMAC key. The prefix is optional
-// wherever a secret is accepted.
+// is the padded standard base64 (RFC 4648 §4) of a 24 to 64-byte HMAC key
+// (docs/tokenim-api.md §1). The verifier also takes a secret without it.
 const WebhookSecretPrefix = "whsec_"
 
 // DefaultWebhookTolerance is how far a webhook-timestamp may lie in the past
 // or in the future before a delivery is rejected as a possible replay.
 const DefaultWebhookTolerance = 5 * time.Minute
-
-// DefaultWebhookMaxBodyBytes is the largest body WebhookHandler reads; the
-// platform never sends more (events are small snapshots).
-const DefaultWebhookMaxBodyBytes int64 = 1 << 20
 
 // Limits on untrusted input. They keep verification cheap and its memory
 // bounded whatever a caller sends; real deliveries are far below them.
@@ -51,8 +44,9 @@ const (
 	maxWebhookSignatureLen  = 4096 // bytes of the webhook-signature header
 	maxWebhookSignatures    = 16   // entries in the webhook-signature header
 	maxWebhookSecrets       = 16
-	minWebhookKeyLen        = 24 // bytes, per Standard Webhooks
-	maxWebhookKeyLen        = 512
+	minWebhookKeyLen        = 24 // bytes, docs/tokenim-api.md §1
+	maxWebhookKeyLen        = 64 // bytes, docs/tokenim-api.md §1
+	newWebhookKeyLen        = 32 // bytes of the keys NewWebhookSecret makes
 	webhookSigLen           = sha256.Size
 	webhookSigBase64Len     = 44 // base64.StdEncoding.EncodedLen(webhookSigLen)
 	webhookSignatureVersion = "v1"
@@ -87,13 +81,11 @@ var (
 )
 
 // ErrWebhookBadSecret reports a signing secret that cannot be used: empty,
-// not base64, or a key shorter than 24 or longer than 512 bytes. It is a
-// configuration error, not a verification failure.
+// not padded standard base64 after the optional whsec_ prefix, or a key
+// shorter than 24 or longer than 64 bytes (docs/tokenim-api.md §1). It is a
+// configuration error, not a verification failure; its text says what is
+// wrong without quoting the secret.
 var ErrWebhookBadSecret = errors.New("tokenim: bad webhook secret")
-
-// ErrWebhookInvalidPayload reports a verified body that is not an event
-// (not JSON, or without id or type).
-var ErrWebhookInvalidPayload = errors.New("tokenim: webhook payload is not an event")
 
 // webhookVerificationError is the type of the verification sentinels; it
 // makes each of them match ErrWebhookVerification.
@@ -103,44 +95,38 @@ func (e *webhookVerificationError) Error() string { return "tokenim: " + e.msg }
 
 func (e *webhookVerificationError) Is(target error) bool { return target == ErrWebhookVerification }
 
-// WebhookOption configures a WebhookVerifier. Every WebhookOption is also a
-// WebhookHandlerOption.
-type WebhookOption func(*webhookVerifierConfig)
+// WebhookOption configures a WebhookVerifier. Like every option of this
+// package it is a function on a config that reports a bad value as an error
+// from the constructor.
+type WebhookOption func(*webhookConfig) error
 
-func (o WebhookOption) applyWebhookHandler(c *webhookHandlerConfig) {
-	if o != nil {
-		o(&c.verifier)
-	}
-}
-
-type webhookVerifierConfig struct {
+type webhookConfig struct {
 	tolerance time.Duration
 	now       func() time.Time
-	err       error
 }
 
 // WithWebhookTolerance sets how far webhook-timestamp may lie from now, in
 // either direction (default DefaultWebhookTolerance). It must be positive:
 // a verifier that ignores timestamps accepts replays forever.
 func WithWebhookTolerance(d time.Duration) WebhookOption {
-	return func(c *webhookVerifierConfig) {
+	return func(c *webhookConfig) error {
 		if d <= 0 {
-			c.err = fmt.Errorf("tokenim: webhook tolerance must be positive, got %v", d)
-			return
+			return fmt.Errorf("tokenim: webhook tolerance must be positive, got %v", d)
 		}
 		c.tolerance = d
+		return nil
 	}
 }
 
 // WithWebhookClock sets the clock the timestamp tolerance is measured
 // against (default time.Now); tests use it to simulate clock skew.
 func WithWebhookClock(now func() time.Time) WebhookOption {
-	return func(c *webhookVerifierConfig) {
+	return func(c *webhookConfig) error {
 		if now == nil {
-			c.err = errors.New("tokenim: webhook clock must not be nil")
-			return
+			return errors.New("tokenim: webhook clock must not be nil")
 		}
 		c.now = now
+		return nil
 	}
 }
 
@@ -194,43 +180,91 @@ func (k *webhookKey) sign(dst *[webhookSigLen]byte, id, timestamp string, body [
 	k.pool.Put(m)
 }
 
+// webhookSecretEncoding is the one spelling of a secret's key that
+// docs/tokenim-api.md §1 allows: padded standard base64 (RFC 4648 §4), with
+// no stray bits in the last character.
+var webhookSecretEncoding = base64.StdEncoding.Strict()
+
 // decodeWebhookSecret turns "whsec_<base64>" (prefix optional) into the HMAC
-// key; which names the secret in errors ("secret 2"). Its errors never
-// repeat the secret.
+// key; which names the secret in errors ("secret 2"). Its errors say what is
+// wrong and never repeat the secret or a part of it.
 func decodeWebhookSecret(secret, which string) ([]byte, error) {
 	enc := strings.TrimPrefix(secret, WebhookSecretPrefix)
-	if enc == "" {
-		return nil, fmt.Errorf("%w: %s is empty", ErrWebhookBadSecret, which)
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s %s", ErrWebhookBadSecret, which, fmt.Sprintf(format, args...))
 	}
-	if len(enc) > base64.StdEncoding.EncodedLen(maxWebhookKeyLen) {
-		return nil, fmt.Errorf("%w: %s is longer than %d bytes", ErrWebhookBadSecret, which, maxWebhookKeyLen)
+	switch {
+	case enc == "":
+		return nil, bad("is empty")
+	case len(enc) > base64.StdEncoding.EncodedLen(maxWebhookKeyLen):
+		return nil, bad("is longer than a %d-byte key; %d to %d bytes required", maxWebhookKeyLen, minWebhookKeyLen, maxWebhookKeyLen)
 	}
-	key, err := base64.StdEncoding.DecodeString(enc)
+	// Name the usual mistakes before the generic one. base64's own decoder
+	// would also skip CR and LF, which a secret must not contain.
+	if prefix, _, ok := strings.Cut(enc, "_"); ok && prefix != "" && isLowerWord(prefix) {
+		return nil, bad("has a prefix other than %s", WebhookSecretPrefix)
+	}
+	for i := 0; i < len(enc); i++ {
+		switch c := enc[i]; {
+		case c == '-' || c == '_':
+			return nil, bad("uses the URL-safe base64 alphabet ('-' or '_'); standard base64 (RFC 4648 §4) required")
+		case c <= ' ' || c >= 0x7f:
+			return nil, bad("contains whitespace or a non-printable byte at offset %d", i)
+		}
+	}
+	if len(enc)%4 != 0 {
+		return nil, bad("is not padded base64: its length after the %s prefix is not a multiple of 4", WebhookSecretPrefix)
+	}
+	key, err := webhookSecretEncoding.DecodeString(enc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s is not standard base64 after the optional %s prefix", ErrWebhookBadSecret, which, WebhookSecretPrefix)
+		var corrupt base64.CorruptInputError
+		if errors.As(err, &corrupt) {
+			return nil, bad("is not standard base64 (RFC 4648 §4): bad character or padding at offset %d", int64(corrupt))
+		}
+		return nil, bad("is not standard base64 (RFC 4648 §4)")
 	}
 	if len(key) < minWebhookKeyLen || len(key) > maxWebhookKeyLen {
-		return nil, fmt.Errorf("%w: %s is a %d-byte key, %d to %d bytes required", ErrWebhookBadSecret, which, len(key), minWebhookKeyLen, maxWebhookKeyLen)
+		return nil, bad("is a %d-byte key; %d to %d bytes required", len(key), minWebhookKeyLen, maxWebhookKeyLen)
 	}
 	return key, nil
 }
 
-// NewWebhookVerifier returns a verifier that accepts a delivery signed with
-// any of secrets ("whsec_<base64>", prefix optional). Pass both the old and
-// the new secret while a rotation is in progress.
-func NewWebhookVerifier(secrets []string, opts ...WebhookOption) (*WebhookVerifier, error) {
-	cfg := webhookVerifierConfig{tolerance: DefaultWebhookTolerance, now: time.Now}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
+// isLowerWord reports whether s is lower case ASCII letters only, the shape
+// of a mistyped prefix such as "whsek_" or "sk_".
+func isLowerWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
 		}
 	}
-	return newWebhookVerifier(secrets, cfg)
+	return true
 }
 
-func newWebhookVerifier(secrets []string, cfg webhookVerifierConfig) (*WebhookVerifier, error) {
-	if cfg.err != nil {
-		return nil, cfg.err
+// NewWebhookSecret returns a fresh secret in the form the platform issues:
+// "whsec_" and the padded standard base64 of 32 random bytes from
+// crypto/rand. Use it wherever a program of yours signs deliveries itself —
+// a relay that re-signs events for internal services, a local forwarder,
+// a sandbox started with a fixed secret — and in tests. Secrets of
+// endpoints registered with Tokenim come from the platform
+// (WebhookEndpoints.Create and RotateSecret), not from here.
+func NewWebhookSecret() string {
+	var key [newWebhookKeyLen]byte
+	rand.Read(key[:]) // never fails (crypto/rand, Go 1.24+)
+	return WebhookSecretPrefix + base64.StdEncoding.EncodeToString(key[:])
+}
+
+// NewWebhookVerifier returns a verifier that accepts a delivery signed with
+// any of secrets ("whsec_<base64>", prefix optional; docs/tokenim-api.md §1).
+// Pass both the old and the new secret while a rotation is in progress.
+func NewWebhookVerifier(secrets []string, opts ...WebhookOption) (*WebhookVerifier, error) {
+	cfg := webhookConfig{tolerance: DefaultWebhookTolerance, now: time.Now}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
 	}
 	if len(secrets) == 0 {
 		return nil, fmt.Errorf("%w: no secret given", ErrWebhookBadSecret)
@@ -250,14 +284,19 @@ func newWebhookVerifier(secrets []string, cfg webhookVerifierConfig) (*WebhookVe
 }
 
 // Format prints a summary without key material, for every verb, so that
-// %v, %+v and %#v of a verifier (or of a struct holding one) leak nothing.
-func (v *WebhookVerifier) Format(f fmt.State, verb rune) {
-	if v == nil {
-		io.WriteString(f, "tokenim.WebhookVerifier(nil)")
-		return
-	}
-	fmt.Fprintf(f, "tokenim.WebhookVerifier{secrets: %d, tolerance: %s}", len(v.keys), v.tolerance)
+// %v, %+v and %#v of a verifier, of a pointer to one or of a struct holding
+// one leak nothing. A nil *WebhookVerifier prints as <nil>.
+func (v WebhookVerifier) Format(f fmt.State, verb rune) {
+	io.WriteString(f, v.String())
 }
+
+// String is the summary Format prints: how many secrets, never which.
+func (v WebhookVerifier) String() string {
+	return fmt.Sprintf("tokenim.WebhookVerifier{secrets: %d, tolerance: %s}", len(v.keys), v.tolerance)
+}
+
+// LogValue makes slog log the summary, whatever the handler.
+func (v WebhookVerifier) LogValue() slog.Value { return slog.StringValue(v.String()) }
 
 // webhookHeader returns the single value of a webhook header. Absent or
 // empty is ErrWebhookMissingHeader; repeated or longer than max is
@@ -445,41 +484,6 @@ func (v *WebhookVerifier) verify(h http.Header, body []byte) (string, error) {
 	return "", fmt.Errorf("%w: %s holds no well-formed v1 signature", ErrWebhookMalformedHeader, WebhookSignatureHeader)
 }
 
-// ParseEvent verifies the delivery (see Verify) and only then decodes body
-// into an Event. An event type this SDK does not know decodes without error.
-func (v *WebhookVerifier) ParseEvent(h http.Header, body []byte) (*Event, error) {
-	if err := v.Verify(h, body); err != nil {
-		return nil, err
-	}
-	return decodeWebhookEvent(body)
-}
-
-func decodeWebhookEvent(body []byte) (*Event, error) {
-	var e Event
-	if err := json.Unmarshal(body, &e); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrWebhookInvalidPayload, err)
-	}
-	switch {
-	case e.ID == "":
-		return nil, fmt.Errorf("%w: no id", ErrWebhookInvalidPayload)
-	case e.Type == "":
-		return nil, fmt.Errorf("%w: no type", ErrWebhookInvalidPayload)
-	}
-	return &e, nil
-}
-
-// ConstructEvent verifies a delivery against secrets with the default
-// tolerance and then decodes it: the one call for a merchant who handles
-// the HTTP request themselves. For many deliveries build a WebhookVerifier
-// once instead.
-func ConstructEvent(body []byte, h http.Header, secrets ...string) (*Event, error) {
-	v, err := NewWebhookVerifier(secrets)
-	if err != nil {
-		return nil, err
-	}
-	return v.ParseEvent(h, body)
-}
-
 // SignWebhook returns the webhook-signature value ("v1,<base64>") Tokenim
 // sends for id, ts and body signed with secret. Merchants use it to build
 // signed requests in their own tests.
@@ -500,262 +504,4 @@ func SignWebhook(secret, id string, ts time.Time, body []byte) (string, error) {
 	var sum [webhookSigLen]byte
 	newWebhookKey(key).sign(&sum, id, strconv.FormatInt(ts.Unix(), 10), body)
 	return webhookSignatureVersion + "," + base64.StdEncoding.EncodeToString(sum[:]), nil
-}
-
-// NewSignedWebhookRequest builds the POST request Tokenim would deliver to
-// url for event, signed with secret and timestamped now, for testing a
-// webhook handler (for example with httptest.NewRecorder). The webhook-id is
-// the event's id.
-func NewSignedWebhookRequest(url, secret string, event *Event) (*http.Request, error) {
-	if event == nil {
-		return nil, errors.New("tokenim: signed webhook request: event is nil")
-	}
-	body, err := json.Marshal(event)
-	if err != nil {
-		return nil, fmt.Errorf("tokenim: signed webhook request: %w", err)
-	}
-	now := time.Now()
-	sig, err := SignWebhook(secret, event.ID, now, body)
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("tokenim: signed webhook request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(WebhookIDHeader, event.ID)
-	req.Header.Set(WebhookTimestampHeader, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(WebhookSignatureHeader, sig)
-	return req, nil
-}
-
-// WebhookHandlerOption configures a WebhookHandler. Every WebhookOption
-// (tolerance, clock) is one too.
-type WebhookHandlerOption interface {
-	applyWebhookHandler(*webhookHandlerConfig)
-}
-
-type webhookHandlerOptionFunc func(*webhookHandlerConfig)
-
-func (f webhookHandlerOptionFunc) applyWebhookHandler(c *webhookHandlerConfig) {
-	if f != nil {
-		f(c)
-	}
-}
-
-type webhookHandlerConfig struct {
-	verifier webhookVerifierConfig
-	maxBody  int64
-	store    WebhookIDStore
-	logger   *slog.Logger
-	err      error
-}
-
-// WithWebhookMaxBodyBytes sets the largest body the handler reads (default
-// DefaultWebhookMaxBodyBytes); a larger one is answered 413.
-func WithWebhookMaxBodyBytes(n int64) WebhookHandlerOption {
-	return webhookHandlerOptionFunc(func(c *webhookHandlerConfig) {
-		if n <= 0 {
-			c.err = fmt.Errorf("tokenim: webhook max body bytes must be positive, got %d", n)
-			return
-		}
-		c.maxBody = n
-	})
-}
-
-// WithWebhookIDStore sets where the handler records the webhook-ids it has
-// handled (default: a new MemoryWebhookIDStore). Use a shared store when
-// several processes receive webhooks for one endpoint.
-func WithWebhookIDStore(s WebhookIDStore) WebhookHandlerOption {
-	return webhookHandlerOptionFunc(func(c *webhookHandlerConfig) {
-		if s == nil {
-			c.err = errors.New("tokenim: webhook id store must not be nil")
-			return
-		}
-		c.store = s
-	})
-}
-
-// WithWebhookLogger makes the handler log why it rejected or failed a
-// delivery (default: no logging). Log lines never contain a secret or a
-// signature.
-func WithWebhookLogger(l *slog.Logger) WebhookHandlerOption {
-	return webhookHandlerOptionFunc(func(c *webhookHandlerConfig) { c.logger = l })
-}
-
-// WebhookHandler is an http.Handler that receives Tokenim webhooks: it
-// checks the method and body size, verifies the signature, suppresses
-// duplicate deliveries by webhook-id and calls the merchant's function
-// once per event. It answers:
-//
-//   - 200 when fn succeeded, or the event was already handled;
-//   - 400 when verification or decoding failed (the body says nothing more);
-//   - 405 for a method other than POST, 413 for a body over the limit;
-//   - 409 while another delivery of the same event is being handled, so
-//     that the platform retries later instead of counting it delivered;
-//   - 500 when fn returned an error or panicked, so that the platform retries.
-type WebhookHandler struct {
-	verifier *WebhookVerifier
-	fn       func(context.Context, *Event) error
-	maxBody  int64
-	store    WebhookIDStore
-	logger   *slog.Logger
-}
-
-// NewWebhookHandler returns a handler that calls fn, with the request's
-// context, for each verified event signed with one of secrets.
-func NewWebhookHandler(fn func(context.Context, *Event) error, secrets []string, opts ...WebhookHandlerOption) (*WebhookHandler, error) {
-	if fn == nil {
-		return nil, errors.New("tokenim: webhook handler function must not be nil")
-	}
-	cfg := webhookHandlerConfig{
-		verifier: webhookVerifierConfig{tolerance: DefaultWebhookTolerance, now: time.Now},
-		maxBody:  DefaultWebhookMaxBodyBytes,
-	}
-	for _, o := range opts {
-		if o != nil {
-			o.applyWebhookHandler(&cfg)
-		}
-	}
-	if cfg.err != nil {
-		return nil, cfg.err
-	}
-	v, err := newWebhookVerifier(secrets, cfg.verifier)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.store == nil {
-		cfg.store = &MemoryWebhookIDStore{}
-	}
-	return &WebhookHandler{verifier: v, fn: fn, maxBody: cfg.maxBody, store: cfg.store, logger: cfg.logger}, nil
-}
-
-// Format prints a summary without key material, for every verb.
-func (h *WebhookHandler) Format(f fmt.State, verb rune) {
-	if h == nil {
-		io.WriteString(f, "tokenim.WebhookHandler(nil)")
-		return
-	}
-	fmt.Fprintf(f, "tokenim.WebhookHandler{verifier: %v, max_body_bytes: %d}", h.verifier, h.maxBody)
-}
-
-// ServeHTTP handles one delivery; see WebhookHandler for the answers.
-func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if r.ContentLength > h.maxBody {
-		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	src := r.Body
-	if src == nil { // a hand-built request; servers always set a body
-		src = http.NoBody
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, src, h.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		h.log(r.Context(), slog.LevelWarn, "tokenim: webhook: reading body failed", "error", err)
-		http.Error(w, "invalid webhook", http.StatusBadRequest)
-		return
-	}
-	id, err := h.verifier.verify(r.Header, body)
-	if err != nil {
-		// The reason goes to the merchant's log, never to the sender: it
-		// would tell an attacker how close a forgery came.
-		h.log(r.Context(), slog.LevelWarn, "tokenim: webhook rejected", "error", err)
-		http.Error(w, "invalid webhook", http.StatusBadRequest)
-		return
-	}
-	event, err := decodeWebhookEvent(body)
-	if err != nil {
-		h.log(r.Context(), slog.LevelError, "tokenim: webhook not decodable", "webhook_id", id, "error", err)
-		http.Error(w, "invalid webhook", http.StatusBadRequest)
-		return
-	}
-	h.handle(w, r, id, event)
-}
-
-func (h *WebhookHandler) handle(w http.ResponseWriter, r *http.Request, id string, event *Event) {
-	ctx := r.Context()
-	// The store calls after fn must not be cut short by a client that hung
-	// up: a lost Release would block every retry until the entry expires.
-	storeCtx := context.WithoutCancel(ctx)
-	state, err := h.store.Reserve(ctx, id)
-	if err != nil {
-		h.log(ctx, slog.LevelError, "tokenim: webhook id store failed", "webhook_id", id, "error", err)
-		http.Error(w, "temporarily unavailable", http.StatusInternalServerError)
-		return
-	}
-	switch state {
-	case WebhookIDDone:
-		w.WriteHeader(http.StatusOK)
-		return
-	case WebhookIDInProgress:
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "delivery in progress", http.StatusConflict)
-		return
-	case WebhookIDReserved:
-	default:
-		h.log(ctx, slog.LevelError, "tokenim: webhook id store returned an unknown state", "webhook_id", id, "state", int(state))
-		http.Error(w, "temporarily unavailable", http.StatusInternalServerError)
-		return
-	}
-
-	if err := h.call(ctx, event); err != nil {
-		if rerr := h.store.Release(storeCtx, id); rerr != nil {
-			h.log(ctx, slog.LevelError, "tokenim: webhook id store release failed", "webhook_id", id, "error", rerr)
-		}
-		if errors.Is(err, errWebhookAbort) {
-			panic(http.ErrAbortHandler)
-		}
-		if !errors.Is(err, errWebhookPanic) { // a panic was logged with its stack
-			h.log(ctx, slog.LevelError, "tokenim: webhook handler failed", "webhook_id", id, "event_type", string(event.Type), "error", err)
-		}
-		http.Error(w, "handler failed", http.StatusInternalServerError)
-		return
-	}
-	if err := h.store.Done(storeCtx, id); err != nil {
-		// fn has run; answering an error would make the platform deliver
-		// it again, so only log.
-		h.log(ctx, slog.LevelError, "tokenim: webhook id store done failed", "webhook_id", id, "error", err)
-	}
-	w.WriteHeader(http.StatusOK)
-}
-
-// errWebhookAbort carries fn's panic(http.ErrAbortHandler) past the
-// release of its reservation, to be re-raised for net/http; errWebhookPanic
-// marks any other panic of fn.
-var (
-	errWebhookAbort = errors.New("tokenim: webhook handler aborted")
-	errWebhookPanic = errors.New("tokenim: webhook handler panicked")
-)
-
-// call runs fn, turning a panic into an error so that one bad event does not
-// take the process down and the reservation is released.
-func (h *WebhookHandler) call(ctx context.Context, event *Event) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				err = errWebhookAbort
-				return
-			}
-			h.log(ctx, slog.LevelError, "tokenim: webhook handler panicked", "webhook_id", event.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			err = errWebhookPanic
-		}
-	}()
-	return h.fn(ctx, event)
-}
-
-func (h *WebhookHandler) log(ctx context.Context, level slog.Level, msg string, args ...any) {
-	if h.logger != nil {
-		h.logger.Log(ctx, level, msg, args...)
-	}
 }

@@ -58,7 +58,11 @@ func run(ctx context.Context, out io.Writer, args []string, getenv func(string) 
 	}
 
 	logger := slog.New(slog.NewTextHandler(out, nil))
-	webhooks, err := tokenim.NewWebhookHandler(handleEvent(logger), []string{*secret},
+	verifier, err := tokenim.NewWebhookVerifier([]string{*secret})
+	if err != nil {
+		return fmt.Errorf("webhook secret: %w", err) // never contains the secret
+	}
+	webhooks, err := tokenim.NewWebhookHandler(verifier, handleEvent(logger),
 		tokenim.WithWebhookLogger(logger)) // logs why a delivery was rejected
 	if err != nil {
 		return fmt.Errorf("webhook handler: %w", err) // never contains the secret

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenim/tokenim-go"
+	"github.com/tokenim/tokenim-go/tokenimtest"
 )
 
 // logLines receives each log line run writes (slog writes a record in one
@@ -100,7 +101,7 @@ func paymentEvent(id string) *tokenim.Event {
 
 func deliver(t *testing.T, hc *http.Client, url, secret string, ev *tokenim.Event) int {
 	t.Helper()
-	req, err := tokenim.NewSignedWebhookRequest(url, secret, ev)
+	req, err := tokenimtest.NewSignedWebhookRequest(url, secret, ev)
 	require.NoError(t, err)
 	resp, err := hc.Do(req)
 	require.NoError(t, err)
