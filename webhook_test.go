@@ -521,3 +521,22 @@ func TestParseWebhookSignatures(t *testing.T) {
 	assert.False(t, isWebhookSig("!"+encA[1:]))
 	assert.False(t, isWebhookSig(encA[:43]))
 }
+
+// TestWebhookWindow checks the integer window against time.Time arithmetic.
+func TestWebhookWindow(t *testing.T) {
+	t.Parallel()
+	base := time.Unix(1795000000, 0)
+	for _, off := range []time.Duration{0, 1, 499_999_999, 500_000_000, 999_999_999, time.Second, 1500 * time.Millisecond} {
+		for _, tol := range []time.Duration{time.Nanosecond, time.Second, 300*time.Second + 1, 5 * time.Minute, 5*time.Minute + 999_999_999, 24 * time.Hour} {
+			now := base.Add(off)
+			earliest, latest := now.Add(-tol), now.Add(tol)
+			wantLo := earliest.Unix()
+			if earliest.Nanosecond() > 0 {
+				wantLo++
+			}
+			lo, hi := webhookWindow(now, tol)
+			assert.Equal(t, wantLo, lo, "lo at %v, tolerance %v", off, tol)
+			assert.Equal(t, latest.Unix(), hi, "hi at %v, tolerance %v", off, tol)
+		}
+	}
+}
