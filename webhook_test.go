@@ -540,3 +540,26 @@ func TestWebhookWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestValidWebhookID checks the eight-bytes-at-a-time test against the
+// byte table: every byte value at every position of ids of 1 to 24 bytes.
+func TestValidWebhookID(t *testing.T) {
+	t.Parallel()
+	for n := 1; n <= 24; n++ {
+		id := []byte(strings.Repeat("a", n))
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				id[pos] = byte(c)
+				want := webhookIDBytes[c]
+				if got := validWebhookID(string(id)); got != want {
+					t.Fatalf("validWebhookID with byte %#x at %d of %d = %v, want %v", c, pos, n, got, want)
+				}
+			}
+			id[pos] = 'a'
+		}
+	}
+	// Two bad bytes in one word, one of them causing a carry.
+	assert.False(t, validWebhookID("abc\xff\x00defgh"))
+	assert.False(t, validWebhookID("ab.\xffcdefgh"))
+	assert.True(t, validWebhookID("evt_1234567890abcdefghij"))
+}
