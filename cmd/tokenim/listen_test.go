@@ -35,7 +35,9 @@ type receiver struct {
 func newReceiver(t *testing.T, secret string, fail bool) *receiver {
 	t.Helper()
 	rc := &receiver{got: make(chan *tokenim.Event, 1000)}
-	h, err := tokenim.NewWebhookHandler(func(_ context.Context, ev *tokenim.Event) error {
+	verifier, err := tokenim.NewWebhookVerifier([]string{secret})
+	require.NoError(t, err)
+	h, err := tokenim.NewWebhookHandler(verifier, func(_ context.Context, ev *tokenim.Event) error {
 		if fail {
 			return errors.New("merchant code failed")
 		}
@@ -44,7 +46,7 @@ func newReceiver(t *testing.T, secret string, fail bool) *receiver {
 		rc.mu.Unlock()
 		rc.got <- ev
 		return nil
-	}, []string{secret})
+	})
 	require.NoError(t, err)
 	rc.Server = httptest.NewServer(h)
 	t.Cleanup(rc.Close)
