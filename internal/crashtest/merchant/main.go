@@ -40,8 +40,8 @@ func main() {
 
 type config struct {
 	sandbox, apiKey, merchantID, driver, dsn string
-	checkouts, workers           int
-	resumeOnly                   bool
+	checkouts, workers                       int
+	resumeOnly                               bool
 }
 
 func run(args []string) error {
