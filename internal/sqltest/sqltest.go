@@ -77,11 +77,10 @@ func (d *DB) Open() *sql.DB {
 	if err != nil {
 		d.tb.Fatalf("open %s: %v", d.Engine, err)
 	}
-	if d.Engine == "sqlite" {
-		// One writer at a time is SQLite's model; a small pool keeps
-		// connections from queueing on the file lock inside one process.
-		db.SetMaxOpenConns(4)
-	}
+	// A bounded pool, as a production instance has: SQLite takes one
+	// writer at a time anyway, and a fleet of unbounded pools would
+	// exhaust PostgreSQL's connections.
+	db.SetMaxOpenConns(8)
 	d.tb.Cleanup(func() { _ = db.Close() })
 	return db
 }
