@@ -18,10 +18,13 @@ tokenim_pg_start() {
   TOKENIM_PG_DIR=$(mktemp -d /tmp/tokenim-pg.XXXXXX)
   chown postgres:postgres "$TOKENIM_PG_DIR"
   chmod 700 "$TOKENIM_PG_DIR"
-  # A free port: bind 0, read what the kernel gave, release it.
+  # A free port: a random one nothing answers on (bash's /dev/tcp, no
+  # other tool needed); pg_ctl fails clearly if it was taken meanwhile.
   local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null \
-    || shuf -i 20000-60000 -n 1)
+  for _ in $(seq 1 50); do
+    port=$(shuf -i 20000-60000 -n 1)
+    (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+  done
   TOKENIM_PG_BIN=$bin
   su postgres -s /bin/sh -c "'$bin/initdb' -D '$TOKENIM_PG_DIR/data' -U postgres -A trust --no-sync -E UTF8 >'$TOKENIM_PG_DIR/initdb.log' 2>&1" \
     || { cat "$TOKENIM_PG_DIR/initdb.log"; return 1; }
