@@ -195,8 +195,8 @@ func New(db *sql.DB, client *tokenim.Client, opts ...Option) (*Journal, error) {
 	switch {
 	case j.lease <= 0:
 		return nil, fmt.Errorf("journal: lease must be positive, got %v", j.lease)
-	case j.retry < 0:
-		return nil, fmt.Errorf("journal: retry delay must not be negative, got %v", j.retry)
+	case j.retry <= 0:
+		return nil, fmt.Errorf("journal: retry delay must be positive, got %v", j.retry)
 	case j.now == nil:
 		return nil, errors.New("journal: clock must not be nil")
 	}
@@ -435,6 +435,9 @@ type ResumeReport struct {
 // error naming how many intents stay unsettled, or the database's error.
 func (j *Journal) Resume(ctx context.Context) (ResumeReport, error) {
 	var rep ResumeReport
+	// tried ends the call when the platform keeps failing: an intent
+	// deferred by this call may become claimable again before it ends.
+	tried := map[[2]string]bool{}
 	for {
 		batch, err := j.claim(ctx)
 		if err != nil {
@@ -450,11 +453,22 @@ func (j *Journal) Resume(ctx context.Context) (ResumeReport, error) {
 			}
 			continue // lost a race for the last batch; more remain
 		}
+		fresh := 0
 		for _, in := range batch {
 			if err := ctx.Err(); err != nil {
 				return rep, err
 			}
+			id := [2]string{in.Kind, in.Ref}
+			if tried[id] {
+				_ = j.record(ctx, in.Kind, in.Ref, StatePending, nil, j.retry)
+				continue
+			}
+			tried[id] = true
+			fresh++
 			j.resumeOne(ctx, in, &rep)
+		}
+		if fresh == 0 {
+			break
 		}
 	}
 	if rep.Unsettled > 0 {

@@ -353,3 +353,56 @@ func TestResume_concurrentInstances(t *testing.T) {
 		}
 	})
 }
+
+// While the platform is down, Resume ends, reports the intents it could
+// not settle, and leaves them for a later Resume after the retry delay.
+func TestResume_platformDownLeavesIntentsForLater(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		j := e.journal(journal.WithRetryDelay(10 * time.Second))
+		e.faults(sandbox.FaultDropAfterCommit, "/v1/payments")
+		for i := range 3 {
+			ref := fmt.Sprintf("shop-9-%d", i)
+			o := e.order(ref, 600)
+			_, err := j.CreatePayment(ctx, ref, &tokenim.PaymentCreateParams{OrderID: o.ID, Method: tokenim.BankTransfer()})
+			require.ErrorIs(t, err, tokenim.ErrUnknownOutcome)
+		}
+		require.NoError(t, e.srv.SetFaults(sandbox.FaultPlan{Rules: []sandbox.FaultRule{{Kind: sandbox.FaultErrorBeforeCommit, Status: 503, Rate: 1}}}))
+
+		rep, err := j.Resume(ctx)
+		require.ErrorContains(t, err, "3 intents unsettled")
+		assert.Equal(t, journal.ResumeReport{Unsettled: 3}, rep)
+		rep, err = j.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, journal.ResumeReport{}, rep, "deferred intents wait out the retry delay")
+
+		e.srv.ClearFaults()
+		e.clock.Advance(10 * time.Second)
+		rep, err = j.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, journal.ResumeReport{Succeeded: 3}, rep)
+		n, err := j.Unfinished(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, n)
+	})
+}
+
+func TestNew_rejectsBadOptions(t *testing.T) {
+	t.Parallel()
+	db := sqltest.New(t, "sqlite").Open()
+	client, _ := tokenimtest.Start(t)
+	for name, opt := range map[string]journal.Option{
+		"lease must be positive":       journal.WithLease(0),
+		"retry delay must be positive": journal.WithRetryDelay(0),
+		"clock must not be nil":        journal.WithClock(nil),
+	} {
+		_, err := journal.New(db, client, opt)
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), name)
+	}
+	_, err := journal.New(nil, client)
+	assert.ErrorContains(t, err, "db must not be nil")
+	_, err = journal.New(db, nil)
+	assert.ErrorContains(t, err, "client must not be nil")
+}

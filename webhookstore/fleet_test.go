@@ -190,7 +190,11 @@ func TestFleet_eachEventProcessedOnce(t *testing.T) {
 		close(orders)
 		wg.Wait()
 		if killedEvent == "" {
-			killedEvent = <-entered
+			select {
+			case killedEvent = <-entered:
+			case <-time.After(time.Minute):
+				t.Fatal("the doomed instance never received its fatal event")
+			}
 			f.dead[doomed].Store(true)
 			f.instances[doomed].CloseClientConnections()
 		}

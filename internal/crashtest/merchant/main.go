@@ -72,7 +72,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	j, err := journal.New(db, client, journal.WithLease(lease), journal.WithRetryDelay(0))
+	j, err := journal.New(db, client, journal.WithLease(lease), journal.WithRetryDelay(100*time.Millisecond))
 	if err != nil {
 		return err
 	}
