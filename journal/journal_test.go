@@ -30,20 +30,7 @@ type env struct {
 	srv    *sandbox.Server
 	client *tokenim.Client
 	db     *sqltest.DB
-	clock  *clock
-}
-
-// clock is the journals' clock; the sandbox keeps its own.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+	clock  *sqltest.Clock // the journals' clock; the sandbox keeps its own
 }
 
 func forEachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
@@ -55,7 +42,7 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
 			// No retries: a dropped answer becomes an unknown outcome at once.
 			client := tokenimtest.NewClient(t, srv, tokenim.WithMaxRetries(0))
 			require.NoError(t, journal.Migrate(context.Background(), d.Open()))
-			fn(t, &env{t: t, srv: srv, client: client, db: d, clock: &clock{now: time.Now()}})
+			fn(t, &env{t: t, srv: srv, client: client, db: d, clock: sqltest.NewClock(time.Now())})
 		})
 	}
 }

@@ -17,17 +17,6 @@ import (
 	"github.com/tokenim/tokenim-go/webhookstore"
 )
 
-// fakeClock is a clock the instances of one test share.
-type fakeClock struct{ ns atomic.Int64 }
-
-func newFakeClock() *fakeClock {
-	c := &fakeClock{}
-	c.ns.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
-	return c
-}
-func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
-
 func forEachEngine(t *testing.T, fn func(t *testing.T, d *sqltest.DB)) {
 	for _, engine := range sqltest.Engines {
 		t.Run(engine, func(t *testing.T) {
@@ -82,7 +71,7 @@ func TestStore_leaseLapsesToAnotherInstance(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, d *sqltest.DB) {
 		ctx := context.Background()
-		clock := newFakeClock()
+		clock := sqltest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 		a := newStore(t, d.Open(), webhookstore.WithClock(clock.Now), webhookstore.WithLease(30*time.Second))
 		b := newStore(t, d.Open(), webhookstore.WithClock(clock.Now), webhookstore.WithLease(30*time.Second))
 
@@ -105,7 +94,7 @@ func TestStore_ttlAndSweep(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, d *sqltest.DB) {
 		ctx := context.Background()
-		clock := newFakeClock()
+		clock := sqltest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 		s := newStore(t, d.Open(), webhookstore.WithClock(clock.Now), webhookstore.WithTTL(time.Hour),
 			webhookstore.WithLease(time.Minute), webhookstore.WithSweepInterval(0))
 		require.NoError(t, s.Done(ctx, "msg_old"))
@@ -129,7 +118,7 @@ func TestStore_reserveSweepsPeriodically(t *testing.T) {
 	t.Parallel()
 	forEachEngine(t, func(t *testing.T, d *sqltest.DB) {
 		ctx := context.Background()
-		clock := newFakeClock()
+		clock := sqltest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 		db := d.Open()
 		s := newStore(t, db, webhookstore.WithClock(clock.Now), webhookstore.WithTTL(time.Hour), webhookstore.WithSweepInterval(10*time.Minute))
 		for i := range 5 {
