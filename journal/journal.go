@@ -38,10 +38,11 @@ const Table = "tokenim_journal"
 
 // Defaults of a Journal.
 const (
-	// DefaultLease is how long a claim on an intent holds. It must outlast
-	// one call with all its retries (the client's timeout times its
-	// attempts), so that an instance never re-drives or looks up an intent
-	// while another instance's request for it may still be on the wire.
+	// DefaultLease is how long a claim on an intent holds. No instance
+	// re-drives or looks up an intent while another's request for it may
+	// still be on the wire, because the journal ends its own calls first:
+	// Do gives a call, with all its retries, three quarters of the lease,
+	// and Resume half of it.
 	DefaultLease = 2 * time.Minute
 	// DefaultRetryDelay is how long Resume leaves an intent it could not
 	// settle before a later Resume tries it again.
@@ -244,9 +245,10 @@ RETURNING idempotency_key`
 	selectSQL = `SELECT kind, ref, idempotency_key, params, state, result, attempts, created_at, updated_at FROM ` + Table + ` WHERE kind = $1 AND ref = $2`
 	// finishSQL records a definite outcome. It does not check the lease:
 	// the key makes every attempt's answer the same, so a late writer
-	// writes what the current holder would.
+	// writes what the current holder would. An answer from the platform
+	// also overrides 'abandoned', which was only inferred from a lookup.
 	finishSQL = `UPDATE ` + Table + ` SET state = $1, result = $2, lease_owner = '', lease_until = 0, updated_at = $3
-WHERE kind = $4 AND ref = $5 AND state = 'pending'`
+WHERE kind = $4 AND ref = $5 AND state IN ('pending', 'abandoned')`
 	// deferSQL gives up this instance's claim until $1.
 	deferSQL = `UPDATE ` + Table + ` SET lease_until = $1, updated_at = $2 WHERE kind = $3 AND ref = $4 AND lease_owner = $5 AND state = 'pending'`
 	// claimSQL takes up to 16 unfinished intents whose lease has ended.
@@ -286,7 +288,9 @@ func (j *Journal) Do(ctx context.Context, kind, ref string, params any, call fun
 	if err != nil {
 		return nil, fmt.Errorf("journal: record %s %s: %w", kind, ref, err)
 	}
-	res, callErr := call(ctx, key)
+	callCtx, cancel := context.WithTimeout(ctx, j.lease*3/4)
+	defer cancel()
+	res, callErr := call(callCtx, key)
 	return j.settle(ctx, kind, ref, res, callErr)
 }
 
@@ -453,7 +457,7 @@ func (j *Journal) Resume(ctx context.Context) (ResumeReport, error) {
 			}
 			continue // lost a race for the last batch; more remain
 		}
-		fresh := 0
+		fresh, claimed := 0, j.now()
 		for _, in := range batch {
 			if err := ctx.Err(); err != nil {
 				return rep, err
@@ -461,6 +465,13 @@ func (j *Journal) Resume(ctx context.Context) (ResumeReport, error) {
 			id := [2]string{in.Kind, in.Ref}
 			if tried[id] {
 				_ = j.record(ctx, in.Kind, in.Ref, StatePending, nil, j.retry)
+				continue
+			}
+			if j.now().Sub(claimed) > j.lease/4 {
+				// Too little of this claim's lease is left for a call:
+				// hand the intent back for the next batch.
+				_ = j.record(ctx, in.Kind, in.Ref, StatePending, nil, 0)
+				fresh++
 				continue
 			}
 			tried[id] = true
@@ -506,7 +517,9 @@ func (j *Journal) resumeOne(ctx context.Context, in Intent, rep *ResumeReport) {
 	err := fmt.Errorf("journal: no operation registered for kind %q", in.Kind)
 	if fn := j.resumer(in.Kind); fn != nil {
 		in.KeyExpired = j.now().Sub(in.Created) > IdempotencyWindow
-		res, err = fn(ctx, j.client, in)
+		callCtx, cancel := context.WithTimeout(ctx, j.lease/2)
+		res, err = fn(callCtx, j.client, in)
+		cancel()
 	}
 	state, result, err := outcome(res, err)
 	if err != nil {

@@ -393,3 +393,26 @@ func TestNew_rejectsBadOptions(t *testing.T) {
 	_, err = journal.New(db, nil)
 	assert.ErrorContains(t, err, "client must not be nil")
 }
+
+// Do ends its call before the intent's lease does, so no other instance
+// can take the intent up while the call may still be on the wire.
+func TestDo_boundsTheCallWithinTheLease(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		j := e.journal(journal.WithLease(400 * time.Millisecond))
+		var left time.Duration
+		_, err := j.Do(ctx, "slow", "ref-1", map[string]string{"a": "b"}, func(ctx context.Context, _ string) (any, error) {
+			deadline, ok := ctx.Deadline()
+			require.True(t, ok, "the call has a deadline")
+			left = time.Until(deadline)
+			<-ctx.Done()
+			return nil, ctx.Err()
+		})
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.LessOrEqual(t, left, 300*time.Millisecond, "three quarters of the lease at most")
+		in, err := j.Intent(ctx, "slow", "ref-1")
+		require.NoError(t, err)
+		assert.Equal(t, journal.StatePending, in.State, "a call cut short is left for Resume")
+	})
+}
