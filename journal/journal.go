@@ -243,14 +243,17 @@ WHERE ` + Table + `.lease_until <= $7 AND (
 	OR (` + Table + `.state IN ('failed', 'abandoned') AND ` + Table + `.params <> excluded.params))
 RETURNING idempotency_key`
 	selectSQL = `SELECT kind, ref, idempotency_key, params, state, result, attempts, created_at, updated_at FROM ` + Table + ` WHERE kind = $1 AND ref = $2`
-	// finishSQL records a definite outcome. It does not check the lease:
-	// the key makes every attempt's answer the same, so a late writer
-	// writes what the current holder would. An answer from the platform
-	// also overrides 'abandoned', which was only inferred from a lookup.
+	// finishSQL records a definite outcome of the key it came from. It
+	// does not check the lease: the key makes every attempt's answer the
+	// same, so a late writer writes what the current holder would. An
+	// answer from the platform also overrides 'abandoned', which was only
+	// inferred from a lookup. The key test keeps a late answer off an
+	// intent that has since started afresh under a new key.
 	finishSQL = `UPDATE ` + Table + ` SET state = $1, result = $2, lease_owner = '', lease_until = 0, updated_at = $3
-WHERE kind = $4 AND ref = $5 AND state IN ('pending', 'abandoned')`
+WHERE kind = $4 AND ref = $5 AND idempotency_key = $6 AND state IN ('pending', 'abandoned')`
 	// deferSQL gives up this instance's claim until $1.
-	deferSQL = `UPDATE ` + Table + ` SET lease_until = $1, updated_at = $2 WHERE kind = $3 AND ref = $4 AND lease_owner = $5 AND state = 'pending'`
+	deferSQL = `UPDATE ` + Table + ` SET lease_until = $1, updated_at = $2
+WHERE kind = $3 AND ref = $4 AND idempotency_key = $5 AND lease_owner = $6 AND state = 'pending'`
 	// claimSQL takes up to 16 unfinished intents whose lease has ended.
 	// The outer WHERE repeats the test so that, of instances racing for a
 	// row, only the first updates it (PostgreSQL re-checks it on the row
@@ -291,7 +294,7 @@ func (j *Journal) Do(ctx context.Context, kind, ref string, params any, call fun
 	callCtx, cancel := context.WithTimeout(ctx, j.lease*3/4)
 	defer cancel()
 	res, callErr := call(callCtx, key)
-	return j.settle(ctx, kind, ref, res, callErr)
+	return j.settle(ctx, kind, ref, key, res, callErr)
 }
 
 // recorded answers a Do that could not take the intent.
@@ -312,12 +315,12 @@ func (j *Journal) recorded(ctx context.Context, kind, ref string, stored []byte)
 }
 
 // settle records the outcome of one attempt and returns it to the caller.
-func (j *Journal) settle(ctx context.Context, kind, ref string, res any, callErr error) (json.RawMessage, error) {
+func (j *Journal) settle(ctx context.Context, kind, ref, key string, res any, callErr error) (json.RawMessage, error) {
 	state, result, err := outcome(res, callErr)
 	if err != nil {
 		return nil, fmt.Errorf("journal: encode %s result: %w", kind, err)
 	}
-	if err := j.record(ctx, kind, ref, state, result, 0); err != nil {
+	if err := j.record(ctx, kind, ref, key, state, result, 0); err != nil {
 		return nil, errors.Join(callErr, err)
 	}
 	if callErr != nil {
@@ -326,19 +329,19 @@ func (j *Journal) settle(ctx context.Context, kind, ref string, res any, callErr
 	return result, nil
 }
 
-// record writes a definite outcome, or for StatePending gives up this
-// instance's claim until now+wait. It runs even if the caller's context
+// record writes a definite outcome of key, or for StatePending gives up
+// this instance's claim until now+wait. It runs even if the caller's context
 // ended: the outcome is what keeps a later call from re-driving a settled
 // intent. A failed write leaves the intent pending, and a later attempt
 // gets the same answer again by the key.
-func (j *Journal) record(ctx context.Context, kind, ref string, state State, result json.RawMessage, wait time.Duration) error {
+func (j *Journal) record(ctx context.Context, kind, ref, key string, state State, result json.RawMessage, wait time.Duration) error {
 	ctx = context.WithoutCancel(ctx)
 	now := j.now()
 	var err error
 	if state == StatePending {
-		_, err = j.db.ExecContext(ctx, deferSQL, ms(now.Add(wait)), ms(now), kind, ref, j.owner)
+		_, err = j.db.ExecContext(ctx, deferSQL, ms(now.Add(wait)), ms(now), kind, ref, key, j.owner)
 	} else {
-		_, err = j.db.ExecContext(ctx, finishSQL, string(state), string(result), ms(now), kind, ref)
+		_, err = j.db.ExecContext(ctx, finishSQL, string(state), string(result), ms(now), kind, ref, key)
 	}
 	if err != nil {
 		return fmt.Errorf("journal: record outcome of %s %s: %w", kind, ref, err)
@@ -464,13 +467,13 @@ func (j *Journal) Resume(ctx context.Context) (ResumeReport, error) {
 			}
 			id := [2]string{in.Kind, in.Ref}
 			if tried[id] {
-				_ = j.record(ctx, in.Kind, in.Ref, StatePending, nil, j.retry)
+				_ = j.record(ctx, in.Kind, in.Ref, in.IdempotencyKey, StatePending, nil, j.retry)
 				continue
 			}
 			if j.now().Sub(claimed) > j.lease/4 {
 				// Too little of this claim's lease is left for a call:
 				// hand the intent back for the next batch.
-				_ = j.record(ctx, in.Kind, in.Ref, StatePending, nil, 0)
+				_ = j.record(ctx, in.Kind, in.Ref, in.IdempotencyKey, StatePending, nil, 0)
 				fresh++
 				continue
 			}
@@ -525,7 +528,7 @@ func (j *Journal) resumeOne(ctx context.Context, in Intent, rep *ResumeReport) {
 	if err != nil {
 		state = StatePending
 	}
-	if j.record(ctx, in.Kind, in.Ref, state, result, j.retry) != nil {
+	if j.record(ctx, in.Kind, in.Ref, in.IdempotencyKey, state, result, j.retry) != nil {
 		state = StatePending
 	}
 	switch state {

@@ -416,3 +416,46 @@ func TestDo_boundsTheCallWithinTheLease(t *testing.T) {
 		assert.Equal(t, journal.StatePending, in.State, "a call cut short is left for Resume")
 	})
 }
+
+// A late answer to an intent's old key is not recorded once the intent has
+// started afresh under a new key (its first attempt was abandoned, then the
+// customer came back with other params).
+func TestDo_lateAnswerOfAnOldKeyIsNotRecorded(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		j, resumer := e.journal(), e.journal()
+		resumer.Register("k", func(context.Context, *tokenim.Client, journal.Intent) (any, error) { return nil, journal.ErrNotExecuted })
+		started, answer := make(chan string), make(chan struct{})
+		late := make(chan error, 1)
+		go func() {
+			_, err := j.Do(ctx, "k", "r", "params A", func(_ context.Context, key string) (any, error) {
+				started <- key
+				<-answer // the answer is slow: the lease ends meanwhile
+				return map[string]string{"id": "late"}, nil
+			})
+			late <- err
+		}()
+		oldKey := <-started
+		e.clock.Advance(2 * time.Minute)
+		rep, err := resumer.Resume(ctx)
+		require.NoError(t, err)
+		require.Equal(t, journal.ResumeReport{Abandoned: 1}, rep)
+
+		var newKey string
+		_, err = j.Do(ctx, "k", "r", "params B", func(_ context.Context, key string) (any, error) {
+			newKey = key
+			return nil, &tokenim.UnknownOutcomeError{Method: "POST", Path: "/v1/k", IdempotencyKey: key}
+		})
+		require.ErrorIs(t, err, tokenim.ErrUnknownOutcome)
+		require.NotEqual(t, oldKey, newKey)
+
+		close(answer)
+		require.NoError(t, <-late)
+		in, err := j.Intent(ctx, "k", "r")
+		require.NoError(t, err)
+		assert.Equal(t, journal.StatePending, in.State, "the new attempt's outcome is still open")
+		assert.Equal(t, newKey, in.IdempotencyKey)
+		assert.Empty(t, in.Result)
+	})
+}
