@@ -425,7 +425,9 @@ func TestDo_lateAnswerOfAnOldKeyIsNotRecorded(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		j, resumer := e.journal(), e.journal()
-		resumer.Register("k", func(context.Context, *tokenim.Client, journal.Intent) (any, error) { return nil, journal.ErrNotExecuted })
+		resumer.Register("k", func(context.Context, *tokenim.Client, journal.Intent) (any, error) {
+			return nil, journal.ErrNotExecuted
+		})
 		started, answer := make(chan string), make(chan struct{})
 		late := make(chan error, 1)
 		go func() {
