@@ -14,7 +14,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -64,22 +63,24 @@ func run(ctx context.Context, out io.Writer, dbPath string) error {
 	if err != nil {
 		return err
 	}
-	// The endpoint's URL is needed to start the sandbox, whose secret is
-	// needed to build the handler: the server starts first and serves
-	// the handler once it exists.
-	var handler atomic.Pointer[tokenim.WebhookHandler]
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.Load().ServeHTTP(w, r) }))
-	defer hook.Close()
-	srv := sandbox.NewServer(sandbox.WithWebhookEndpoint(hook.URL))
-	defer srv.Close()
-	h, err := tokenim.NewWebhookHandler(func(_ context.Context, ev *tokenim.Event) error {
-		handled.Add(1)
-		return nil
-	}, []string{srv.WebhookSecret}, tokenim.WithWebhookIDStore(store))
+	// The secret is ours, so the handler exists before the sandbox that
+	// signs with it: no late binding.
+	secret := tokenim.NewWebhookSecret()
+	verifier, err := tokenim.NewWebhookVerifier([]string{secret})
 	if err != nil {
 		return err
 	}
-	handler.Store(h)
+	h, err := tokenim.NewWebhookHandler(verifier, func(_ context.Context, ev *tokenim.Event) error {
+		handled.Add(1)
+		return nil
+	}, tokenim.WithWebhookIDStore(store))
+	if err != nil {
+		return err
+	}
+	hook := httptest.NewServer(h)
+	defer hook.Close()
+	srv := sandbox.NewServer(sandbox.WithWebhookEndpoint(hook.URL), sandbox.WithWebhookSecret(secret))
+	defer srv.Close()
 
 	client, err := tokenim.NewClient(srv.APIKey, tokenim.WithBaseURL(srv.URL), tokenim.WithMerchantID(srv.MerchantID), tokenim.WithMaxRetries(0))
 	if err != nil {
