@@ -271,13 +271,25 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 func (s *Sandbox) idempotent(c *call, h handlerFunc, key string) (response, bool) {
 	fp := newFingerprint(c.r.Method, c.r.URL.Path, c.body)
 	s.mu.Lock()
-	res, e := c.m.idem.begin(key, fp, s.clock.Now())
+	now := s.clock.Now()
+	res, e := c.m.idem.begin(key, fp, now)
 	var stored response
-	if res == idemReplay {
+	var wait int
+	switch res {
+	case idemReplay:
 		stored = e.resp
+	case idemFull:
+		wait = c.m.idem.retryAfter(now)
 	}
 	s.mu.Unlock()
 	switch res {
+	case idemFull:
+		// Forgetting a live key could execute a refund twice; refusing
+		// executes nothing, and the client retries later with the same key.
+		er := newError(503, "service_unavailable", "Service unavailable",
+			"The sandbox holds as many live idempotency keys as it can for this merchant; retry after the oldest expires.")
+		er.retryAfter = wait
+		return er.response(c.reqID), false
 	case idemMismatch:
 		return newError(422, "idempotency_key_reused", "Idempotency key reused",
 			"The Idempotency-Key was already used for a different request.").response(c.reqID), false

@@ -21,8 +21,11 @@ const (
 	DefaultMerchantID = "mch_sandbox"
 	// APIVersion is echoed in Tokenim-Version and stamped on events.
 	APIVersion = "2026-11-01"
-	// DefaultIdempotencyCapacity bounds the idempotency keys kept per merchant.
-	DefaultIdempotencyCapacity = 10000
+	// DefaultIdempotencyCapacity is how many live (unexpired) idempotency
+	// keys a merchant may hold. A key is never forgotten before its 24 h
+	// expire; a keyed POST that would need one more answers 503
+	// service_unavailable with Retry-After and executes nothing.
+	DefaultIdempotencyCapacity = 100000
 
 	maxRequestLog = 10000
 	maxBody       = 1 << 20
@@ -68,7 +71,9 @@ func WithFrozenClock(t time.Time) Option {
 // WithRateLimit limits each merchant to perSecond requests (burst = rate); 0 is off.
 func WithRateLimit(perSecond float64) Option { return func(c *config) { c.rateLimit = perSecond } }
 
-// WithIdempotencyCapacity bounds the idempotency keys kept per merchant.
+// WithIdempotencyCapacity sets how many live idempotency keys a merchant may
+// hold (DefaultIdempotencyCapacity when n <= 0). Past it a new keyed POST
+// answers 503 with Retry-After; no live key is ever evicted.
 func WithIdempotencyCapacity(n int) Option { return func(c *config) { c.idemCapacity = n } }
 
 // WithWebhookEndpoint registers an endpoint at url for the default merchant,
