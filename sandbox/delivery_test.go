@@ -89,7 +89,7 @@ func TestDelivery_signsWithStandardWebhooksHeaders(t *testing.T) {
 		sec, err := strconv.ParseInt(ts, 10, 64)
 		require.NoError(t, err)
 		assert.GreaterOrEqual(t, sec, before, "the timestamp is real wall-clock time, not the frozen sandbox clock")
-		assert.Equal(t, expectedSignature(t, srv.WebhookSecret, id, ts, g.body), g.header.Get("webhook-signature"))
+		assert.Equal(t, expectedSignature(t, srv.WebhookSecret(), id, ts, g.body), g.header.Get("webhook-signature"))
 		assert.Contains(t, string(g.body), `"id":"`+id+`"`)
 		found := false
 		for _, e := range events {

@@ -43,7 +43,7 @@ func apiAs(t testing.TB, srv *Server, m Merchant, method, path string, body any,
 	}
 	req, err := http.NewRequest(method, srv.URL+path, rd)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+m.APIKey)
+	req.Header.Set("Authorization", "Bearer "+m.APIKey())
 	req.Header.Set("Tokenim-Merchant-Id", m.ID)
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -278,7 +278,7 @@ func TestIdempotency_severalKeyHeadersAreRefused(t *testing.T) {
 	srv := Start(t, WithFrozenClock(t0))
 	req, err := http.NewRequest("POST", srv.URL+"/v1/orders", strings.NewReader(`{"merchant_order_id":"two-keys","amount":100,"currency":"CNY"}`))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+srv.APIKey)
+	req.Header.Set("Authorization", "Bearer "+srv.APIKey())
 	req.Header.Set("Tokenim-Merchant-Id", srv.MerchantID)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Add("Idempotency-Key", "a")

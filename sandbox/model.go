@@ -5,17 +5,20 @@ import (
 	"time"
 )
 
-// jtime renders as an RFC 3339 UTC string with second precision.
-type jtime time.Time
+// timestamp is a time on the wire: an RFC 3339 UTC string with second
+// precision (docs/tokenim-api.md §1).
+type timestamp time.Time
 
 // MarshalJSON implements json.Marshaler.
-func (t jtime) MarshalJSON() ([]byte, error) {
+func (t timestamp) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + time.Time(t).UTC().Format(time.RFC3339) + `"`), nil
 }
 
-func jt(t time.Time) *jtime { j := jtime(t); return &j }
+// timestampPtr is the wire form of t for a nullable field.
+func timestampPtr(t time.Time) *timestamp { ts := timestamp(t); return &ts }
 
-func sp(s string) *string { return &s }
+// stringPtr is s for a nullable string field.
+func stringPtr(s string) *string { return &s }
 
 type order struct {
 	ID              string            `json:"id"`
@@ -28,9 +31,9 @@ type order struct {
 	AmountPaid      int64             `json:"amount_paid"`
 	AmountRefunded  int64             `json:"amount_refunded"`
 	PaymentID       *string           `json:"payment_id"`
-	ExpiresAt       jtime             `json:"expires_at"`
-	CreatedAt       jtime             `json:"created_at"`
-	PaidAt          *jtime            `json:"paid_at"`
+	ExpiresAt       timestamp         `json:"expires_at"`
+	CreatedAt       timestamp         `json:"created_at"`
+	PaidAt          *timestamp        `json:"paid_at"`
 	Metadata        map[string]string `json:"metadata"`
 
 	expiresAt time.Time
@@ -73,8 +76,8 @@ type payment struct {
 	Net            int64             `json:"net"`
 	AmountRefunded int64             `json:"amount_refunded"`
 	ReceiptNumber  *string           `json:"receipt_number"`
-	CreatedAt      jtime             `json:"created_at"`
-	SucceededAt    *jtime            `json:"succeeded_at"`
+	CreatedAt      timestamp         `json:"created_at"`
+	SucceededAt    *timestamp        `json:"succeeded_at"`
 	Metadata       map[string]string `json:"metadata"`
 
 	order       *order
@@ -93,8 +96,8 @@ type refund struct {
 	Reason      *string           `json:"reason"`
 	Status      string            `json:"status"`
 	FailureCode *string           `json:"failure_code"`
-	CreatedAt   jtime             `json:"created_at"`
-	SucceededAt *jtime            `json:"succeeded_at"`
+	CreatedAt   timestamp         `json:"created_at"`
+	SucceededAt *timestamp        `json:"succeeded_at"`
 	Metadata    map[string]string `json:"metadata"`
 
 	payment *payment
@@ -106,13 +109,13 @@ type endpointSecret struct {
 }
 
 type endpoint struct {
-	ID          string   `json:"id"`
-	Object      string   `json:"object"`
-	URL         string   `json:"url"`
-	Events      []string `json:"events"`
-	Description *string  `json:"description"`
-	Status      string   `json:"status"`
-	CreatedAt   jtime    `json:"created_at"`
+	ID          string    `json:"id"`
+	Object      string    `json:"object"`
+	URL         string    `json:"url"`
+	Events      []string  `json:"events"`
+	Description *string   `json:"description"`
+	Status      string    `json:"status"`
+	CreatedAt   timestamp `json:"created_at"`
 
 	secrets []endpointSecret // newest first
 	deleted bool
@@ -154,7 +157,7 @@ type eventBody struct {
 	ID         string    `json:"id"`
 	Object     string    `json:"object"`
 	Type       string    `json:"type"`
-	CreatedAt  jtime     `json:"created_at"`
+	CreatedAt  timestamp `json:"created_at"`
 	APIVersion string    `json:"api_version"`
 	Data       eventData `json:"data"`
 }
@@ -169,6 +172,7 @@ type merchant struct {
 	id         string
 	apiKey     string
 	restricted bool
+	viaControl bool // created by POST /_sandbox/merchants: Reset drops it
 	bucket     tokenBucket
 	idem       *idemStore
 

@@ -119,7 +119,7 @@ func createOrder(c *call) response {
 	}
 	ord := &order{
 		ID: s.newID("ord_"), Object: "order", MerchantOrderID: moid, Amount: amount, Currency: cur,
-		Description: desc, Status: "open", ExpiresAt: jtime(expires), CreatedAt: jtime(now),
+		Description: desc, Status: "open", ExpiresAt: timestamp(expires), CreatedAt: timestamp(now),
 		Metadata: metadataOf(o), expiresAt: expires,
 	}
 	m.orders[ord.ID] = ord

@@ -188,7 +188,7 @@ func createPayment(c *call) response {
 	}
 	p := &payment{
 		ID: s.newID("pay_"), Object: "payment", OrderID: ord.ID, Amount: ord.Amount, Currency: ord.Currency,
-		Method: meth, CreatedAt: jtime(now), Metadata: metadataOf(o), order: ord,
+		Method: meth, CreatedAt: timestamp(now), Metadata: metadataOf(o), order: ord,
 	}
 	m.payments[p.ID] = p
 	m.pos[p.ID] = len(m.payList)
@@ -252,19 +252,19 @@ func (s *Sandbox) succeedPayment(m *merchant, p *payment) response {
 	p.Status = "succeeded"
 	p.NextAction = nil
 	p.succeededAt = now
-	p.SucceededAt = jt(now)
+	p.SucceededAt = timestampPtr(now)
 	p.Fee = feeFor(p.Method.Type, p.Amount)
 	p.Net = p.Amount - p.Fee
 	m.receiptSeq++
-	p.ReceiptNumber = sp(fmt.Sprintf("RCPT-%s-%06d", now.UTC().Format("20060102"), m.receiptSeq))
+	p.ReceiptNumber = stringPtr(fmt.Sprintf("RCPT-%s-%06d", now.UTC().Format("20060102"), m.receiptSeq))
 	o := p.order
 	if o.active == p {
 		o.active = nil
 	}
 	o.Status = "paid"
 	o.AmountPaid = o.Amount
-	o.PaymentID = sp(p.ID)
-	o.PaidAt = jt(now)
+	o.PaymentID = stringPtr(p.ID)
+	o.PaidAt = timestampPtr(now)
 	snap := s.emit(m, "payment.succeeded", p)
 	s.emit(m, "order.paid", o)
 	return response{status: 200, body: snap, contentType: "application/json"}
@@ -274,8 +274,8 @@ func (s *Sandbox) succeedPayment(m *merchant, p *payment) response {
 func (s *Sandbox) failPayment(m *merchant, p *payment, code string) {
 	p.Status = "failed"
 	p.NextAction = nil
-	p.FailureCode = sp(code)
-	p.FailureMessage = sp(declineMessages[code])
+	p.FailureCode = stringPtr(code)
+	p.FailureMessage = stringPtr(declineMessages[code])
 	s.emit(m, "payment.failed", p)
 	s.release(m, p)
 }
@@ -383,16 +383,16 @@ func cancelPayment(c *call) response {
 }
 
 type receiptBody struct {
-	Object          string `json:"object"`
-	ReceiptNumber   string `json:"receipt_number"`
-	PaymentID       string `json:"payment_id"`
-	OrderID         string `json:"order_id"`
-	MerchantOrderID string `json:"merchant_order_id"`
-	Amount          int64  `json:"amount"`
-	Currency        string `json:"currency"`
-	Fee             int64  `json:"fee"`
-	MethodSummary   string `json:"method_summary"`
-	PaidAt          jtime  `json:"paid_at"`
+	Object          string    `json:"object"`
+	ReceiptNumber   string    `json:"receipt_number"`
+	PaymentID       string    `json:"payment_id"`
+	OrderID         string    `json:"order_id"`
+	MerchantOrderID string    `json:"merchant_order_id"`
+	Amount          int64     `json:"amount"`
+	Currency        string    `json:"currency"`
+	Fee             int64     `json:"fee"`
+	MethodSummary   string    `json:"method_summary"`
+	PaidAt          timestamp `json:"paid_at"`
 }
 
 func getReceipt(c *call) response {
@@ -417,6 +417,6 @@ func getReceipt(c *call) response {
 	return jsonResponse(receiptBody{
 		Object: "receipt", ReceiptNumber: *p.ReceiptNumber, PaymentID: p.ID, OrderID: p.OrderID,
 		MerchantOrderID: p.order.MerchantOrderID, Amount: p.Amount, Currency: p.Currency, Fee: p.Fee,
-		MethodSummary: summary, PaidAt: jtime(p.succeededAt),
+		MethodSummary: summary, PaidAt: timestamp(p.succeededAt),
 	})
 }

@@ -67,7 +67,7 @@ func createRefund(c *call) response {
 	}
 	rf := &refund{
 		ID: s.newID("re_"), Object: "refund", PaymentID: p.ID, OrderID: p.OrderID, Amount: amount,
-		Currency: p.Currency, Reason: reason, Status: "pending", CreatedAt: jtime(now),
+		Currency: p.Currency, Reason: reason, Status: "pending", CreatedAt: timestamp(now),
 		Metadata: metadataOf(o), payment: p,
 	}
 	p.committed += amount
@@ -92,14 +92,14 @@ func (s *Sandbox) completeRefund(m *merchant, id string) {
 	p := rf.payment
 	if rf.Amount%100 == 13 {
 		rf.Status = "failed"
-		rf.FailureCode = sp("refund_declined")
+		rf.FailureCode = stringPtr("refund_declined")
 		p.committed -= rf.Amount
 		s.emit(m, "refund.failed", rf)
 		return
 	}
 	now := s.clock.Now()
 	rf.Status = "succeeded"
-	rf.SucceededAt = jt(now)
+	rf.SucceededAt = timestampPtr(now)
 	p.AmountRefunded += rf.Amount
 	o := p.order
 	o.AmountRefunded += rf.Amount
@@ -140,7 +140,7 @@ func (s *Sandbox) emit(m *merchant, typ string, obj any) []byte {
 	now := s.clock.Now()
 	ev := &event{id: s.newID("evt_"), typ: typ}
 	ev.raw, _ = json.Marshal(eventBody{
-		ID: ev.id, Object: "event", Type: typ, CreatedAt: jtime(now), APIVersion: APIVersion,
+		ID: ev.id, Object: "event", Type: typ, CreatedAt: timestamp(now), APIVersion: APIVersion,
 		Data: eventData{Object: snap},
 	})
 	m.pos[ev.id] = len(m.events)
@@ -232,7 +232,7 @@ func createEndpoint(c *call) response {
 func (s *Sandbox) addEndpointLocked(m *merchant, u string, events []string, desc *string, secret string) *endpoint {
 	ep := &endpoint{
 		ID: s.newID("we_"), Object: "webhook_endpoint", URL: u, Events: events, Description: desc,
-		Status: "enabled", CreatedAt: jtime(s.clock.Now()), secrets: []endpointSecret{{secret: secret}},
+		Status: "enabled", CreatedAt: timestamp(s.clock.Now()), secrets: []endpointSecret{{secret: secret}},
 	}
 	m.endpoints[ep.ID] = ep
 	m.pos[ep.ID] = len(m.epList)

@@ -120,7 +120,7 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer, listening func
 	m := sb.DefaultMerchant()
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "tokenim sandbox listening on %s\n", base)
-	fmt.Fprintf(stdout, "api key:        %s\n", m.APIKey)
+	fmt.Fprintf(stdout, "api key:        %s\n", m.APIKey())
 	fmt.Fprintf(stdout, "merchant id:    %s\n", m.ID)
 	fmt.Fprintf(stdout, "webhook secret: %s\n", sb.WebhookSecret())
 	if c.WebhookURL != "" {
