@@ -31,8 +31,7 @@ const (
 	// service_unavailable with Retry-After and executes nothing.
 	DefaultIdempotencyCapacity = 100000
 
-	maxRequestLog = 10000
-	maxBody       = 1 << 20
+	maxBody = 1 << 20
 )
 
 // Option configures a Sandbox. An option whose value cannot work makes New
@@ -45,6 +44,7 @@ type config struct {
 	creds        *credentials
 	merchantID   string
 	allowedHosts []string
+	logLimit     int // 0: maxLog
 	seed         int64
 	seeded       bool
 	startTime    time.Time
@@ -248,8 +248,7 @@ type state struct {
 	maintenance bool
 	statusAt    time.Time
 	rateLimit   float64
-	requests    []RequestRecord
-	reqNext     int // ring position once requests is full
+	requests    ringLog[RequestRecord]
 
 	closeOnce sync.Once
 }
@@ -292,6 +291,8 @@ func Open(opts ...Option) (*Sandbox, error) {
 		}
 	}
 	s := &Sandbox{&state{cfg: cfg, log: cfg.logger}}
+	s.requests.limit = cfg.logLimit
+	s.delivery.log.limit = cfg.logLimit
 	s.rng = mrand.New(mrand.NewPCG(uint64(seed), 0x746f6b656e696d))
 	s.table = s.routes()
 	s.clock = newClock(cfg.startTime, cfg.frozen)
@@ -328,8 +329,7 @@ func (s *Sandbox) resetLocked() {
 	s.maintenance = false
 	s.statusAt = s.clock.Now()
 	s.rateLimit = s.cfg.rateLimit
-	s.requests = nil
-	s.reqNext = 0
+	s.requests.reset()
 	if s.cfg.webhookURL != "" {
 		m := s.merchants[s.cfg.merchantID]
 		s.addEndpointLocked(m, s.cfg.webhookURL, []string{"*"}, nil, s.cfg.creds.webhookSecret.open())
@@ -464,12 +464,7 @@ type RequestRecord struct {
 
 func (s *Sandbox) record(r RequestRecord) {
 	s.mu.Lock()
-	if len(s.requests) < maxRequestLog {
-		s.requests = append(s.requests, r)
-	} else {
-		s.requests[s.reqNext] = r
-		s.reqNext = (s.reqNext + 1) % maxRequestLog
-	}
+	s.requests.add(r)
 	s.mu.Unlock()
 }
 
@@ -477,10 +472,7 @@ func (s *Sandbox) record(r RequestRecord) {
 func (s *Sandbox) Requests() []RequestRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]RequestRecord, 0, len(s.requests))
-	out = append(out, s.requests[s.reqNext:]...)
-	out = append(out, s.requests[:s.reqNext]...)
-	return out
+	return s.requests.all()
 }
 
 // Events returns a merchant's events newest first, exactly as GET /v1/events
