@@ -70,3 +70,17 @@ func FuzzDecodeStrict(f *testing.F) {
 		_, _, _ = validateMethod(o.obj("method")) // must not panic either
 	})
 }
+
+// issue 16: `"method":"card"` gets an error that says method is an object
+// and shows one, not a bare type error.
+func TestCreatePayment_methodAsStringShowsTheObject(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	orderID := newOrder(t, srv, 100)
+	r := api(t, srv, "POST", "/v1/payments", map[string]any{"order_id": orderID, "method": "card"})
+	require.Equal(t, 400, r.status)
+	assert.Equal(t, "invalid_request", r.str("code"))
+	assert.Equal(t, "method", r.str("param"))
+	assert.Contains(t, r.str("detail"), `"method" must be an object`)
+	assert.Contains(t, r.str("detail"), `{"type":"card","card":{`)
+}

@@ -8,7 +8,7 @@ import (
 
 var paymentSchema = []field{
 	{name: "order_id", kind: kString, required: true},
-	{name: "method", kind: kObject, required: true, sub: []field{
+	{name: "method", kind: kObject, required: true, example: methodExample, sub: []field{
 		{name: "type", kind: kString, required: true},
 		{name: "card", kind: kObject, sub: []field{
 			{name: "number", kind: kString, required: true},
@@ -22,6 +22,10 @@ var paymentSchema = []field{
 	}},
 	{name: "metadata", kind: kStringMap},
 }
+
+// methodExample shows a caller who sent `"method":"card"` the object that
+// goes there (docs/tokenim-api.md §5).
+const methodExample = `{"type":"card","card":{"number":"4242424242424242","exp_month":12,"exp_year":2030,"cvc":"123"}}, {"type":"wallet","wallet":{"provider":"alipay"}} or {"type":"bank_transfer"}`
 
 var providers = map[string]bool{"alipay": true, "wechat_pay": true, "paypal": true, "tokenim_balance": true}
 
