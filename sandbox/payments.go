@@ -6,6 +6,52 @@ import (
 	"time"
 )
 
+type cardOut struct {
+	Brand    string `json:"brand"`
+	Last4    string `json:"last4"`
+	ExpMonth int64  `json:"exp_month"`
+	ExpYear  int64  `json:"exp_year"`
+}
+
+type walletOut struct {
+	Provider string `json:"provider"`
+}
+
+type methodOut struct {
+	Type   string     `json:"type"`
+	Card   *cardOut   `json:"card,omitempty"`
+	Wallet *walletOut `json:"wallet,omitempty"`
+}
+
+type nextAction struct {
+	Type string `json:"type"`
+}
+
+type payment struct {
+	ID             string            `json:"id"`
+	Object         string            `json:"object"`
+	OrderID        string            `json:"order_id"`
+	Amount         int64             `json:"amount"`
+	Currency       string            `json:"currency"`
+	Method         methodOut         `json:"method"`
+	Status         string            `json:"status"`
+	FailureCode    *string           `json:"failure_code"`
+	FailureMessage *string           `json:"failure_message"`
+	NextAction     *nextAction       `json:"next_action"`
+	Fee            int64             `json:"fee"`
+	Net            int64             `json:"net"`
+	AmountRefunded int64             `json:"amount_refunded"`
+	ReceiptNumber  *string           `json:"receipt_number"`
+	CreatedAt      timestamp         `json:"created_at"`
+	SucceededAt    *timestamp        `json:"succeeded_at"`
+	Metadata       map[string]string `json:"metadata"`
+
+	order       *order
+	succeededAt time.Time
+	otpFailures int
+	committed   int64 // sum of refunds not failed
+}
+
 var paymentSchema = []field{
 	{name: "order_id", kind: kString, required: true},
 	{name: "method", kind: kObject, required: true, example: methodExample, sub: []field{
@@ -222,8 +268,7 @@ func createPayment(c *call) response {
 	case "bank_transfer":
 		p.Status = "processing"
 		ord.active = p
-		id := p.ID
-		s.sched.at(now.Add(time.Hour), func() { s.settleTransfer(m, id) })
+		s.later(m, now.Add(time.Hour), func(m *merchant, _ time.Time) { s.settleTransfer(m, p) })
 		return jsonResponse(p)
 	}
 	if decline != "" {
@@ -293,14 +338,10 @@ func (s *Sandbox) release(m *merchant, p *payment) {
 	s.expireIfDue(m, p.order, s.clock.Now())
 }
 
-func (s *Sandbox) settleTransfer(m *merchant, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.merchants[m.id] != m {
-		return
-	}
-	p := m.payments[id]
-	if p == nil || p.Status != "processing" {
+// settleTransfer ends a bank transfer an hour after it began. The caller
+// holds s.mu (see later).
+func (s *Sandbox) settleTransfer(m *merchant, p *payment) {
+	if p.Status != "processing" {
 		return
 	}
 	if p.Amount%100 == 13 {
