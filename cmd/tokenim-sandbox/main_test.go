@@ -130,18 +130,34 @@ func TestRun_bannerPrintsAWorkingCurlLine(t *testing.T) {
 		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-frozen"}, pw)
 		pw.Close()
 	}()
-	sc := bufio.NewScanner(pr)
-	var curl, export string
-	for export == "" && sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if v, ok := strings.CutPrefix(line, "try:"); ok {
-			curl = strings.TrimSpace(v)
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- strings.TrimSpace(sc.Text())
 		}
-		if strings.HasPrefix(line, "export ") {
-			export = line
+	}()
+	var curl, export string
+	timeout := time.After(30 * time.Second) // a missing line must fail, not hang
+	for export == "" {
+		select {
+		case line, ok := <-lines:
+			require.True(t, ok, "output ended before the export line")
+			if v, ok := strings.CutPrefix(line, "try:"); ok {
+				curl = strings.TrimSpace(v)
+			}
+			if strings.HasPrefix(line, "export ") {
+				export = line
+			}
+		case <-timeout:
+			t.Fatal("no export line printed")
 		}
 	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	go func() {
+		for range lines {
+		}
+	}()
 	require.NotEmpty(t, curl)
 	assert.Contains(t, export, "TOKENIM_API_KEY=sk_test_")
 	// curl -H 'Authorization: Bearer …' -H 'Tokenim-Merchant-Id: …' URL
