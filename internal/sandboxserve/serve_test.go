@@ -48,7 +48,7 @@ func TestRun_cutsOffASlowClient(t *testing.T) {
 	u, err := url.Parse(base)
 	require.NoError(t, err)
 	for name, send := range map[string]string{
-		"stalled body": "POST /_sandbox/clock/advance HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Length: 100\r\n\r\n{\"sec",
+		"stalled body":    "POST /_sandbox/clock/advance HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Length: 100\r\n\r\n{\"sec",
 		"idle keep-alive": "GET /v1/status HTTP/1.1\r\nHost: " + u.Host + "\r\n\r\n",
 	} {
 		conn, err := net.Dial("tcp", u.Host)
