@@ -49,6 +49,10 @@ func apiAs(t testing.TB, srv *Server, m Merchant, method, path string, body any,
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "Host" {
+			req.Host = headers[i+1]
+			continue
+		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := srv.Client().Do(req)
