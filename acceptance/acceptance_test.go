@@ -91,7 +91,7 @@ func start(t *testing.T) *env {
 	} else {
 		t.Parallel()
 		srv := sandbox.Start(t)
-		e.url, e.apiKey, e.merchantID, e.secret = srv.URL, srv.APIKey, srv.MerchantID, srv.WebhookSecret
+		e.url, e.apiKey, e.merchantID, e.secret = srv.URL, srv.APIKey(), srv.MerchantID, srv.WebhookSecret()
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	e.hc = &http.Client{Transport: tr, Timeout: 60 * time.Second}

@@ -405,7 +405,7 @@ func TestContract_everyOperation(t *testing.T) {
 		assert.ErrorIs(t, err, tokenim.ErrPermission)
 
 		// Merchants are isolated: another merchant's order is 404 to it.
-		other := e.newClient(second.APIKey, second.ID, e.client)
+		other := e.newClient(second.APIKey(), second.ID, e.client)
 		_, err = other.Orders.Get(ctx, paidOrder.ID)
 		assert.Equal(t, tokenim.CodeResourceMissing, apiError(t, err).Code)
 
