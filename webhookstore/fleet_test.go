@@ -150,7 +150,9 @@ func TestFleet_eachEventProcessedOnce(t *testing.T) {
 				f.effects[ev.ID]++
 				return nil
 			}
-			h, err := tokenim.NewWebhookHandler(fn, []string{sb.WebhookSecret}, tokenim.WithWebhookIDStore(store))
+			verifier, err := tokenim.NewWebhookVerifier([]string{sb.WebhookSecret()})
+			require.NoError(t, err)
+			h, err := tokenim.NewWebhookHandler(verifier, fn, tokenim.WithWebhookIDStore(store))
 			require.NoError(t, err)
 			f.instances[i] = httptest.NewServer(h)
 		}

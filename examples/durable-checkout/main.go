@@ -82,7 +82,7 @@ func run(ctx context.Context, out io.Writer, dbPath string) error {
 	srv := sandbox.NewServer(sandbox.WithWebhookEndpoint(hook.URL), sandbox.WithWebhookSecret(secret))
 	defer srv.Close()
 
-	client, err := tokenim.NewClient(srv.APIKey, tokenim.WithBaseURL(srv.URL), tokenim.WithMerchantID(srv.MerchantID), tokenim.WithMaxRetries(0))
+	client, err := tokenim.NewClient(srv.APIKey(), tokenim.WithBaseURL(srv.URL), tokenim.WithMerchantID(srv.MerchantID), tokenim.WithMaxRetries(0))
 	if err != nil {
 		return err
 	}
