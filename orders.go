@@ -23,13 +23,32 @@ const (
 	OrderStatusExpired           OrderStatus = "expired"
 )
 
+// Currency is an upper-case ISO 4217 code (docs/tokenim-api.md §1). An order
+// fixes it; its payments and refunds carry the same. Untyped string constants
+// assign without conversion (Currency: "CNY").
+type Currency string
+
+// The currencies of API version 2026-11-01. JPY has no minor unit, KWD three,
+// the others two (see FormatAmount). Any other is an *Error with Code
+// currency_unsupported.
+const (
+	CurrencyCNY Currency = "CNY"
+	CurrencyUSD Currency = "USD"
+	CurrencyEUR Currency = "EUR"
+	CurrencyGBP Currency = "GBP"
+	CurrencyHKD Currency = "HKD"
+	CurrencySGD Currency = "SGD"
+	CurrencyJPY Currency = "JPY"
+	CurrencyKWD Currency = "KWD"
+)
+
 // Order is what the customer owes. Amounts are minor units of Currency.
 type Order struct {
 	ID              string            `json:"id"`
 	Object          string            `json:"object"`
 	MerchantOrderID string            `json:"merchant_order_id"`
 	Amount          int64             `json:"amount"`
-	Currency        string            `json:"currency"`
+	Currency        Currency          `json:"currency"`
 	Description     string            `json:"description"`
 	Status          OrderStatus       `json:"status"`
 	AmountPaid      int64             `json:"amount_paid"`
@@ -49,8 +68,8 @@ type OrderCreateParams struct {
 	// Amount in minor units, 1…99 999 999 999.
 	Amount int64 `json:"amount"`
 	// Currency is an upper-case ISO 4217 code.
-	Currency    string `json:"currency"`
-	Description string `json:"description,omitempty"`
+	Currency    Currency `json:"currency"`
+	Description string   `json:"description,omitempty"`
 	// ExpiresAt defaults to 30 minutes from now; allowed +1 min … +7 days.
 	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
 	Metadata  map[string]string `json:"metadata,omitempty"`
@@ -74,7 +93,7 @@ func (p *OrderCreateParams) validate() error {
 	if err := validateAmount("amount", p.Amount); err != nil {
 		return err
 	}
-	if err := validateCurrency("currency", p.Currency); err != nil {
+	if err := validateCurrency("currency", string(p.Currency)); err != nil {
 		return err
 	}
 	if err := validateMaxLen("description", p.Description, 1000); err != nil {

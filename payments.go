@@ -52,34 +52,56 @@ const (
 	WalletTokenimBalance WalletProvider = "tokenim_balance"
 )
 
+// PaymentFailureCode says why a payment failed: a DeclineCode, a third wrong
+// one-time code or a returned bank transfer.
+type PaymentFailureCode string
+
+// Every payment failure code of API version 2026-11-01. The first six are
+// the DeclineCode values.
+const (
+	PaymentFailureGenericDecline       PaymentFailureCode = "generic_decline"
+	PaymentFailureInsufficientFunds    PaymentFailureCode = "insufficient_funds"
+	PaymentFailureExpiredCard          PaymentFailureCode = "expired_card"
+	PaymentFailureIncorrectCVC         PaymentFailureCode = "incorrect_cvc"
+	PaymentFailureCardFrozen           PaymentFailureCode = "card_frozen"
+	PaymentFailureProcessingError      PaymentFailureCode = "processing_error"
+	PaymentFailureAuthenticationFailed PaymentFailureCode = "authentication_failed"
+	PaymentFailureTransferReturned     PaymentFailureCode = "transfer_returned"
+)
+
 // Payment is one attempt to pay an order. Fee and Net are zero until it
-// succeeds; FailureCode holds a DeclineCode (or transfer_returned,
-// authentication_failed) when it failed.
+// succeeds; FailureCode says why when it failed.
 type Payment struct {
-	ID             string            `json:"id"`
-	Object         string            `json:"object"`
-	OrderID        string            `json:"order_id"`
-	Amount         int64             `json:"amount"`
-	Currency       string            `json:"currency"`
-	Method         PaymentMethod     `json:"method"`
-	Status         PaymentStatus     `json:"status"`
-	FailureCode    string            `json:"failure_code"`
-	FailureMessage string            `json:"failure_message"`
-	NextAction     *NextAction       `json:"next_action"`
-	Fee            int64             `json:"fee"`
-	Net            int64             `json:"net"`
-	AmountRefunded int64             `json:"amount_refunded"`
-	ReceiptNumber  string            `json:"receipt_number"`
-	CreatedAt      time.Time         `json:"created_at"`
-	SucceededAt    *time.Time        `json:"succeeded_at"`
-	Metadata       map[string]string `json:"metadata"`
+	ID             string             `json:"id"`
+	Object         string             `json:"object"`
+	OrderID        string             `json:"order_id"`
+	Amount         int64              `json:"amount"`
+	Currency       Currency           `json:"currency"`
+	Method         PaymentMethod      `json:"method"`
+	Status         PaymentStatus      `json:"status"`
+	FailureCode    PaymentFailureCode `json:"failure_code"`
+	FailureMessage string             `json:"failure_message"`
+	NextAction     *NextAction        `json:"next_action"`
+	Fee            int64              `json:"fee"`
+	Net            int64              `json:"net"`
+	AmountRefunded int64              `json:"amount_refunded"`
+	ReceiptNumber  string             `json:"receipt_number"`
+	CreatedAt      time.Time          `json:"created_at"`
+	SucceededAt    *time.Time         `json:"succeeded_at"`
+	Metadata       map[string]string  `json:"metadata"`
 }
 
-// NextAction says what the customer must do for a requires_action payment
-// (Type "otp": confirm with Payments.Confirm).
+// NextAction says what the customer must do for a requires_action payment.
 type NextAction struct {
-	Type string `json:"type"`
+	Type NextActionType `json:"type"`
 }
+
+// NextActionType names the step a requires_action payment waits for.
+type NextActionType string
+
+// NextActionOTP: the customer gives a one-time code; pass it to
+// Payments.Confirm.
+const NextActionOTP NextActionType = "otp"
 
 // PaymentMethod is the method of a payment as the platform stores it: never
 // the card number or CVC.
@@ -89,12 +111,24 @@ type PaymentMethod struct {
 	Wallet *PaymentMethodWallet `json:"wallet,omitempty"`
 }
 
+// CardBrand is the network of a card.
+type CardBrand string
+
+// Card brands; unknown when the number matches no network the platform knows.
+const (
+	CardBrandVisa       CardBrand = "visa"
+	CardBrandMastercard CardBrand = "mastercard"
+	CardBrandUnionPay   CardBrand = "unionpay"
+	CardBrandAmex       CardBrand = "amex"
+	CardBrandUnknown    CardBrand = "unknown"
+)
+
 // PaymentMethodCard describes a card without its number.
 type PaymentMethodCard struct {
-	Brand    string `json:"brand"`
-	Last4    string `json:"last4"`
-	ExpMonth int    `json:"exp_month"`
-	ExpYear  int    `json:"exp_year"`
+	Brand    CardBrand `json:"brand"`
+	Last4    string    `json:"last4"`
+	ExpMonth int       `json:"exp_month"`
+	ExpYear  int       `json:"exp_year"`
 }
 
 // PaymentMethodWallet describes a wallet payment.
@@ -110,7 +144,7 @@ type Receipt struct {
 	OrderID         string    `json:"order_id"`
 	MerchantOrderID string    `json:"merchant_order_id"`
 	Amount          int64     `json:"amount"`
-	Currency        string    `json:"currency"`
+	Currency        Currency  `json:"currency"`
 	Fee             int64     `json:"fee"`
 	MethodSummary   string    `json:"method_summary"`
 	PaidAt          time.Time `json:"paid_at"`

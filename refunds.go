@@ -31,6 +31,13 @@ const (
 	RefundReasonOther               RefundReason = "other"
 )
 
+// RefundFailureCode says why a refund failed.
+type RefundFailureCode string
+
+// RefundFailureDeclined is the code of a refund that was declined; its money
+// was not returned.
+const RefundFailureDeclined RefundFailureCode = "refund_declined"
+
 // Refund returns money of a succeeded payment.
 type Refund struct {
 	ID          string            `json:"id"`
@@ -38,10 +45,10 @@ type Refund struct {
 	PaymentID   string            `json:"payment_id"`
 	OrderID     string            `json:"order_id"`
 	Amount      int64             `json:"amount"`
-	Currency    string            `json:"currency"`
+	Currency    Currency          `json:"currency"`
 	Reason      RefundReason      `json:"reason"`
 	Status      RefundStatus      `json:"status"`
-	FailureCode string            `json:"failure_code"`
+	FailureCode RefundFailureCode `json:"failure_code"`
 	CreatedAt   time.Time         `json:"created_at"`
 	SucceededAt *time.Time        `json:"succeeded_at"`
 	Metadata    map[string]string `json:"metadata"`

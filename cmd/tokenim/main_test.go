@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/tokenim/tokenim-go"
 )
 
 func TestRun_helpForEveryCommand(t *testing.T) {
@@ -126,7 +127,7 @@ func TestMoney(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		amount   int64
-		currency string
+		currency tokenim.Currency
 		want     string
 	}{
 		{1999, "CNY", "19.99 CNY"},
