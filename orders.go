@@ -112,7 +112,7 @@ type OrderListParams struct {
 	MerchantOrderID string      `url:"merchant_order_id,omitempty"`
 }
 
-var ordersList = endpoint{"Orders.List", http.MethodGet, "/v1/orders", "ord_", false}
+var ordersList = newLister[OrderListParams](endpoint{"Orders.List", http.MethodGet, "/v1/orders", "ord_", false}, func(o *Order) string { return o.ID })
 
 // Create creates an order. API: POST /v1/orders
 func (s *OrdersService) Create(ctx context.Context, params *OrderCreateParams, opts ...RequestOption) (*Order, error) {
@@ -136,11 +136,11 @@ func (s *OrdersService) Cancel(ctx context.Context, id string, opts ...RequestOp
 
 // List returns one page of orders, newest first. API: GET /v1/orders
 func (s *OrdersService) List(ctx context.Context, params *OrderListParams, opts ...RequestOption) (*List[Order], error) {
-	return listPage[Order](ctx, s.client, ordersList, params, opts)
+	return ordersList.page(ctx, s.client, params, opts)
 }
 
 // All iterates over every order matching params, fetching pages lazily.
 // API: GET /v1/orders
 func (s *OrdersService) All(ctx context.Context, params *OrderListParams, opts ...RequestOption) iter.Seq2[*Order, error] {
-	return listAll(ctx, s.client, ordersList, params, func(o *Order) string { return o.ID }, opts)
+	return ordersList.all(ctx, s.client, params, opts)
 }

@@ -302,13 +302,10 @@ type PaymentListParams struct {
 }
 
 func (p *PaymentListParams) validateFilters() error {
-	if p.OrderID == "" {
-		return nil
-	}
-	return validateID("order_id", "ord_", p.OrderID)
+	return validateIDFilter("order_id", "ord_", p.OrderID)
 }
 
-var paymentsList = endpoint{"Payments.List", http.MethodGet, "/v1/payments", "pay_", false}
+var paymentsList = newLister[PaymentListParams](endpoint{"Payments.List", http.MethodGet, "/v1/payments", "pay_", false}, func(p *Payment) string { return p.ID })
 
 // Create pays an order with a card, a wallet or a bank transfer.
 // API: POST /v1/payments
@@ -378,13 +375,13 @@ func (s *PaymentsService) Receipt(ctx context.Context, id string, opts ...Reques
 
 // List returns one page of payments, newest first. API: GET /v1/payments
 func (s *PaymentsService) List(ctx context.Context, params *PaymentListParams, opts ...RequestOption) (*List[Payment], error) {
-	return listPage[Payment](ctx, s.client, paymentsList, params, opts)
+	return paymentsList.page(ctx, s.client, params, opts)
 }
 
 // All iterates over every payment matching params, fetching pages lazily.
 // API: GET /v1/payments
 func (s *PaymentsService) All(ctx context.Context, params *PaymentListParams, opts ...RequestOption) iter.Seq2[*Payment, error] {
-	return listAll(ctx, s.client, paymentsList, params, func(p *Payment) string { return p.ID }, opts)
+	return paymentsList.all(ctx, s.client, params, opts)
 }
 
 // Wait polls a payment until it is succeeded, failed or canceled and returns

@@ -101,13 +101,10 @@ type RefundListParams struct {
 }
 
 func (p *RefundListParams) validateFilters() error {
-	if p.PaymentID == "" {
-		return nil
-	}
-	return validateID("payment_id", "pay_", p.PaymentID)
+	return validateIDFilter("payment_id", "pay_", p.PaymentID)
 }
 
-var refundsList = endpoint{"Refunds.List", http.MethodGet, "/v1/refunds", "re_", false}
+var refundsList = newLister[RefundListParams](endpoint{"Refunds.List", http.MethodGet, "/v1/refunds", "re_", false}, func(r *Refund) string { return r.ID })
 
 // Create refunds a succeeded payment, in part (Amount) or all that remains
 // (Remaining). API: POST /v1/refunds
@@ -137,11 +134,11 @@ func (s *RefundsService) Get(ctx context.Context, id string, opts ...RequestOpti
 
 // List returns one page of refunds, newest first. API: GET /v1/refunds
 func (s *RefundsService) List(ctx context.Context, params *RefundListParams, opts ...RequestOption) (*List[Refund], error) {
-	return listPage[Refund](ctx, s.client, refundsList, params, opts)
+	return refundsList.page(ctx, s.client, params, opts)
 }
 
 // All iterates over every refund matching params, fetching pages lazily.
 // API: GET /v1/refunds
 func (s *RefundsService) All(ctx context.Context, params *RefundListParams, opts ...RequestOption) iter.Seq2[*Refund, error] {
-	return listAll(ctx, s.client, refundsList, params, func(r *Refund) string { return r.ID }, opts)
+	return refundsList.all(ctx, s.client, params, opts)
 }

@@ -27,6 +27,15 @@ func validateID(field, prefix, id string) error {
 	return nil
 }
 
+// validateIDFilter checks an optional id filter of a list: empty means no
+// filter.
+func validateIDFilter(field, prefix, id string) error {
+	if id == "" {
+		return nil
+	}
+	return validateID(field, prefix, id)
+}
+
 func validateAmount(field string, amount int64) error {
 	if amount < 1 || amount > maxAmount {
 		return invalid(field, "must be between 1 and 99999999999 minor units, got %d", amount)

@@ -131,7 +131,7 @@ type WebhookEndpointListParams struct {
 	ListParams
 }
 
-var webhookEndpointsList = endpoint{"WebhookEndpoints.List", http.MethodGet, "/v1/webhook_endpoints", "we_", false}
+var webhookEndpointsList = newLister[WebhookEndpointListParams](endpoint{"WebhookEndpoints.List", http.MethodGet, "/v1/webhook_endpoints", "we_", false}, func(w *WebhookEndpoint) string { return w.ID })
 
 // Create registers a webhook endpoint; the answer carries its secret.
 // API: POST /v1/webhook_endpoints
@@ -145,13 +145,13 @@ func (s *WebhookEndpointsService) Create(ctx context.Context, params *WebhookEnd
 // List returns one page of webhook endpoints.
 // API: GET /v1/webhook_endpoints
 func (s *WebhookEndpointsService) List(ctx context.Context, params *WebhookEndpointListParams, opts ...RequestOption) (*List[WebhookEndpoint], error) {
-	return listPage[WebhookEndpoint](ctx, s.client, webhookEndpointsList, params, opts)
+	return webhookEndpointsList.page(ctx, s.client, params, opts)
 }
 
 // All iterates over every webhook endpoint, fetching pages lazily.
 // API: GET /v1/webhook_endpoints
 func (s *WebhookEndpointsService) All(ctx context.Context, params *WebhookEndpointListParams, opts ...RequestOption) iter.Seq2[*WebhookEndpoint, error] {
-	return listAll(ctx, s.client, webhookEndpointsList, params, func(w *WebhookEndpoint) string { return w.ID }, opts)
+	return webhookEndpointsList.all(ctx, s.client, params, opts)
 }
 
 // Get retrieves a webhook endpoint; its secret is never included.
