@@ -87,9 +87,10 @@ func (e *Event) decode(kind string, v any) error {
 }
 
 // EventsService lists events, for reconciling missed webhooks.
+// API: /v1/events
 type EventsService service
 
-// EventListParams filter Events.List and Events.All.
+// EventListParams filter Events.List and Events.All. API: GET /v1/events
 type EventListParams struct {
 	ListParams
 	Type EventType `url:"type,omitempty"`

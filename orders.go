@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// OrdersService manages orders: what a customer owes.
+// OrdersService manages orders: what a customer owes. API: /v1/orders
 type OrdersService service
 
 // OrderStatus is the state of an order.
@@ -61,6 +61,7 @@ type Order struct {
 }
 
 // OrderCreateParams are the parameters of Orders.Create.
+// API: POST /v1/orders
 type OrderCreateParams struct {
 	// MerchantOrderID is the merchant's own reference, 1–64 characters,
 	// unique per merchant.
@@ -105,7 +106,7 @@ func (p *OrderCreateParams) validate() error {
 	return validateMetadata(p.Metadata)
 }
 
-// OrderListParams filter Orders.List and Orders.All.
+// OrderListParams filter Orders.List and Orders.All. API: GET /v1/orders
 type OrderListParams struct {
 	ListParams
 	Status          OrderStatus `url:"status,omitempty"`

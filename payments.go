@@ -12,6 +12,7 @@ import (
 )
 
 // PaymentsService manages payments: attempts to pay an order in full.
+// API: /v1/payments
 type PaymentsService service
 
 // PaymentStatus is the state of a payment.
@@ -137,6 +138,7 @@ type PaymentMethodWallet struct {
 }
 
 // Receipt is the voucher of a succeeded payment.
+// API: GET /v1/payments/{id}/receipt
 type Receipt struct {
 	Object          string    `json:"object"`
 	ReceiptNumber   string    `json:"receipt_number"`
@@ -255,7 +257,7 @@ func (m *PaymentMethodParams) validate() error {
 }
 
 // PaymentCreateParams are the parameters of Payments.Create. The amount and
-// currency are the order's.
+// currency are the order's. API: POST /v1/payments
 type PaymentCreateParams struct {
 	OrderID  string              `json:"order_id"`
 	Method   PaymentMethodParams `json:"method"`
@@ -290,11 +292,13 @@ func (p *PaymentCreateParams) validate() error {
 }
 
 // PaymentConfirmParams confirm a requires_action payment.
+// API: POST /v1/payments/{id}/confirm
 type PaymentConfirmParams struct {
 	OTP string `json:"otp"`
 }
 
 // PaymentListParams filter Payments.List and Payments.All.
+// API: GET /v1/payments
 type PaymentListParams struct {
 	ListParams
 	OrderID string        `url:"order_id,omitempty"`

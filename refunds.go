@@ -8,6 +8,7 @@ import (
 )
 
 // RefundsService manages refunds: money back to a payment's method.
+// API: /v1/refunds
 type RefundsService service
 
 // RefundStatus is the state of a refund.
@@ -62,6 +63,7 @@ type Refund struct {
 //
 // An Amount of 0 without Remaining is a *ValidationError, so a computed
 // amount that came out as zero never refunds everything.
+// API: POST /v1/refunds
 type RefundCreateParams struct {
 	PaymentID string `json:"payment_id"`
 	// Amount to refund in minor units, 1…99 999 999 999.
@@ -94,7 +96,7 @@ func (p *RefundCreateParams) validate() error {
 	return validateMetadata(p.Metadata)
 }
 
-// RefundListParams filter Refunds.List and Refunds.All.
+// RefundListParams filter Refunds.List and Refunds.All. API: GET /v1/refunds
 type RefundListParams struct {
 	ListParams
 	PaymentID string `url:"payment_id,omitempty"`
