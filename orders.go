@@ -117,10 +117,7 @@ var ordersList = newLister[OrderListParams](endpoint{"Orders.List", http.MethodG
 
 // Create creates an order. API: POST /v1/orders
 func (s *OrdersService) Create(ctx context.Context, params *OrderCreateParams, opts ...RequestOption) (*Order, error) {
-	if err := params.validate(); err != nil {
-		return nil, err
-	}
-	return fetch[Order](ctx, s.client, endpoint{"Orders.Create", http.MethodPost, "/v1/orders", "", false}, "", params, opts)
+	return create[Order](ctx, s.client, endpoint{"Orders.Create", http.MethodPost, "/v1/orders", "", false}, params, opts)
 }
 
 // Get retrieves an order. API: GET /v1/orders/{id}

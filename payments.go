@@ -335,10 +335,7 @@ var paymentsList = newLister[PaymentListParams](endpoint{"Payments.List", http.M
 //   - bad parameters: *ValidationError before anything is sent, or an *Error
 //     matching ErrInvalidRequest.
 func (s *PaymentsService) Create(ctx context.Context, params *PaymentCreateParams, opts ...RequestOption) (*Payment, error) {
-	if err := params.validate(); err != nil {
-		return nil, err
-	}
-	return fetch[Payment](ctx, s.client, endpoint{"Payments.Create", http.MethodPost, "/v1/payments", "", false}, "", params, opts)
+	return create[Payment](ctx, s.client, endpoint{"Payments.Create", http.MethodPost, "/v1/payments", "", false}, params, opts)
 }
 
 // Get retrieves a payment. API: GET /v1/payments/{id}

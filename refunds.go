@@ -123,10 +123,7 @@ var refundsList = newLister[RefundListParams](endpoint{"Refunds.List", http.Meth
 //     key, or the money may go back twice.
 //   - neither or both of Amount and Remaining: *ValidationError, nothing sent.
 func (s *RefundsService) Create(ctx context.Context, params *RefundCreateParams, opts ...RequestOption) (*Refund, error) {
-	if err := params.validate(); err != nil {
-		return nil, err
-	}
-	return fetch[Refund](ctx, s.client, endpoint{"Refunds.Create", http.MethodPost, "/v1/refunds", "", false}, "", params, opts)
+	return create[Refund](ctx, s.client, endpoint{"Refunds.Create", http.MethodPost, "/v1/refunds", "", false}, params, opts)
 }
 
 // Get retrieves a refund. API: GET /v1/refunds/{id}

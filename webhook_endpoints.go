@@ -141,10 +141,7 @@ var webhookEndpointsList = newLister[WebhookEndpointListParams](endpoint{"Webhoo
 // Create registers a webhook endpoint; the answer carries its secret.
 // API: POST /v1/webhook_endpoints
 func (s *WebhookEndpointsService) Create(ctx context.Context, params *WebhookEndpointCreateParams, opts ...RequestOption) (*WebhookEndpoint, error) {
-	if err := params.validate(); err != nil {
-		return nil, err
-	}
-	return fetch[WebhookEndpoint](ctx, s.client, endpoint{"WebhookEndpoints.Create", http.MethodPost, "/v1/webhook_endpoints", "", false}, "", params, opts)
+	return create[WebhookEndpoint](ctx, s.client, endpoint{"WebhookEndpoints.Create", http.MethodPost, "/v1/webhook_endpoints", "", false}, params, opts)
 }
 
 // List returns one page of webhook endpoints.
