@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/tokenim/tokenim-go"
 )
 
 func TestRun_helpForEveryCommand(t *testing.T) {
@@ -127,7 +126,7 @@ func TestMoney(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		amount   int64
-		currency tokenim.Currency
+		currency string
 		want     string
 	}{
 		{1999, "CNY", "19.99 CNY"},

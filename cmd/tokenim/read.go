@@ -360,10 +360,12 @@ func writeFields(w io.Writer, fields [][2]string) error {
 }
 
 // money formats minor units in the currency's major unit: 1999 CNY is
-// "19.99 CNY", 500 JPY is "500 JPY". Integer arithmetic only.
-func money(amount int64, currency tokenim.Currency) string {
+// "19.99 CNY", 500 JPY is "500 JPY". Integer arithmetic only. It takes a
+// resource's tokenim.Currency or a plain string.
+func money[C ~string](amount int64, c C) string {
+	currency := string(c)
 	digits := 2
-	switch strings.ToUpper(string(currency)) {
+	switch strings.ToUpper(currency) {
 	case "JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF":
 		digits = 0
 	case "KWD", "BHD", "JOD", "OMR", "TND", "IQD", "LYD":
@@ -381,7 +383,7 @@ func money(amount int64, currency tokenim.Currency) string {
 		}
 		s = s[:len(s)-digits] + "." + s[len(s)-digits:]
 	}
-	return strings.TrimSpace(sign + s + " " + string(currency))
+	return strings.TrimSpace(sign + s + " " + currency)
 }
 
 // ts formats a time as RFC 3339 UTC, "" for none.
