@@ -176,7 +176,7 @@ func (w *webhooks) onEvent(_ context.Context, ev *tokenim.Event) error {
 		}
 		line = fmt.Sprintf("%s: %s %s", ev.Type, p.ID, p.Status)
 		if p.FailureCode != "" {
-			line += " (" + p.FailureCode + ")"
+			line += " (" + string(p.FailureCode) + ")"
 		}
 	case tokenim.EventOrderPaid:
 		o, err := ev.Order()
