@@ -1,7 +1,7 @@
 // Package acceptance is the black-box contract suite for the Tokenim HTTP API.
 //
 // It speaks raw net/http and encoding/json, knows nothing of the client
-// package, and checks a server against /work/shared/tokenim-api.md and
+// package, and checks a server against docs/tokenim-api.md and
 // docs/contract-decisions.md alone: status, problem code and param,
 // Content-Type, the Request-Id and Tokenim-Version headers, and the state of
 // each object after the call.
