@@ -1,6 +1,6 @@
 module github.com/tokenim/tokenim-go/bench
 
-go 1.25
+go 1.25.0
 
 replace github.com/tokenim/tokenim-go => ../
 
