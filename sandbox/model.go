@@ -42,6 +42,9 @@ type merchant struct {
 	epList    []*endpoint
 	pos       map[string]int // id → index in its list, for starting_after
 
+	txns    map[string]*balanceTxn // the ledger (balance.go)
+	txnList []*balanceTxn
+
 	receiptSeq int
 }
 

@@ -304,6 +304,7 @@ func (s *Sandbox) succeedPayment(m *merchant, p *payment) response {
 	p.SucceededAt = timestampPtr(now)
 	p.Fee = feeFor(p.Method.Type, p.Amount)
 	p.Net = p.Amount - p.Fee
+	s.addBalanceTransaction(m, txnPayment, p.ID, p.OrderID, p.Amount, p.Fee, p.Currency, now)
 	m.receiptSeq++
 	p.ReceiptNumber = stringPtr(fmt.Sprintf("RCPT-%s-%06d", now.UTC().Format("20060102"), m.receiptSeq))
 	o := p.order

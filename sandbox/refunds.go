@@ -109,6 +109,7 @@ func (s *Sandbox) completeRefund(m *merchant, rf *refund, now time.Time) {
 	rf.Status = "succeeded"
 	rf.SucceededAt = timestampPtr(now)
 	p.AmountRefunded += rf.Amount
+	s.addBalanceTransaction(m, txnRefund, rf.ID, rf.OrderID, -rf.Amount, 0, rf.Currency, now)
 	o := p.order
 	o.AmountRefunded += rf.Amount
 	if o.AmountRefunded >= o.Amount {
