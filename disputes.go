@@ -104,7 +104,7 @@ type Dispute struct {
 // disputeEvidenceParams is the body of POST /v1/disputes/{id}/evidence.
 type disputeEvidenceParams struct {
 	Evidence *DisputeEvidence `json:"evidence,omitempty"`
-	Submit   bool             `json:"submit"`
+	Submit   bool             `json:"submit,omitempty"`
 }
 
 // DisputeListParams filter Disputes.List and Disputes.All. API: GET /v1/disputes

@@ -47,7 +47,7 @@ func TestDisputesService_endpoints(t *testing.T) {
 		},
 		{
 			name: "Disputes.UpdateEvidence", method: "POST", path: "/v1/disputes/dp_1/evidence",
-			wantBody: `{"evidence":{"product_description":"Mug","refund_policy":"30 days"},"submit":false}`, respond: disputeJSON,
+			wantBody: `{"evidence":{"product_description":"Mug","refund_policy":"30 days"}}`, respond: disputeJSON,
 			call: func(c *Client) (any, error) {
 				return c.Disputes.UpdateEvidence(ctx, "dp_1", &DisputeEvidence{ProductDescription: "Mug", RefundPolicy: "30 days"})
 			},

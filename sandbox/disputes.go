@@ -91,13 +91,16 @@ func (e *disputeEvidence) field(name string) **string {
 	return &e.UncategorizedText
 }
 
-var evidenceSchema = func() []field {
-	sub := make([]field, len(evidenceFields))
-	for i, n := range evidenceFields {
-		sub[i] = field{name: n, kind: kString}
-	}
-	return []field{{name: "evidence", kind: kObject, sub: sub}, {name: "submit", kind: kBool}}
-}()
+var evidenceSchema = []field{
+	{name: "evidence", kind: kObject, sub: []field{
+		{name: "product_description", kind: kString},
+		{name: "customer_communication", kind: kString},
+		{name: "shipping_tracking_number", kind: kString},
+		{name: "refund_policy", kind: kString},
+		{name: "uncategorized_text", kind: kString},
+	}},
+	{name: "submit", kind: kBool},
+}
 
 var openDisputeSchema = []field{
 	{name: "payment_id", kind: kString, required: true},
