@@ -179,7 +179,7 @@ var enumRows = []enumRow{
 	{spec: "PaymentMethod.card.brand", client: "type:CardBrand", sandboxWhy: sandboxInline},
 	{spec: "Payment.next_action.type", client: "type:NextActionType", sandboxWhy: sandboxInline},
 	{spec: "Refund.failure_code", client: "type:RefundFailureCode", sandboxWhy: sandboxInline},
-	{spec: "Event.data.object.object", clientWhy: "Event.Order/Payment/Refund name the snapshot types in their decoders", sandboxWhy: sandboxInline},
+	{spec: "Event.data.object.object", clientWhy: "Event.Order/Payment/Refund/Dispute name the snapshot types in their decoders", sandboxWhy: sandboxInline},
 	{spec: "WebhookEndpoint.status", client: "type:WebhookEndpointStatus", sandboxWhy: sandboxInline},
 	{spec: "Status.status", client: "type:PlatformState", sandboxWhy: sandboxInline},
 	{spec: "ErrorCode", client: "type:ErrorCode", sandbox: "call:newError:1"},
