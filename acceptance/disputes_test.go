@@ -384,3 +384,17 @@ func TestDisputes_eventsDeliveredSigned(t *testing.T) {
 	assert.Equal(t, "dispute.closed", str(closed, "type"))
 	assert.Equal(t, "lost", str(closed, "data.object.status"))
 }
+
+func TestDisputes_submitReplayedWithItsKey(t *testing.T) {
+	e := start(t)
+	_, d := e.disputedPayment(3000)
+	path := "/v1/disputes/" + str(d, "id") + "/evidence"
+	body := map[string]any{"evidence": map[string]any{"product_description": "Mug"}, "submit": true}
+	k := unique("key")
+	first := e.ok(e.post(path, body, key(k)))
+	again := e.post(path, body, key(k))
+	assert.Equal(t, first, e.ok(again), "a lost answer is recovered with the same key")
+	assert.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+	e.fail(e.post(path, body, key(unique("key"))), 409, "dispute_not_open")
+	assert.Len(t, e.eventsFor("dispute.updated", str(d, "id")), 1, "the replay executed nothing")
+}
