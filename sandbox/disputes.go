@@ -260,34 +260,34 @@ func submitEvidence(c *call) response {
 				strconv.Itoa(maxEvidenceChars)+" characters.").response(c.reqID)
 		}
 	}
-	s, m := c.s, c.m
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.lookupDispute(m, c.args[0])
-	if d == nil {
-		return errMissing("dispute", c.args[0], "").response(c.reqID)
-	}
-	if d.Status != "needs_response" {
-		return errDisputeNotOpen(d).response(c.reqID)
-	}
-	now := s.clock.Now()
-	for _, name := range evidenceFields {
-		if ev.has(name) {
-			*d.Evidence.field(name) = stringPtr(ev.str(name))
+	return answer(c, func(s *Sandbox, m *merchant, d *dispute, now time.Time) response {
+		for _, name := range evidenceFields {
+			if ev.has(name) {
+				*d.Evidence.field(name) = stringPtr(ev.str(name))
+			}
 		}
-	}
-	if o.boolean("submit") {
-		d.Status = "under_review"
-		d.SubmittedAt = timestampPtr(now)
-		s.later(m, now.Add(reviewTime), func(m *merchant, now time.Time) { s.review(m, d, now) })
-	}
-	return response{status: 200, body: s.emit(m, "dispute.updated", d), contentType: "application/json"}
+		if o.boolean("submit") {
+			d.Status = "under_review"
+			d.SubmittedAt = timestampPtr(now)
+			s.later(m, now.Add(reviewTime), func(m *merchant, now time.Time) { s.review(m, d, now) })
+		}
+		return response{status: 200, body: s.emit(m, "dispute.updated", d), contentType: "application/json"}
+	})
 }
 
 func acceptDispute(c *call) response {
 	if _, e := decodeStrict(c.body, nil); e != nil {
 		return e.response(c.reqID)
 	}
+	return answer(c, func(s *Sandbox, m *merchant, d *dispute, now time.Time) response {
+		s.closeDispute(m, d, "lost", now)
+		return jsonResponse(d)
+	})
+}
+
+// answer runs act on the path's dispute under the lock, if it still needs a
+// response: the one check that makes evidence and accept happen at most once.
+func answer(c *call, act func(s *Sandbox, m *merchant, d *dispute, now time.Time) response) response {
 	s, m := c.s, c.m
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -298,8 +298,7 @@ func acceptDispute(c *call) response {
 	if d.Status != "needs_response" {
 		return errDisputeNotOpen(d).response(c.reqID)
 	}
-	s.closeDispute(m, d, "lost", s.clock.Now())
-	return jsonResponse(d)
+	return act(s, m, d, s.clock.Now())
 }
 
 // controlOpenDispute opens a dispute on any merchant's succeeded card
