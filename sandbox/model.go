@@ -39,8 +39,13 @@ type merchant struct {
 	events    []*event
 	eventByID map[string]*event
 	endpoints map[string]*endpoint
+	disputes  map[string]*dispute
+	dpList    []*dispute
 	epList    []*endpoint
 	pos       map[string]int // id → index in its list, for starting_after
+
+	txns    map[string]*balanceTxn // the ledger (balance.go)
+	txnList []*balanceTxn
 
 	receiptSeq int
 }
@@ -55,6 +60,7 @@ func newMerchant(id, key string, idemCap int) *merchant {
 		refunds:   map[string]*refund{},
 		eventByID: map[string]*event{},
 		endpoints: map[string]*endpoint{},
+		disputes:  map[string]*dispute{},
 		pos:       map[string]int{},
 	}
 }

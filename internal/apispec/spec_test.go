@@ -19,6 +19,7 @@ var contractOperations = []string{
 	"getEvent", "listEvents",
 	"createWebhookEndpoint", "listWebhookEndpoints", "getWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookEndpointSecret",
 	"getStatus",
+	"listDisputes", "getDispute", "updateDisputeEvidence", "acceptDispute",
 }
 
 type operation struct {
