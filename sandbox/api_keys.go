@@ -87,22 +87,13 @@ func listAPIKeys(c *call) response {
 	return listPage(c, c.m.keyList, "key_", func(k *apiKey) string { return k.ID }, func(*apiKey) bool { return true })
 }
 
-var rollSchema = []field{{name: "expire_old_after_seconds", kind: kInt}}
-
 // rollAPIKey is POST /v1/api_keys/{id}/roll. Its idempotency fingerprint
 // includes the calling key (route.callerInFingerprint), so a lost answer can
 // be replayed to the old key and to no other.
 func rollAPIKey(c *call) response {
-	o, e := decodeStrict(c.body, rollSchema)
+	after, e := expireOldAfter(c.body)
 	if e != nil {
 		return e.response(c.reqID)
-	}
-	after := int64(86400)
-	if o.has("expire_old_after_seconds") {
-		after = o.int("expire_old_after_seconds")
-		if after < 0 || after > 604800 {
-			return errInvalid("expire_old_after_seconds", "expire_old_after_seconds must be from 0 to 604800.").response(c.reqID)
-		}
 	}
 	s := c.s
 	s.mu.Lock()
