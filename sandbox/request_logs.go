@@ -101,9 +101,13 @@ func (s *Sandbox) logRequest(lg *logNote, r *http.Request, reqID string, resp re
 
 // pruneLogsLocked drops the entries past retention or past the cap.
 func (s *Sandbox) pruneLogsLocked(m *merchant, now time.Time) {
-	cutoff := now.Add(-requestLogRetention)
+	cutoff := now.Add(-requestLogRetention) // an entry is gone 30 days after its call
+	limit := s.cfg.logLimit
+	if limit <= 0 {
+		limit = maxRequestLogs
+	}
 	drop := 0
-	for drop < len(m.logs) && (len(m.logs)-drop > maxRequestLogs || m.logs[drop].at.Before(cutoff)) {
+	for drop < len(m.logs) && (len(m.logs)-drop > limit || !m.logs[drop].at.After(cutoff)) {
 		delete(m.logByID, m.logs[drop].ID)
 		m.logs[drop] = nil
 		drop++
