@@ -20,7 +20,7 @@ const (
 )
 
 // apiKeyStatuses are the states an API key can be in.
-var apiKeyStatuses = map[string]bool{keyActive: true, keyExpiring: true, keyExpired: true, keyRevoked: true}
+var apiKeyStatuses = map[string]bool{"active": true, "expiring": true, "expired": true, "revoked": true}
 
 // apiKey is one key of a merchant. The secret itself is never kept: the
 // sandbox finds keys by digest (state.byKey), so no printing of its state,

@@ -162,19 +162,26 @@ func parseLogFilter(c *call) (*logFilter, *apiError) {
 	if q.Has("path") && !strings.HasPrefix(f.path, "/") {
 		return nil, errInvalid("path", "path must be a path prefix starting with /, such as /v1/orders.")
 	}
-	for _, t := range []struct {
-		name string
-		to   *time.Time
-	}{{"created_gte", &f.gte}, {"created_lt", &f.lt}} {
-		if q.Has(t.name) {
-			v, err := time.Parse(time.RFC3339, q.Get(t.name))
-			if err != nil {
-				return nil, errInvalid(t.name, t.name+" must be an RFC 3339 time such as 2026-11-21T09:30:00Z.")
-			}
-			*t.to = v
-		}
+	var e *apiError
+	if f.gte, e = parseLogTime("created_gte", q.Get("created_gte")); e != nil {
+		return nil, e
+	}
+	if f.lt, e = parseLogTime("created_lt", q.Get("created_lt")); e != nil {
+		return nil, e
 	}
 	return f, nil
+}
+
+// parseLogTime reads a created_… filter: an RFC 3339 time, or none.
+func parseLogTime(name, v string) (time.Time, *apiError) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, errInvalid(name, name+" must be an RFC 3339 time such as 2026-11-21T09:30:00Z.")
+	}
+	return t, nil
 }
 
 // listRequestLogs is GET /v1/request_logs. The log is not in m.pos (entries
