@@ -6,6 +6,8 @@
 //	tokenim listen --forward-to URL     forward new events as signed webhooks
 //	tokenim webhook sign|verify         sign or check a webhook payload
 //	tokenim orders|payments|refunds|events get ID|list
+//	tokenim keys list|roll|revoke       rotate API keys
+//	tokenim logs [--follow]             read the account's API calls
 //	tokenim status
 //	tokenim version                     print the tool, Go and API versions
 //
@@ -146,6 +148,8 @@ func commands() []command {
 		{"payments", "read payments (get, list)", resourceCommand(paymentsResource)},
 		{"refunds", "read refunds (get, list)", resourceCommand(refundsResource)},
 		{"events", "read events (get, list)", resourceCommand(eventsResource)},
+		{"keys", "list, roll and revoke API keys (list, roll, revoke)", cmdKeys},
+		{"logs", "show or follow the account's API calls", cmdLogs},
 		{"status", "show the platform status", cmdStatus},
 		{"version", "print the tool, Go and API versions", cmdVersion},
 	}
