@@ -97,3 +97,15 @@ func TestKeys_usage(t *testing.T) {
 	assert.Equal(t, exitOK, r.code)
 	assert.Contains(t, r.stdout, "tokenim keys roll")
 }
+
+// listen forwards the API key events like any other.
+func TestListen_acceptsAPIKeyEvents(t *testing.T) {
+	t.Parallel()
+	srv := sandbox.Start(t)
+	rc := newReceiver(t, listenSecret, false)
+	r := against(t, srv, "listen", "--forward-to", rc.URL, "--secret", listenSecret, "--events", "api_key.rolled,api_key.expired", "--once")
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	r = against(t, srv, "listen", "--forward-to", rc.URL, "--secret", listenSecret, "--events", "api_key.roled", "--once")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, `did you mean "api_key.rolled"?`)
+}
