@@ -43,6 +43,11 @@ type merchant struct {
 	dpList    []*dispute
 	epList    []*endpoint
 	pos       map[string]int // id → index in its list, for starting_after
+	keys      map[string]*apiKey
+	keyList   []*apiKey
+	logs      []*requestLog // oldest first
+	logByID   map[string]*requestLog
+	logSeq    uint64
 
 	txns    map[string]*balanceTxn // the ledger (balance.go)
 	txnList []*balanceTxn
@@ -62,5 +67,7 @@ func newMerchant(id, key string, idemCap int) *merchant {
 		endpoints: map[string]*endpoint{},
 		disputes:  map[string]*dispute{},
 		pos:       map[string]int{},
+		keys:      map[string]*apiKey{},
+		logByID:   map[string]*requestLog{},
 	}
 }

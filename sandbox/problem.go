@@ -16,6 +16,7 @@ type apiError struct {
 	paymentID   string
 	orderID     string
 	existingID  string
+	apiKeyID    string
 	disputeID   string
 	retryAfter  int // seconds; 0 = no header
 }
@@ -43,6 +44,7 @@ func errMissing(kind, id, param string) *apiError {
 func (e *apiError) withParam(p string) *apiError    { e.param = &p; return e }
 func (e *apiError) withPayment(id string) *apiError { e.paymentID = id; return e }
 func (e *apiError) withOrder(id string) *apiError   { e.orderID = id; return e }
+func (e *apiError) withAPIKey(id string) *apiError  { e.apiKeyID = id; return e }
 
 // problemBody is the wire form; extension members are omitted when unset but
 // param is always present (null when the error is not about one parameter).
@@ -58,6 +60,7 @@ type problemBody struct {
 	PaymentID   string  `json:"payment_id,omitempty"`
 	OrderID     string  `json:"order_id,omitempty"`
 	ExistingID  string  `json:"existing_id,omitempty"`
+	APIKeyID    string  `json:"api_key_id,omitempty"`
 	DisputeID   string  `json:"dispute_id,omitempty"`
 }
 
@@ -84,6 +87,7 @@ func (e *apiError) response(requestID string) response {
 		PaymentID:   e.paymentID,
 		OrderID:     e.orderID,
 		ExistingID:  e.existingID,
+		APIKeyID:    e.apiKeyID,
 		DisputeID:   e.disputeID,
 	})
 	r := response{status: e.status, body: b, contentType: "application/problem+json", retryAfter: e.retryAfter, code: e.code}
