@@ -42,8 +42,7 @@ type merchant struct {
 	epList    []*endpoint
 	pos       map[string]int // id → index in its list, for starting_after
 
-	txns    map[string]*balanceTxn // the ledger (balance.go)
-	txnList []*balanceTxn
+	ledger ledger // balance transactions and settlements (balance.go)
 
 	receiptSeq int
 }

@@ -60,6 +60,13 @@ func (s *Sandbox) routes() []route {
 		merchantRoute("DELETE", "/v1/webhook_endpoints/{}", deleteEndpoint),
 		merchantRoute("POST", "/v1/webhook_endpoints/{}/rotate_secret", rotateEndpointSecret),
 
+		merchantRoute("GET", "/v1/balance", getBalance),
+		merchantRoute("GET", "/v1/balance_transactions", listBalanceTransactions),
+		merchantRoute("GET", "/v1/balance_transactions/{}", getBalanceTransaction),
+		merchantRoute("GET", "/v1/settlements", listSettlements),
+		merchantRoute("GET", "/v1/settlements/{}", getSettlement),
+		merchantRoute("GET", "/v1/settlements/{}/report", getSettlementReport),
+
 		control("POST", "/_sandbox/reset", controlReset),
 		control("GET", "/_sandbox/clock", controlClock),
 		control("POST", "/_sandbox/clock/advance", controlAdvance),
