@@ -56,6 +56,12 @@ type Client struct {
 	WebhookEndpoints *WebhookEndpointsService
 	// Status reads the platform status.
 	Status *StatusService
+	// Balance reads the merchant's balance.
+	Balance *BalanceService
+	// BalanceTransactions lists the movements of the merchant's money.
+	BalanceTransactions *BalanceTransactionsService
+	// Settlements reads the daily payouts and their statements.
+	Settlements *SettlementsService
 
 	common service
 
@@ -349,6 +355,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c.Events = (*EventsService)(&c.common)
 	c.WebhookEndpoints = (*WebhookEndpointsService)(&c.common)
 	c.Status = (*StatusService)(&c.common)
+	c.Balance = (*BalanceService)(&c.common)
+	c.BalanceTransactions = (*BalanceTransactionsService)(&c.common)
+	c.Settlements = (*SettlementsService)(&c.common)
 	return c, nil
 }
 
