@@ -120,7 +120,7 @@ func TestBalance_transactionsPerMovement(t *testing.T) {
 		fee      int64
 		currency string
 	}{
-		{cardPay, 10000, 320, "CNY"},    // 2.9 % + 30
+		{cardPay, 10000, 320, "CNY"}, // 2.9 % + 30
 		{wal, 10050, 101, "CNY"},     // 1.0 % of 10 050 = 100.5, half up
 		{bankPay, 20000, 100, "CNY"}, // 0.5 %
 	} {
