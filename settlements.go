@@ -186,3 +186,13 @@ func parseReportRow(rec []string, line int) (SettlementReportRow, error) {
 	}
 	return row, nil
 }
+
+// EventSettlementPaid is sent when a daily settlement is paid out; its
+// snapshot is a Settlement (Event.Settlement).
+const EventSettlementPaid EventType = "settlement.paid"
+
+// Settlement decodes the snapshot of a settlement.paid event.
+func (e *Event) Settlement() (*Settlement, error) {
+	s := new(Settlement)
+	return s, e.decode("settlement", s)
+}

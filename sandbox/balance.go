@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/csv"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -190,14 +189,15 @@ func getBalance(c *call) response {
 	return jsonResponse(balanceOf(c.m, s.clock.Now()))
 }
 
-var txnTypes = map[string]bool{txnPayment: true, txnRefund: true, txnDispute: true, txnDisputeReversal: true}
+var txnTypes = map[string]bool{"payment": true, "refund": true, "dispute": true, "dispute_reversal": true}
 
-// timeFilter parses an RFC 3339 query parameter (docs/tokenim-api.md §1).
-func timeFilter(q url.Values, name string) (time.Time, bool, *apiError) {
-	if !q.Has(name) {
+// timeFilter parses the RFC 3339 query parameter name, given when present
+// (docs/tokenim-api.md §1).
+func timeFilter(name, raw string, present bool) (time.Time, bool, *apiError) {
+	if !present {
 		return time.Time{}, false, nil
 	}
-	t, err := time.Parse(time.RFC3339, q.Get(name))
+	t, err := time.Parse(time.RFC3339, raw)
 	if err != nil {
 		return time.Time{}, false, errInvalid(name, name+" must be an RFC 3339 time, e.g. 2026-11-21T00:00:00Z.")
 	}
@@ -210,11 +210,11 @@ func listBalanceTransactions(c *call) response {
 	if q.Has("type") && !txnTypes[typ] {
 		return errInvalid("type", "type must be one of payment, refund, dispute, dispute_reversal.").response(c.reqID)
 	}
-	gte, hasGTE, e := timeFilter(q, "created_gte")
+	gte, hasGTE, e := timeFilter("created_gte", q.Get("created_gte"), q.Has("created_gte"))
 	if e != nil {
 		return e.response(c.reqID)
 	}
-	lt, hasLT, e := timeFilter(q, "created_lt")
+	lt, hasLT, e := timeFilter("created_lt", q.Get("created_lt"), q.Has("created_lt"))
 	if e != nil {
 		return e.response(c.reqID)
 	}

@@ -94,6 +94,10 @@ var objectRows = []objectRow{
 		specOnly: map[string]string{"secret": "the sandbox's listed endpoint has no secret field at all, so it can never leak one"}},
 	{schema: "WebhookEndpointDeleted", client: "DeletedWebhookEndpoint", sandbox: "deletedBody"},
 	{schema: "Status", client: "PlatformStatus", sandbox: "statusBody"},
+	{schema: "Balance", client: "Balance", sandbox: "balanceBody"},
+	{schema: "BalanceAmount", client: "BalanceAmount", sandbox: "balanceAmount"},
+	{schema: "BalanceTransaction", client: "BalanceTransaction", sandbox: "balanceTxn"},
+	{schema: "Settlement", client: "Settlement", sandbox: "settlement"},
 
 	// List envelopes: one generic client type; the sandbox's listBody holds
 	// []any, so its items are checked through their own rows above.
@@ -102,6 +106,8 @@ var objectRows = []objectRow{
 	{schema: "RefundList", client: "List[Refund]", sandbox: "listBody"},
 	{schema: "EventList", client: "List[Event]", sandbox: "listBody"},
 	{schema: "WebhookEndpointList", client: "List[WebhookEndpoint]", sandbox: "listBody"},
+	{schema: "BalanceTransactionList", client: "List[BalanceTransaction]", sandbox: "listBody"},
+	{schema: "SettlementList", client: "List[Settlement]", sandbox: "listBody"},
 
 	// Problems (RFC 9457). The Problem* views narrow Problem and are covered
 	// by this row (see isView).
@@ -172,6 +178,8 @@ var enumRows = []enumRow{
 	{spec: "Event.data.object.object", clientWhy: "Event.Order/Payment/Refund name the snapshot types in their decoders", sandboxWhy: sandboxInline},
 	{spec: "WebhookEndpoint.status", client: "type:WebhookEndpointStatus", sandboxWhy: sandboxInline},
 	{spec: "Status.status", client: "type:PlatformState", sandboxWhy: sandboxInline},
+	{spec: "BalanceTransactionType", client: "type:BalanceTransactionType", sandbox: "keys:txnTypes"},
+	{spec: "SettlementStatus", client: "type:SettlementStatus", sandboxWhy: sandboxInline},
 	{spec: "ErrorCode", client: "type:ErrorCode", sandbox: "call:newError:1"},
 	{spec: "ProblemBadRequest.allOf[1].code", subsetOf: "ErrorCode"},
 	{spec: "ProblemUnauthorized.allOf[1].code", subsetOf: "ErrorCode"},
@@ -209,6 +217,8 @@ var queryRows = []queryRow{
 	{operation: "listRefunds", client: "RefundListParams", sandbox: []string{"listRefunds", listPaging}},
 	{operation: "listEvents", client: "EventListParams", sandbox: []string{"listEvents", listPaging}},
 	{operation: "listWebhookEndpoints", client: "WebhookEndpointListParams", sandbox: []string{"listEndpoints", listPaging}},
+	{operation: "listBalanceTransactions", client: "BalanceTransactionListParams", sandbox: []string{"listBalanceTransactions", listPaging}},
+	{operation: "listSettlements", client: "SettlementListParams", sandbox: []string{"listSettlements", listPaging}},
 }
 
 // goSources parses the client and the sandbox once for every test.
@@ -856,11 +866,11 @@ func TestDrift_reportsSchemaWithoutRow(t *testing.T) {
 	doc := loadDoc(t)
 	doc.Components.Schemas["Dispute"] = openapi3.NewSchemaRef("", openapi3.NewObjectSchema().
 		WithProperty("id", openapi3.NewStringSchema()))
-	rows := append(slices.Clone(objectRows), objectRow{schema: "Settlement", client: "Settlement", sandbox: "settlement"})
+	rows := append(slices.Clone(objectRows), objectRow{schema: "Payout", client: "Settlement", sandbox: "settlement"})
 
 	r := checkObjects(doc, client, sandbox, rows)
 	assert.Contains(t, r.problems, "schema Dispute: no row in objectRows pairs it with the client's and the sandbox's Go types")
-	assert.Contains(t, r.problems, "objectRows: schema Settlement is not in api/openapi.yaml (remove or rename the row)")
+	assert.Contains(t, r.problems, "objectRows: schema Payout is not in api/openapi.yaml (remove or rename the row)")
 }
 
 func TestDrift_reportsQueryParameterMissingOnEitherSide(t *testing.T) {
