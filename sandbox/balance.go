@@ -83,8 +83,8 @@ type settlement struct {
 	txns []*balanceTxn // oldest first: the statement's rows
 }
 
-// ledger is a merchant's balance transactions and settlements.
-type ledger struct {
+// ledgerBook is a merchant's balance transactions and settlements.
+type ledgerBook struct {
 	txns       map[string]*balanceTxn
 	txnList    []*balanceTxn
 	unsettled  []*balanceTxn // oldest first

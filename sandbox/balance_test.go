@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// ledgerOf returns the default merchant's balance transactions, oldest first.
-func ledgerOf(srv *Server) []balanceTxn {
+// ledger returns the default merchant's balance transactions, oldest first.
+func ledger(srv *Server) []balanceTxn {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	var out []balanceTxn
@@ -33,7 +33,7 @@ func TestLedger_paymentAndRefundRecorded(t *testing.T) {
 	require.Equal(t, 200, rf.status, "%s", rf.raw)
 	srv.Advance(5 * time.Minute)
 
-	got := ledgerOf(srv)
+	got := ledger(srv)
 	require.Len(t, got, 2)
 	p, r := got[0], got[1]
 	assert.Equal(t, []any{"payment", pay.str("id"), ord, int64(10000), int64(320), int64(9680), "CNY"},
@@ -70,7 +70,7 @@ func TestSettlement_dailyCarryOverAndReport(t *testing.T) {
 	assert.JSONEq(t, `{"object":"balance","available":[{"currency":"CNY","amount":-1000}],"pending":[{"currency":"CNY","amount":0}]}`, string(bal.raw))
 
 	rep := rawGet(t, srv, "/v1/settlements/"+s0["id"].(string)+"/report")
-	txn := ledgerOf(srv)[0]
+	txn := ledger(srv)[0]
 	assert.Equal(t, "balance_transaction_id,type,source,order_id,merchant_order_id,amount,fee,net,currency,created_at\r\n"+
 		txn.ID+",payment,"+pay.str("id")+","+ord+","+srv.merchantOrderID(ord)+",1000,59,941,CNY,2026-11-21T09:30:00Z\r\n", rep)
 }

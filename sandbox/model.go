@@ -42,7 +42,7 @@ type merchant struct {
 	epList    []*endpoint
 	pos       map[string]int // id → index in its list, for starting_after
 
-	ledger ledger // balance transactions and settlements (balance.go)
+	ledger ledgerBook // balance transactions and settlements (balance.go)
 
 	receiptSeq int
 }
