@@ -7,6 +7,10 @@
 //	tokenim webhook sign|verify         sign or check a webhook payload
 //	tokenim orders|payments|refunds|events get ID|list
 //	tokenim status
+//	tokenim balance                     the balance per currency
+//	tokenim transactions get ID|list     balance transactions
+//	tokenim settlements list|get ID|report ID [--csv]
+//	tokenim reconcile --orders orders.csv --from DATE --to DATE [--json]
 //	tokenim version                     print the tool, Go and API versions
 //
 // Credentials come from --api-key, --merchant-id and --base-url or from the
@@ -147,6 +151,10 @@ func commands() []command {
 		{"refunds", "read refunds (get, list)", resourceCommand(refundsResource)},
 		{"events", "read events (get, list)", resourceCommand(eventsResource)},
 		{"status", "show the platform status", cmdStatus},
+		{"balance", "show the balance per currency", cmdBalance},
+		{"transactions", "read balance transactions (get, list)", resourceCommand(balanceTransactionsResource)},
+		{"settlements", "read settlements and their statements (list, get, report)", cmdSettlements},
+		{"reconcile", "reconcile your orders against the platform's transactions", cmdReconcile},
 		{"version", "print the tool, Go and API versions", cmdVersion},
 	}
 }
@@ -161,9 +169,9 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, `  help       show help for a command
+	fmt.Fprint(w, `  help         show help for a command
 
 Configuration: --api-key, --merchant-id and --base-url on any command that
 calls the API, or TOKENIM_API_KEY, TOKENIM_MERCHANT_ID, TOKENIM_BASE_URL in the
