@@ -117,7 +117,7 @@ func run(ctx context.Context, out io.Writer) (int, error) {
 
 	// Two days later the day's money is settled (available a day after each
 	// payment, paid out at the next 00:00 UTC).
-	srv.Advance(day.Add(72*time.Hour).Sub(srv.Clock().Now()))
+	srv.Advance(day.Add(72 * time.Hour).Sub(srv.Clock().Now()))
 	for st, err := range client.Settlements.All(ctx, nil) {
 		if err != nil {
 			return 0, err
