@@ -125,7 +125,7 @@ func SettlementReportHeader() []string { return slices.Clone(settlementReportHea
 func (r *SettlementReport) Rows() iter.Seq2[SettlementReportRow, error] {
 	return func(yield func(SettlementReportRow, error) bool) {
 		cr := csv.NewReader(bytes.NewReader(r.raw))
-		cr.FieldsPerRecord = len(settlementReportHeader)
+		cr.FieldsPerRecord = -1 // the header is compared whole below
 		cr.ReuseRecord = true
 		head, err := cr.Read()
 		switch {
@@ -139,6 +139,7 @@ func (r *SettlementReport) Rows() iter.Seq2[SettlementReportRow, error] {
 			yield(SettlementReportRow{}, fmt.Errorf("tokenim: settlement statement: header %q, want %q", head, settlementReportHeader))
 			return
 		}
+		cr.FieldsPerRecord = len(settlementReportHeader)
 		for {
 			rec, err := cr.Read()
 			if errors.Is(err, io.EOF) {
