@@ -26,6 +26,11 @@ const (
 	EventPaymentCanceled       EventType = "payment.canceled"
 	EventRefundSucceeded       EventType = "refund.succeeded"
 	EventRefundFailed          EventType = "refund.failed"
+	// Dispute events (docs/tokenim-api.md §8).
+	EventDisputeCreated         EventType = "dispute.created"
+	EventDisputeUpdated         EventType = "dispute.updated"
+	EventDisputeEvidenceDueSoon EventType = "dispute.evidence_due_soon"
+	EventDisputeClosed          EventType = "dispute.closed"
 )
 
 // Event records a change to an order, payment or refund. Webhooks deliver
@@ -61,6 +66,12 @@ func (e *Event) Payment() (*Payment, error) {
 func (e *Event) Refund() (*Refund, error) {
 	r := new(Refund)
 	return r, e.decode("refund", r)
+}
+
+// Dispute decodes the snapshot of a dispute.* event.
+func (e *Event) Dispute() (*Dispute, error) {
+	d := new(Dispute)
+	return d, e.decode("dispute", d)
 }
 
 // decode checks that the event is about a resource of kind and decodes it.

@@ -39,6 +39,8 @@ type merchant struct {
 	events    []*event
 	eventByID map[string]*event
 	endpoints map[string]*endpoint
+	disputes  map[string]*dispute
+	dpList    []*dispute
 	epList    []*endpoint
 	pos       map[string]int // id → index in its list, for starting_after
 
@@ -57,6 +59,7 @@ func newMerchant(id, key string, idemCap int) *merchant {
 		refunds:   map[string]*refund{},
 		eventByID: map[string]*event{},
 		endpoints: map[string]*endpoint{},
+		disputes:  map[string]*dispute{},
 		pos:       map[string]int{},
 	}
 }

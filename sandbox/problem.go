@@ -16,6 +16,7 @@ type apiError struct {
 	paymentID   string
 	orderID     string
 	existingID  string
+	disputeID   string
 	retryAfter  int // seconds; 0 = no header
 }
 
@@ -57,6 +58,7 @@ type problemBody struct {
 	PaymentID   string  `json:"payment_id,omitempty"`
 	OrderID     string  `json:"order_id,omitempty"`
 	ExistingID  string  `json:"existing_id,omitempty"`
+	DisputeID   string  `json:"dispute_id,omitempty"`
 }
 
 // response is one answer as the idempotency store keeps it.
@@ -82,6 +84,7 @@ func (e *apiError) response(requestID string) response {
 		PaymentID:   e.paymentID,
 		OrderID:     e.orderID,
 		ExistingID:  e.existingID,
+		DisputeID:   e.disputeID,
 	})
 	r := response{status: e.status, body: b, contentType: "application/problem+json", retryAfter: e.retryAfter, code: e.code}
 	switch {

@@ -80,6 +80,9 @@ var objectRows = []objectRow{
 	// The client's public WebhookEndpointRotateParams takes a Duration; the
 	// wire body is its unexported rotateBody.
 	{schema: "WebhookEndpointRotateSecretParams", request: true, client: "rotateBody", sandbox: "fields:rotateSchema"},
+	// The client's UpdateEvidence/SubmitEvidence take the evidence and say
+	// submit by which method is called; the wire body is disputeEvidenceParams.
+	{schema: "DisputeEvidenceParams", request: true, client: "disputeEvidenceParams", sandbox: "fields:evidenceSchema"},
 
 	// Resources.
 	{schema: "Order", client: "Order", sandbox: "order"},
@@ -98,6 +101,8 @@ var objectRows = []objectRow{
 	{schema: "BalanceAmount", client: "BalanceAmount", sandbox: "balanceAmount"},
 	{schema: "BalanceTransaction", client: "BalanceTransaction", sandbox: "balanceTxn"},
 	{schema: "Settlement", client: "Settlement", sandbox: "settlement"},
+	{schema: "Dispute", client: "Dispute", sandbox: "dispute"},
+	{schema: "DisputeEvidence", client: "DisputeEvidence", sandbox: "disputeEvidence"},
 
 	// List envelopes: one generic client type; the sandbox's listBody holds
 	// []any, so its items are checked through their own rows above.
@@ -108,6 +113,7 @@ var objectRows = []objectRow{
 	{schema: "WebhookEndpointList", client: "List[WebhookEndpoint]", sandbox: "listBody"},
 	{schema: "BalanceTransactionList", client: "List[BalanceTransaction]", sandbox: "listBody"},
 	{schema: "SettlementList", client: "List[Settlement]", sandbox: "listBody"},
+	{schema: "DisputeList", client: "List[Dispute]", sandbox: "listBody"},
 
 	// Problems (RFC 9457). The Problem* views narrow Problem and are covered
 	// by this row (see isView).
@@ -119,6 +125,7 @@ var objectRows = []objectRow{
 	{schema: "SandboxClock", clientWhy: sandboxControlOnly, sandbox: "clockBody",
 		goOnly: map[string]string{"frozen": "SandboxClock says the sandbox may add fields such as whether it is frozen"}},
 	{schema: "SandboxMerchant", clientWhy: sandboxControlOnly, sandbox: "merchantBody"},
+	{schema: "SandboxDisputeParams", request: true, clientWhy: sandboxControlOnly, sandbox: "fields:openDisputeSchema"},
 	{schema: "SandboxFaultPlan", request: true, clientWhy: sandboxControlOnly, sandbox: "FaultPlan"},
 	{schema: "SandboxFaultRule", request: true, clientWhy: sandboxControlOnly, sandbox: "FaultRule"},
 	{schema: "SandboxFaultRule", request: true, clientWhy: sandboxControlOnly, sandbox: "fields:faultRuleSchema"},
@@ -169,13 +176,16 @@ var enumRows = []enumRow{
 	{spec: "PaymentFailureCode", client: "type:PaymentFailureCode", sandbox: "keys:declineMessages"},
 	{spec: "WalletProvider", client: "type:WalletProvider", sandbox: "keys:providers"},
 	{spec: "EventType", client: "type:EventType", sandbox: "keys:eventTypes"},
+	{spec: "DisputeStatus", client: "type:DisputeStatus", sandbox: "keys:disputeStatuses"},
+	{spec: "DisputeReason", client: "type:DisputeReason", sandbox: "keys:disputeReasons"},
+	{spec: "Dispute.object", clientWhy: "Event.Dispute names the snapshot type in its decoder", sandboxWhy: sandboxInline},
 	{spec: "WebhookEventSelection.oneOf[1][]", clientWhy: "the client passes \"*\" through as an EventType and validates it in WebhookEndpointCreateParams.validate", sandboxWhy: sandboxInline},
 	{spec: "PaymentMethodParams.type", client: "type:PaymentMethodType", sandboxWhy: sandboxInline},
 	{spec: "PaymentMethod.type", client: "type:PaymentMethodType", sandboxWhy: sandboxInline},
 	{spec: "PaymentMethod.card.brand", client: "type:CardBrand", sandboxWhy: sandboxInline},
 	{spec: "Payment.next_action.type", client: "type:NextActionType", sandboxWhy: sandboxInline},
 	{spec: "Refund.failure_code", client: "type:RefundFailureCode", sandboxWhy: sandboxInline},
-	{spec: "Event.data.object.object", clientWhy: "Event.Order/Payment/Refund name the snapshot types in their decoders", sandboxWhy: sandboxInline},
+	{spec: "Event.data.object.object", clientWhy: "Event.Order/Payment/Refund/Dispute name the snapshot types in their decoders", sandboxWhy: sandboxInline},
 	{spec: "WebhookEndpoint.status", client: "type:WebhookEndpointStatus", sandboxWhy: sandboxInline},
 	{spec: "Status.status", client: "type:PlatformState", sandboxWhy: sandboxInline},
 	{spec: "BalanceTransactionType", client: "type:BalanceTransactionType", sandbox: "keys:txnTypes"},
@@ -219,6 +229,7 @@ var queryRows = []queryRow{
 	{operation: "listWebhookEndpoints", client: "WebhookEndpointListParams", sandbox: []string{"listEndpoints", listPaging}},
 	{operation: "listBalanceTransactions", client: "BalanceTransactionListParams", sandbox: []string{"listBalanceTransactions", listPaging}},
 	{operation: "listSettlements", client: "SettlementListParams", sandbox: []string{"listSettlements", listPaging}},
+	{operation: "listDisputes", client: "DisputeListParams", sandbox: []string{"listDisputes", listPaging}},
 }
 
 // goSources parses the client and the sandbox once for every test.
@@ -864,12 +875,12 @@ func TestDrift_reportsSchemaWithoutRow(t *testing.T) {
 	t.Parallel()
 	client, sandbox := loadSources(t)
 	doc := loadDoc(t)
-	doc.Components.Schemas["Dispute"] = openapi3.NewSchemaRef("", openapi3.NewObjectSchema().
+	doc.Components.Schemas["Chargeback"] = openapi3.NewSchemaRef("", openapi3.NewObjectSchema().
 		WithProperty("id", openapi3.NewStringSchema()))
 	rows := append(slices.Clone(objectRows), objectRow{schema: "Payout", client: "Settlement", sandbox: "settlement"})
 
 	r := checkObjects(doc, client, sandbox, rows)
-	assert.Contains(t, r.problems, "schema Dispute: no row in objectRows pairs it with the client's and the sandbox's Go types")
+	assert.Contains(t, r.problems, "schema Chargeback: no row in objectRows pairs it with the client's and the sandbox's Go types")
 	assert.Contains(t, r.problems, "objectRows: schema Payout is not in api/openapi.yaml (remove or rename the row)")
 }
 

@@ -33,21 +33,21 @@ const (
 	paymentCard = `{"id":"pay_3Jd9sKa","object":"payment","order_id":"ord_8Hn2kLq","amount":1999,"currency":"CNY",
 		"method":{"type":"card","card":{"brand":"visa","last4":"4242","exp_month":12,"exp_year":2030}},
 		"status":"succeeded","failure_code":null,"failure_message":null,"next_action":null,"fee":88,"net":1911,
-		"amount_refunded":0,"receipt_number":"RCPT-20261121-000001","created_at":"2026-11-21T09:31:11Z",
+		"amount_refunded":0,"disputed":false,"receipt_number":"RCPT-20261121-000001","created_at":"2026-11-21T09:31:11Z",
 		"succeeded_at":"2026-11-21T09:31:12Z","metadata":{}}`
 	paymentOTP = `{"id":"pay_7Ka1mZx","object":"payment","order_id":"ord_8Hn2kLq","amount":1999,"currency":"CNY",
 		"method":{"type":"card","card":{"brand":"visa","last4":"3184","exp_month":1,"exp_year":2031}},
 		"status":"requires_action","failure_code":null,"failure_message":null,"next_action":{"type":"otp"},
-		"fee":0,"net":0,"amount_refunded":0,"receipt_number":null,"created_at":"2026-11-21T09:31:11Z",
+		"fee":0,"net":0,"amount_refunded":0,"disputed":false,"receipt_number":null,"created_at":"2026-11-21T09:31:11Z",
 		"succeeded_at":null,"metadata":{"attempt":"2"}}`
 	paymentBankCanceled = `{"id":"pay_5Tq0wEr","object":"payment","order_id":"ord_8Hn2kLq","amount":120000,"currency":"USD",
 		"method":{"type":"bank_transfer"},"status":"canceled","failure_code":null,"failure_message":null,
-		"next_action":null,"fee":0,"net":0,"amount_refunded":0,"receipt_number":null,
+		"next_action":null,"fee":0,"net":0,"amount_refunded":0,"disputed":false,"receipt_number":null,
 		"created_at":"2026-11-21T09:31:11Z","succeeded_at":null,"metadata":{}}`
 	paymentWalletFailed = `{"id":"pay_1Wl4tBb","object":"payment","order_id":"ord_8Hn2kLq","amount":1251,"currency":"SGD",
 		"method":{"type":"wallet","wallet":{"provider":"tokenim_balance"}},"status":"failed",
 		"failure_code":"insufficient_funds","failure_message":"The balance is too low.","next_action":null,
-		"fee":0,"net":0,"amount_refunded":0,"receipt_number":null,"created_at":"2026-11-21T09:31:11Z",
+		"fee":0,"net":0,"amount_refunded":0,"disputed":false,"receipt_number":null,"created_at":"2026-11-21T09:31:11Z",
 		"succeeded_at":null,"metadata":{}}`
 	refundPending = `{"id":"re_2Bv8nQw","object":"refund","payment_id":"pay_3Jd9sKa","order_id":"ord_8Hn2kLq",
 		"amount":500,"currency":"CNY","reason":"requested_by_customer","status":"pending","failure_code":null,
@@ -72,6 +72,16 @@ const (
 		"available_on":"2026-11-22T11:05:00Z","settlement_id":null,"created_at":"2026-11-21T11:05:00Z"}`
 	settlementPaid = `{"id":"st_9Pq1rSt","object":"settlement","currency":"CNY","amount":1411,"transaction_count":2,
 		"period_end":"2026-11-23T00:00:00Z","created_at":"2026-11-23T00:00:00Z","status":"paid"}`
+	disputeOpen = `{"id":"dp_3Xw7pLm","object":"dispute","payment_id":"pay_3Jd9sKa","order_id":"ord_8Hn2kLq",
+		"amount":1999,"currency":"CNY","fee":1500,"reason":"product_not_received","status":"needs_response",
+		"evidence":{"product_description":"2 coffees","customer_communication":null,"shipping_tracking_number":null,
+		"refund_policy":null,"uncategorized_text":null},"evidence_due_by":"2026-11-28T10:31:12Z","submitted_at":null,
+		"created_at":"2026-11-21T10:31:12Z","closed_at":null}`
+	disputeLost = `{"id":"dp_3Xw7pLm","object":"dispute","payment_id":"pay_3Jd9sKa","order_id":"ord_8Hn2kLq",
+		"amount":1999,"currency":"CNY","fee":1500,"reason":"fraudulent","status":"lost",
+		"evidence":{"product_description":null,"customer_communication":null,"shipping_tracking_number":null,
+		"refund_policy":null,"uncategorized_text":null},"evidence_due_by":"2026-11-28T10:31:12Z","submitted_at":null,
+		"created_at":"2026-11-21T10:31:12Z","closed_at":"2026-11-21T12:00:00Z"}`
 	receipt = `{"object":"receipt","receipt_number":"RCPT-20261121-000001","payment_id":"pay_3Jd9sKa",
 		"order_id":"ord_8Hn2kLq","merchant_order_id":"A-1001","amount":1999,"currency":"CNY","fee":88,
 		"method_summary":"visa •••• 4242","paid_at":"2026-11-21T09:31:12Z"}`
@@ -216,6 +226,16 @@ var validExchanges = []exchange{
 		respHead: http.Header{"Retry-After": {"1"}, "Tokenim-Should-Retry": {"true"}}},
 	{opID: "getRefund", method: "GET", target: "/v1/refunds/re_6Cc1xYz", status: 200, resp: refundFailed},
 	{opID: "listRefunds", method: "GET", target: "/v1/refunds?payment_id=pay_3Jd9sKa", status: 200, resp: list(refundFailed, refundPending)},
+	{opID: "createRefund", method: "POST", target: "/v1/refunds", body: `{"payment_id":"pay_3Jd9sKa"}`,
+		status: 409, resp: problem(409, "payment_disputed", `,"payment_id":"pay_3Jd9sKa","dispute_id":"dp_3Xw7pLm"`)},
+	{opID: "listDisputes", method: "GET", target: "/v1/disputes?status=needs_response&payment_id=pay_3Jd9sKa",
+		status: 200, resp: list(disputeOpen)},
+	{opID: "getDispute", method: "GET", target: "/v1/disputes/dp_3Xw7pLm", status: 200, resp: disputeOpen},
+	{opID: "updateDisputeEvidence", method: "POST", target: "/v1/disputes/dp_3Xw7pLm/evidence",
+		body: `{"evidence":{"product_description":"2 coffees"}}`, status: 200, resp: disputeOpen},
+	{opID: "updateDisputeEvidence", method: "POST", target: "/v1/disputes/dp_3Xw7pLm/evidence",
+		body: `{"submit":true}`, status: 409, resp: problem(409, "dispute_not_open", `,"dispute_id":"dp_3Xw7pLm"`)},
+	{opID: "acceptDispute", method: "POST", target: "/v1/disputes/dp_3Xw7pLm/accept", status: 200, resp: disputeLost},
 	{opID: "getEvent", method: "GET", target: "/v1/events/evt_4Ee5rTy", status: 200, resp: eventPaid},
 	{opID: "listEvents", method: "GET", target: "/v1/events?type=payment.succeeded&limit=1",
 		status: 200, resp: `{"object":"list","data":[` + eventPayment + `],"has_more":true}`},

@@ -21,6 +21,7 @@ var contractOperations = []string{
 	"getStatus",
 	"getBalance", "listBalanceTransactions", "getBalanceTransaction",
 	"listSettlements", "getSettlement", "getSettlementReport",
+	"listDisputes", "getDispute", "updateDisputeEvidence", "acceptDispute",
 }
 
 type operation struct {
