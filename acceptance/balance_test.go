@@ -318,19 +318,27 @@ func TestSettlements_conservation(t *testing.T) {
 		e.advance(11 * time.Hour)
 	}
 	e.advance(30 * time.Hour)
-	nets := map[string]int64{}
+	nets, _ := e.assertConservation()
+	assert.Len(t, nets, 4)
+}
+
+// assertConservation checks, per currency, settlements + available +
+// pending = the sum of every transaction's net (docs/tokenim-api.md §9), and
+// returns the nets and the settled totals.
+func (e *env) assertConservation() (nets, settled map[string]int64) {
+	e.t.Helper()
+	nets, settled = map[string]int64{}, map[string]int64{}
 	for _, x := range e.txns("") {
 		nets[str(x, "currency")] += num(x, "net")
 	}
-	total := map[string]int64{}
 	for _, s := range e.settlements() {
-		total[str(s, "currency")] += num(s, "amount")
+		settled[str(s, "currency")] += num(s, "amount")
 	}
 	avail, pend := e.balance()
 	for cur, n := range nets {
-		assert.Equal(t, n, total[cur]+avail[cur]+pend[cur], cur)
+		assert.Equal(e.t, n, settled[cur]+avail[cur]+pend[cur], cur)
 	}
-	assert.Len(t, nets, 4)
+	return nets, settled
 }
 
 func TestBalance_merchantIsolationAndReset(t *testing.T) {
@@ -392,17 +400,8 @@ func TestBalance_disputeMovements(t *testing.T) {
 	assert.Equal(t, []int64{5000, 0, 5000}, []int64{num(back[0], "amount"), num(back[0], "fee"), num(back[0], "net")})
 
 	e.advance(3 * 24 * time.Hour)
-	nets, total := map[string]int64{}, map[string]int64{}
-	for _, x := range e.txns("") {
-		nets[str(x, "currency")] += num(x, "net")
-	}
-	for _, s := range e.settlements() {
-		total[str(s, "currency")] += num(s, "amount")
-	}
-	avail, pend := e.balance()
-	for cur, n := range nets {
-		assert.Equal(t, n, total[cur]+avail[cur]+pend[cur], cur)
-	}
+	_, total := e.assertConservation()
+	avail, _ := e.balance()
 	assert.Equal(t, int64(4825-6500+5000), total["CNY"], "everything CNY settles once the reversal lifts it above 0")
 	assert.Equal(t, int64(19390-4000-17500), avail["KWD"], "KWD stays negative: carried over, never settled")
 	assert.Zero(t, total["KWD"])

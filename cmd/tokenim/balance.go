@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -54,7 +55,7 @@ Usage:
 	var currencies []tokenim.Currency
 	for _, list := range [][]tokenim.BalanceAmount{b.Available, b.Pending} {
 		for _, a := range list {
-			if !containsCurrency(currencies, a.Currency) {
+			if !slices.Contains(currencies, a.Currency) {
 				currencies = append(currencies, a.Currency)
 			}
 		}
@@ -65,15 +66,6 @@ Usage:
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", cur, money(b.AvailableIn(cur), cur), money(b.PendingIn(cur), cur))
 	}
 	return tw.Flush()
-}
-
-func containsCurrency(list []tokenim.Currency, c tokenim.Currency) bool {
-	for _, x := range list {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
 
 var balanceTransactionsResource = resource{
