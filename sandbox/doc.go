@@ -15,7 +15,8 @@
 //
 // Everything that happens later (order expiry, bank settlement after 1 h,
 // refund completion after 5 min, idempotency expiry after 24 h, webhook
-// retries) is a job on one scheduler keyed by sandbox time. Advance runs every
+// retries, each merchant's daily settlement at 00:00 UTC) is a job on one
+// scheduler keyed by sandbox time. Advance runs every
 // job that falls due in time order, stepping the clock to each job's instant,
 // and waits for the webhook attempts those jobs start before it returns. While
 // the clock is not frozen, a background timer also fires jobs as real time
