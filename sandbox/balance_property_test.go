@@ -69,8 +69,8 @@ func TestLedger_conservationProperty(t *testing.T) {
 		sequences, txns, refunds, disputes, reversals, settlements, carried)
 	require.Greater(t, settlements, sequences/2)
 	require.Greater(t, refunds, sequences/2)
-	require.Greater(t, disputes, sequences/10)
-	require.Greater(t, reversals, sequences/100)
+	require.Greater(t, disputes, sequences/4)
+	require.Greater(t, reversals, sequences/40)
 }
 
 type ledgerProp struct {
@@ -118,6 +118,13 @@ func (p *ledgerProp) act() {
 			"expires_at": p.sb.Clock().Now().Add(7 * 24 * time.Hour).UTC().Format(time.RFC3339),
 		})
 		meth := propMethods[p.rng.IntN(len(propMethods))]
+		if meth["type"] == "card" {
+			// The clock runs on across sequences (Reset never rewinds it):
+			// keep the card valid whatever year it has reached.
+			cd := map[string]any{"exp_month": 12, "exp_year": p.sb.Clock().Now().Year() + 3, "cvc": "123"}
+			cd["number"] = meth["card"].(map[string]any)["number"]
+			meth = map[string]any{"type": "card", "card": cd}
+		}
 		pay := p.call("POST", "/v1/payments", map[string]any{"order_id": o["id"], "method": meth})
 		if id, ok := pay["id"].(string); ok {
 			p.payments = append(p.payments, id)
