@@ -270,7 +270,8 @@ func TestSettlements_dailyPerCurrencyWithCarryOver(t *testing.T) {
 func TestSettlements_report(t *testing.T) {
 	e := start(t)
 	e.toDayStart()
-	o1, p1 := e.paidOrder(1999)
+	o1 := e.orderWith(1999, map[string]any{"merchant_order_id": unique(`A-1, "window"`)}) // RFC 4180 quoting
+	p1 := e.ok(e.pay(str(o1, "id"), card("4242424242424242")))
 	o2, p2 := e.paidOrder(5000)
 	rf := e.ok(e.refund(str(p2, "id"), map[string]any{"amount": 1000}))
 	e.advance(3 * 24 * time.Hour)
@@ -283,6 +284,7 @@ func TestSettlements_report(t *testing.T) {
 	assert.Equal(t, "text/csv; charset=utf-8", r.header.Get("Content-Type"))
 	e.checkCommon(r)
 	assert.True(t, bytes.HasSuffix(r.raw, []byte("\r\n")), "RFC 4180 lines end in CRLF")
+	assert.Contains(t, string(r.raw), `,"A-1, ""window""`, "a field with a comma or a quote is quoted, its quotes doubled")
 	rows, err := csv.NewReader(bytes.NewReader(r.raw)).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, 4)
