@@ -10,6 +10,10 @@
 //	tokenim keys list|roll|revoke       rotate API keys
 //	tokenim logs [--follow]             read the account's API calls
 //	tokenim status
+//	tokenim balance                     the balance per currency
+//	tokenim transactions get ID|list     balance transactions
+//	tokenim settlements list|get ID|report ID [--csv]
+//	tokenim reconcile --orders orders.csv --from DATE --to DATE [--json]
 //	tokenim version                     print the tool, Go and API versions
 //
 // Credentials come from --api-key, --merchant-id and --base-url or from the
@@ -153,6 +157,10 @@ func commands() []command {
 		{"keys", "list, roll and revoke API keys (list, roll, revoke)", cmdKeys},
 		{"logs", "show or follow the account's API calls", cmdLogs},
 		{"status", "show the platform status", cmdStatus},
+		{"balance", "show the balance per currency", cmdBalance},
+		{"transactions", "read balance transactions (get, list)", resourceCommand(balanceTransactionsResource)},
+		{"settlements", "read settlements and their statements (list, get, report)", cmdSettlements},
+		{"reconcile", "reconcile your orders against the platform's transactions", cmdReconcile},
 		{"version", "print the tool, Go and API versions", cmdVersion},
 	}
 }
@@ -167,9 +175,9 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, `  help       show help for a command
+	fmt.Fprint(w, `  help         show help for a command
 
 Configuration: --api-key, --merchant-id and --base-url on any command that
 calls the API, or TOKENIM_API_KEY, TOKENIM_MERCHANT_ID, TOKENIM_BASE_URL in the
