@@ -75,6 +75,7 @@ func (s *Sandbox) routes() []route {
 
 		merchantRoute("GET", "/v1/request_logs", listRequestLogs),
 		merchantRoute("GET", "/v1/request_logs/{}", getRequestLog),
+
 		merchantRoute("GET", "/v1/balance", getBalance),
 		merchantRoute("GET", "/v1/balance_transactions", listBalanceTransactions),
 		merchantRoute("GET", "/v1/balance_transactions/{}", getBalanceTransaction),
