@@ -68,6 +68,10 @@ type Client struct {
 	userAgent  []string
 	logger     *slog.Logger
 
+	observer      Observer // nil: no hook runs
+	serverAddress string   // host and port of baseURL, for the observer
+	serverPort    int
+
 	http             *http.Client // never follows redirects; its transport cannot close idle connections
 	closeIdle        func()       // closes the caller's (or the shared) transport's idle connections
 	maxRetries       int
@@ -120,6 +124,7 @@ type config struct {
 	timeoutSet       bool
 	maxResponseBytes int64
 	logger           *slog.Logger
+	observer         Observer
 	appInfo          string
 }
 
@@ -332,6 +337,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		baseURL:          s.baseURL,
 		userAgent:        []string{ua},
 		logger:           s.logger,
+		observer:         s.observer,
 		http:             hc,
 		closeIdle:        closeIdle,
 		maxRetries:       s.maxRetries,
@@ -342,6 +348,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		jitter:           randomJitter,
 		sleep:            sleepContext,
 	}
+	c.serverAddress, c.serverPort = serverOf(c.baseURL)
 	c.common.client = c
 	c.Orders = (*OrdersService)(&c.common)
 	c.Payments = (*PaymentsService)(&c.common)

@@ -71,6 +71,16 @@ type call struct {
 	capped     cappedReader // reads a 2xx body, in the call's allocation
 	wantMeta   bool         // Do returns the metadata even without WithResponse
 	meta       *Response    // the final response's metadata, when wanted
+
+	// Observation, used only when the client has an Observer.
+	attemptHook     retryablehttp.RequestLogHook // observeAttemptStart, bound once per pooled call
+	info            CallInfo
+	final           *http.Response  // the last answer, for EndCall
+	attemptCtx      context.Context // StartAttempt's context, for EndAttempt
+	callStart       time.Time
+	attemptStart    time.Time
+	req             *http.Request // the attempt HeaderSetter writes to, during StartAttempt only
+	observedHeaders []string      // what the observer set on the last attempt
 }
 
 // callPool recycles call states: a call and the CheckRetry bound to it are
@@ -78,6 +88,7 @@ type call struct {
 var callPool = sync.Pool{New: func() any {
 	cl := new(call)
 	cl.rc.CheckRetry = cl.checkRetry
+	cl.attemptHook = cl.observeAttemptStart
 	return cl
 }}
 
@@ -86,14 +97,31 @@ func newCallState() *call { return callPool.Get().(*call) }
 // release returns the call to the pool once nothing refers to it: the
 // returned error and value hold copies, never the call.
 func (cl *call) release() {
-	check := cl.rc.CheckRetry
+	check, hook := cl.rc.CheckRetry, cl.attemptHook
 	*cl = call{}
-	cl.rc.CheckRetry = check
+	cl.rc.CheckRetry, cl.attemptHook = check, hook
 	callPool.Put(cl)
 }
 
-// run sends the call through go-retryablehttp and decodes a 2xx into v.
+// run makes the call, reporting it to the client's observer if it has one.
 func (cl *call) run(v any) error {
+	obs := cl.c.observer
+	if obs == nil {
+		return cl.send(v)
+	}
+	cl.callStart = time.Now()
+	cl.info = cl.callInfo()
+	if ctx := obs.StartCall(cl.ctx, cl.info); ctx != nil {
+		cl.ctx = ctx
+	}
+	cl.rc.RequestLogHook = cl.attemptHook
+	err := cl.send(v)
+	cl.observeEnd(cl.final, err)
+	return err
+}
+
+// send sends the call through go-retryablehttp and decodes a 2xx into v.
+func (cl *call) send(v any) error {
 	if err := cl.ctx.Err(); err != nil {
 		return fmt.Errorf("tokenim: %s %s: %w", cl.ep.method, cl.path, err)
 	}
@@ -106,6 +134,7 @@ func (cl *call) run(v any) error {
 		return fmt.Errorf("tokenim: %s %s: build request: %w", cl.ep.method, cl.path, err)
 	}
 	resp, err := cl.rc.Do(req)
+	cl.final = resp
 	cl.setMeta(resp)
 	if resp != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return cl.decode(resp, v)
@@ -154,12 +183,21 @@ var (
 	_ retryablehttp.Backoff    = pickedWait
 )
 
-// checkRetry is the retry policy of docs/tokenim-api.md §3, consulted by
-// go-retryablehttp after every attempt. It decodes a non-2xx answer once
-// (into cl.last), decides whether to try again and picks the wait, ending the
-// call instead when the wait is longer than the maximum (a long Retry-After)
-// or would outlive the context's deadline.
+// checkRetry is consulted by go-retryablehttp after every attempt: it
+// applies the policy and reports the attempt to the observer, if any.
 func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	retry, stop := cl.decideRetry(ctx, resp, err)
+	if cl.c.observer != nil {
+		cl.observeAttemptEnd(resp, err, retry)
+	}
+	return retry, stop
+}
+
+// decideRetry is the retry policy of docs/tokenim-api.md §3. It decodes a
+// non-2xx answer once (into cl.last), decides whether to try again and picks
+// the wait, ending the call instead when the wait is longer than the maximum
+// (a long Retry-After) or would outlive the context's deadline.
+func (cl *call) decideRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	c := cl.c
 	cl.attempts++
 	cl.retrying = false
