@@ -1,0 +1,391 @@
+// Package tokenimotel traces and measures a tokenim.Client and a
+// tokenim.WebhookHandler with OpenTelemetry. It is its own module, so the
+// SDK itself takes no OpenTelemetry dependency:
+//
+//	obs, err := tokenimotel.NewObserver() // the global tracer, meter and propagator
+//	client, err := tokenim.NewClient(key, tokenim.WithMerchantID(id), tokenim.WithObserver(obs))
+//	handler, err := tokenim.NewWebhookHandler(fn, verifier, tokenim.WithWebhookObserver(obs))
+//
+// Every SDK call gets an INTERNAL span named after the operation
+// ("Payments.Create") with tokenim.* attributes, and every attempt a CLIENT
+// span named "{method} {url.template}" ("POST /v1/payments") with the HTTP
+// semantic conventions; each attempt carries W3C trace context. Metrics:
+// http.client.request.duration, tokenim.client.calls (by operation and
+// outcome: succeeded, declined, error, unknown), tokenim.client.retries,
+// tokenim.client.unknown_outcomes, tokenim.webhook.deliveries (by result) and
+// tokenim.webhook.handler.duration. No attribute ever holds an API key, a
+// webhook secret, a body or card data.
+package tokenimotel
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/tokenim/tokenim-go"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/httpconv"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// ScopeName is the instrumentation scope of the tracer and the meter.
+const ScopeName = "github.com/tokenim/tokenim-go/otel"
+
+// Attribute keys of the tokenim.* namespace.
+const (
+	AttrOperation      = attribute.Key("tokenim.operation")
+	AttrOutcome        = attribute.Key("tokenim.outcome")
+	AttrIdempotencyKey = attribute.Key("tokenim.idempotency_key")
+	AttrErrorCode      = attribute.Key("tokenim.error_code")
+	AttrDeclineCode    = attribute.Key("tokenim.decline_code")
+	AttrOutcomeUnknown = attribute.Key("tokenim.outcome_unknown")
+	AttrReplayed       = attribute.Key("tokenim.replayed")
+	AttrAttempts       = attribute.Key("tokenim.attempts")
+	AttrRequestID      = attribute.Key("tokenim.request_id")
+	AttrWebhookResult  = attribute.Key("tokenim.webhook.result")
+	AttrWebhookReason  = attribute.Key("tokenim.webhook.reason")
+	AttrEventType      = attribute.Key("tokenim.event_type")
+)
+
+// Outcomes of a call, the values of tokenim.outcome.
+const (
+	OutcomeSucceeded = "succeeded"
+	OutcomeDeclined  = "declined"
+	OutcomeError     = "error"
+	OutcomeUnknown   = "unknown"
+)
+
+// Option configures an Observer.
+type Option func(*config)
+
+type config struct {
+	tp         trace.TracerProvider
+	mp         metric.MeterProvider
+	propagator propagation.TextMapPropagator
+}
+
+// WithTracerProvider sets the tracer provider (default: the global one,
+// otel.GetTracerProvider, looked up when NewObserver runs).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) { c.tp = tp }
+}
+
+// WithMeterProvider sets the meter provider (default: the global one,
+// otel.GetMeterProvider, looked up when NewObserver runs).
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(c *config) { c.mp = mp }
+}
+
+// WithPropagator sets how trace context is written into each attempt's
+// headers. The default is the global propagator (otel.SetTextMapPropagator)
+// once one is set, and W3C trace context until then, so every request
+// carries traceparent even in a program that never set a propagator.
+func WithPropagator(p propagation.TextMapPropagator) Option {
+	return func(c *config) { c.propagator = p }
+}
+
+// Observer implements tokenim.Observer and tokenim.WebhookObserver with
+// OpenTelemetry. It is safe for concurrent use; one serves any number of
+// clients and handlers.
+type Observer struct {
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator // nil: the global one, or W3C trace context
+
+	requestDuration httpconv.ClientRequestDuration
+	calls           metric.Int64Counter
+	retries         metric.Int64Counter
+	unknown         metric.Int64Counter
+	deliveries      metric.Int64Counter
+	handlerDuration metric.Float64Histogram
+}
+
+var _ tokenim.Observer = (*Observer)(nil)
+
+// NewObserver returns an observer that reports to the tracer and meter
+// providers of opts (default: the global ones).
+func NewObserver(opts ...Option) (*Observer, error) {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	if c.tp == nil {
+		c.tp = otel.GetTracerProvider()
+	}
+	if c.mp == nil {
+		c.mp = otel.GetMeterProvider()
+	}
+	meter := c.mp.Meter(ScopeName, metric.WithInstrumentationVersion(tokenim.Version))
+	o := &Observer{
+		tracer:     c.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(tokenim.Version)),
+		propagator: c.propagator,
+	}
+	var errs [6]error
+	o.requestDuration, errs[0] = httpconv.NewClientRequestDuration(meter)
+	o.calls, errs[1] = meter.Int64Counter("tokenim.client.calls", metric.WithUnit("{call}"),
+		metric.WithDescription("Tokenim API calls by operation and outcome (succeeded, declined, error, unknown)."))
+	o.retries, errs[2] = meter.Int64Counter("tokenim.client.retries", metric.WithUnit("{retry}"),
+		metric.WithDescription("Attempts the client repeated, by operation and the error that caused them."))
+	o.unknown, errs[3] = meter.Int64Counter("tokenim.client.unknown_outcomes", metric.WithUnit("{call}"),
+		metric.WithDescription("POST calls whose outcome is unknown: repeat them with their idempotency key."))
+	o.deliveries, errs[4] = meter.Int64Counter("tokenim.webhook.deliveries", metric.WithUnit("{delivery}"),
+		metric.WithDescription("Webhook deliveries received, by result."))
+	o.handlerDuration, errs[5] = meter.Float64Histogram("tokenim.webhook.handler.duration", metric.WithUnit("s"),
+		metric.WithDescription("Time the webhook handler took per delivery, by result."),
+		metric.WithExplicitBucketBoundaries(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// StartCall starts the call's INTERNAL span, the parent of its attempts.
+func (o *Observer) StartCall(ctx context.Context, call tokenim.CallInfo) context.Context {
+	ctx, span := o.tracer.Start(ctx, call.Operation, trace.WithSpanKind(trace.SpanKindInternal))
+	if span.IsRecording() {
+		span.SetAttributes(AttrOperation.String(call.Operation))
+		if call.IdempotencyKey != "" {
+			span.SetAttributes(AttrIdempotencyKey.String(call.IdempotencyKey))
+		}
+	}
+	return ctx
+}
+
+// StartAttempt starts the attempt's CLIENT span and writes its trace
+// context into the attempt's headers.
+func (o *Observer) StartAttempt(ctx context.Context, call tokenim.CallInfo, attempt int, h tokenim.HeaderSetter) context.Context {
+	ctx, span := o.tracer.Start(ctx, call.Method+" "+call.URLTemplate, trace.WithSpanKind(trace.SpanKindClient))
+	if span.IsRecording() {
+		attrs := []attribute.KeyValue{
+			semconv.HTTPRequestMethodKey.String(call.Method),
+			semconv.ServerAddress(call.ServerAddress),
+			semconv.ServerPort(call.ServerPort),
+			semconv.URLFull(redactQuery(call.URL)),
+			semconv.URLTemplate(call.URLTemplate),
+			AttrOperation.String(call.Operation),
+		}
+		if attempt > 1 {
+			attrs = append(attrs, semconv.HTTPRequestResendCount(attempt-1))
+		}
+		span.SetAttributes(attrs...)
+	}
+	o.textMapPropagator().Inject(ctx, headerCarrier{h})
+	return ctx
+}
+
+// EndAttempt ends the attempt's span and records its duration.
+func (o *Observer) EndAttempt(ctx context.Context, call tokenim.CallInfo, r tokenim.AttemptResult) {
+	errType := attemptErrorType(r)
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		if r.StatusCode != 0 {
+			span.SetAttributes(semconv.HTTPResponseStatusCode(r.StatusCode))
+		}
+		if r.RequestID != "" {
+			span.SetAttributes(AttrRequestID.String(r.RequestID))
+		}
+		if r.ErrorCode != "" {
+			span.SetAttributes(AttrErrorCode.String(string(r.ErrorCode)))
+		}
+		if r.DeclineCode != "" {
+			span.SetAttributes(AttrDeclineCode.String(string(r.DeclineCode)))
+		}
+		if r.Replayed {
+			span.SetAttributes(AttrReplayed.Bool(true))
+		}
+		if errType != "" {
+			span.SetAttributes(semconv.ErrorTypeKey.String(errType))
+			// The description is the class, never the error's text.
+			span.SetStatus(codes.Error, errType)
+		}
+		span.End()
+	}
+	if o.requestDuration.Enabled(ctx) {
+		attrs := make([]attribute.KeyValue, 0, 3)
+		attrs = append(attrs, o.requestDuration.AttrURLTemplate(call.URLTemplate))
+		if r.StatusCode != 0 {
+			attrs = append(attrs, o.requestDuration.AttrResponseStatusCode(r.StatusCode))
+		}
+		if errType != "" {
+			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+		}
+		o.requestDuration.Record(ctx, r.Duration.Seconds(), httpconv.RequestMethodAttr(call.Method), call.ServerAddress, call.ServerPort, attrs...)
+	}
+	if r.Retry && o.retries.Enabled(ctx) {
+		o.retries.Add(ctx, 1, metric.WithAttributes(AttrOperation.String(call.Operation), semconv.ErrorTypeKey.String(errType)))
+	}
+}
+
+// EndCall ends the call's span and counts the call by outcome.
+func (o *Observer) EndCall(ctx context.Context, call tokenim.CallInfo, r tokenim.CallResult) {
+	outcome, code := classify(r)
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		attrs := []attribute.KeyValue{
+			AttrOutcome.String(outcome),
+			AttrOutcomeUnknown.Bool(r.OutcomeUnknown),
+			AttrReplayed.Bool(r.Replayed),
+			AttrAttempts.Int(r.Attempts),
+		}
+		if r.StatusCode != 0 {
+			attrs = append(attrs, semconv.HTTPResponseStatusCode(r.StatusCode))
+		}
+		if r.RequestID != "" {
+			attrs = append(attrs, AttrRequestID.String(r.RequestID))
+		}
+		if r.ErrorCode != "" {
+			attrs = append(attrs, AttrErrorCode.String(string(r.ErrorCode)))
+		}
+		if r.DeclineCode != "" {
+			attrs = append(attrs, AttrDeclineCode.String(string(r.DeclineCode)))
+		}
+		if outcome != OutcomeSucceeded {
+			attrs = append(attrs, semconv.ErrorTypeKey.String(code))
+			span.SetStatus(codes.Error, code)
+		}
+		span.SetAttributes(attrs...)
+		span.End()
+	}
+	if o.calls.Enabled(ctx) {
+		attrs := make([]attribute.KeyValue, 0, 3)
+		attrs = append(attrs, AttrOperation.String(call.Operation), AttrOutcome.String(outcome))
+		switch outcome {
+		case OutcomeDeclined:
+			attrs = append(attrs, AttrDeclineCode.String(code))
+		case OutcomeError:
+			attrs = append(attrs, AttrErrorCode.String(code))
+		}
+		o.calls.Add(ctx, 1, metric.WithAttributes(attrs...))
+	}
+	if r.OutcomeUnknown && o.unknown.Enabled(ctx) {
+		o.unknown.Add(ctx, 1, metric.WithAttributes(AttrOperation.String(call.Operation)))
+	}
+}
+
+// classify gives a call's tokenim.outcome and its code: the decline code of
+// a decline, the error code (or the transport error's class) of an error.
+func classify(r tokenim.CallResult) (outcome, code string) {
+	switch {
+	case r.Err == nil:
+		return OutcomeSucceeded, ""
+	case r.OutcomeUnknown:
+		return OutcomeUnknown, "unknown_outcome"
+	case r.ErrorCode == tokenim.CodeCardDeclined:
+		code := string(r.DeclineCode)
+		if code == "" {
+			code = string(tokenim.DeclineGenericDecline)
+		}
+		return OutcomeDeclined, code
+	case r.ErrorCode != "":
+		return OutcomeError, string(r.ErrorCode)
+	case r.StatusCode >= 400:
+		return OutcomeError, statusText(r.StatusCode)
+	}
+	return OutcomeError, transportErrorType(r.Err)
+}
+
+// attemptErrorType is the error.type of an attempt: the status code of an
+// answer of 400 or more (HTTP semantic conventions), the class of a
+// transport failure, "" for success.
+func attemptErrorType(r tokenim.AttemptResult) string {
+	switch {
+	case r.Err != nil:
+		return transportErrorType(r.Err)
+	case r.StatusCode >= 400:
+		return statusText(r.StatusCode)
+	}
+	return ""
+}
+
+func statusText(code int) string {
+	if code >= 100 && code <= 599 {
+		return statusCodes[code-100]
+	}
+	return "_OTHER"
+}
+
+// statusCodes spells every status code once, so no call formats one.
+var statusCodes = func() (s [500]string) {
+	for i := range s {
+		n := i + 100
+		s[i] = string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
+	}
+	return s
+}()
+
+// transportErrorType names a failure without an answer by a low-cardinality
+// class; the error's text (which may hold a host name) never goes out.
+func transportErrorType(err error) string {
+	var dnsErr *net.DNSError
+	var timeout interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &timeout) && timeout.Timeout():
+		return "timeout"
+	case errors.As(err, &dnsErr):
+		return "name_resolution_error"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection_refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection_reset"
+	case errors.Is(err, tokenim.ErrUnavailable):
+		return "unreachable"
+	}
+	if strings.Contains(err.Error(), "EOF") {
+		return "connection_closed"
+	}
+	return "transport_error"
+}
+
+// redactQuery keeps a URL's query keys and replaces every value with
+// REDACTED: list filters and cursors are not secrets, but a span is no
+// place for data, and the rule is simpler to trust than a list of keys.
+func redactQuery(u string) string {
+	base, query, ok := strings.Cut(u, "?")
+	if !ok || query == "" {
+		return base
+	}
+	var b strings.Builder
+	b.Grow(len(u))
+	b.WriteString(base)
+	b.WriteByte('?')
+	for i, kv := range strings.Split(query, "&") {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		k, _, hasValue := strings.Cut(kv, "=")
+		b.WriteString(k)
+		if hasValue {
+			b.WriteString("=REDACTED")
+		}
+	}
+	return b.String()
+}
+
+// textMapPropagator is the propagator of each attempt: the one of
+// WithPropagator, else the global one once the program set it, else W3C
+// trace context.
+func (o *Observer) textMapPropagator() propagation.TextMapPropagator {
+	if o.propagator != nil {
+		return o.propagator
+	}
+	if p := otel.GetTextMapPropagator(); len(p.Fields()) > 0 {
+		return p
+	}
+	return propagation.TraceContext{}
+}
+
+// headerCarrier writes a propagator's fields through the SDK's
+// HeaderSetter; it reads nothing, so Get and Keys are empty.
+type headerCarrier struct{ h tokenim.HeaderSetter }
+
+func (c headerCarrier) Get(string) string     { return "" }
+func (c headerCarrier) Set(key, value string) { c.h.Set(key, value) }
+func (c headerCarrier) Keys() []string        { return nil }
