@@ -46,11 +46,13 @@
 //
 // # Webhooks
 //
-// Tokenim signs webhooks per Standard Webhooks. [NewWebhookHandler] is a
-// ready http.Handler that verifies the signature and timestamp, suppresses
-// duplicate deliveries and calls your function once per event;
-// [ConstructEvent] verifies and decodes one delivery; [SignWebhook] and
-// [NewSignedWebhookRequest] sign requests for your own tests.
+// Tokenim signs webhooks per Standard Webhooks. [NewWebhookVerifier] checks
+// signatures and timestamps with your endpoint's secrets; [NewWebhookHandler]
+// wraps a verifier in a ready http.Handler that suppresses duplicate
+// deliveries and calls your function once per event; [ConstructEvent]
+// verifies and decodes one delivery; [SignWebhook] and [NewWebhookSecret]
+// serve programs that sign deliveries themselves. Package tokenimtest builds
+// signed requests and receives sandbox deliveries in tests.
 //
 // # Testing
 //

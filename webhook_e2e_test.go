@@ -41,12 +41,14 @@ func newMerchantEndpoint(t *testing.T) *merchantEndpoint {
 }
 
 func (m *merchantEndpoint) setSecrets(t *testing.T, secrets ...string) {
-	h, err := tokenim.NewWebhookHandler(func(_ context.Context, e *tokenim.Event) error {
+	verifier, err := tokenim.NewWebhookVerifier(secrets)
+	require.NoError(t, err)
+	h, err := tokenim.NewWebhookHandler(verifier, func(_ context.Context, e *tokenim.Event) error {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		m.handled[e.ID] = append(m.handled[e.ID], e.Type)
 		return nil
-	}, secrets)
+	})
 	require.NoError(t, err)
 	m.handler.Store(h)
 }

@@ -30,6 +30,16 @@ const (
 // per successful event. Reserve must be atomic: of concurrent calls with one
 // id, exactly one may report WebhookIDReserved. Implementations backed by a
 // shared database or cache let several processes share one endpoint.
+//
+// How WebhookHandler calls it, per verified delivery: Reserve with the
+// request's context; then, only after WebhookIDReserved, exactly one of Done
+// (the function succeeded) or Release (it failed or panicked), with a
+// context that the sender hanging up does not cancel, so a reservation is
+// never left behind by a lost connection. An error from Reserve answers 500
+// (the platform retries); an error from Done is only logged, because the
+// event was handled. A reservation whose process died before Done or Release
+// should expire, or the platform's retries of that event are answered 409
+// until it does.
 type WebhookIDStore interface {
 	// Reserve claims id for handling and reports its previous state.
 	Reserve(ctx context.Context, id string) (WebhookIDState, error)

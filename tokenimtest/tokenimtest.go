@@ -7,6 +7,14 @@
 //		// use client as in production; drive srv's clock with srv.Advance
 //	}
 //
+// To receive the sandbox's webhooks as a merchant's server would, verified:
+//
+//	events := tokenimtest.NewWebhookReceiver(t, srv)
+//	// … pay an order with client …
+//	paid := events.Wait(t, tokenim.EventOrderPaid)
+//
+// NewSignedWebhookRequest signs a delivery for a handler under test.
+//
 // It lives in its own package so that package tokenim does not depend on the
 // sandbox: only tests that import tokenimtest link it.
 package tokenimtest

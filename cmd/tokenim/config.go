@@ -31,8 +31,13 @@ func addConfigFlags(fs *flagSet) *config {
 	c := &config{}
 	fs.StringVar(&c.apiKey, "api-key", "", "API key, sk_test_… or sk_live_… (env "+envAPIKey+")")
 	fs.StringVar(&c.merchantID, "merchant-id", "", "merchant id, mch_… (env "+envMerchantID+")")
-	fs.StringVar(&c.baseURL, "base-url", "", "API base URL, e.g. http://127.0.0.1:8420 for a local sandbox (env "+envBaseURL+")")
+	addBaseURLFlag(fs, c)
 	return c
+}
+
+// addBaseURLFlag registers --base-url alone, for commands that need no key.
+func addBaseURLFlag(fs *flagSet, c *config) {
+	fs.StringVar(&c.baseURL, "base-url", "", "API base URL, e.g. http://127.0.0.1:8420 for a local sandbox (env "+envBaseURL+")")
 }
 
 // resolve fills what the flags left empty from the environment and registers

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -9,13 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/hashicorp/go-retryablehttp"
 	tokenim "github.com/tokenim/tokenim-go"
 )
 
@@ -28,7 +31,10 @@ func cmdListen(e *env, args []string) error {
 a local URL as a Standard Webhooks signed POST, printing a line per delivery.
 Events that exist when listen starts are skipped unless --replay is given.
 The deliveries are signed with --secret, or with a generated secret that is
-printed at start. Stops on Ctrl-C.
+printed at start. A forward that fails with a network error, 408, 429 or a
+5xx is retried with backoff; any other answer is final, and a refusal's
+line ends with the reason the handler gave in its body.
+New events are polled every --interval. Stops on Ctrl-C.
 
 Usage:
   tokenim listen --forward-to http://localhost:8080/webhooks [flags]`)
@@ -36,7 +42,9 @@ Usage:
 	forwardTo := fs.String("forward-to", "", "URL to POST each event to, required")
 	secret := fs.String("secret", "", "webhook secret whsec_… to sign with (env "+envWebhookSecret+"; generated when empty)")
 	types := fs.String("events", "", "comma-separated event types to forward (default all)")
-	interval := fs.Duration("interval", time.Second, "how often to poll for new events")
+	interval := fs.Duration("interval", defaultPollInterval, "how often to poll for new events; after a failed poll listen waits longer, up to a minute")
+	retries := fs.Int("retries", 4, "how many times to retry a forward that failed with a network error, 408, 429 or 5xx")
+	retryWait := fs.Duration("retry-wait", time.Second, "wait before the first retry of a forward; it doubles each retry, up to 30s")
 	replay := fs.Bool("replay", false, "also forward the events that exist already, oldest first")
 	once := fs.Bool("once", false, "process the events available now, then exit (1 if a delivery failed)")
 	pos, err := fs.parse(e, args)
@@ -50,6 +58,10 @@ Usage:
 		return usagef("listen", "--forward-to is required")
 	case *interval <= 0:
 		return usagef("listen", "--interval must be positive, got %v", *interval)
+	case *retries < 0 || *retries > 10:
+		return usagef("listen", "--retries must be between 0 and 10, got %d", *retries)
+	case *retryWait <= 0:
+		return usagef("listen", "--retry-wait must be positive, got %v", *retryWait)
 	}
 	if u, err := url.Parse(*forwardTo); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usagef("listen", "--forward-to must be an absolute http or https URL, got %q", *forwardTo)
@@ -60,6 +72,9 @@ Usage:
 		for _, t := range strings.Split(*types, ",") {
 			t = strings.TrimSpace(t)
 			if !slices.Contains(known, t) {
+				if hint := didYouMean(t, known); hint != "" {
+					return usagef("listen", "--events: unknown event type %q%s", t, hint)
+				}
 				return usagef("listen", "--events: unknown event type %q; valid types: %s", t, strings.Join(known, ", "))
 			}
 			want[t] = true
@@ -83,7 +98,8 @@ Usage:
 
 	l := &listener{
 		e: e, c: c, forwardTo: *forwardTo, secret: key, want: want,
-		seen: map[string]bool{},
+		seen:    map[string]bool{},
+		retries: *retries, retryWait: *retryWait,
 		hc: &http.Client{
 			Timeout: 10 * time.Second, // as the platform waits for a webhook answer
 			CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -112,25 +128,55 @@ Usage:
 		return nil
 	}
 	fmt.Fprintln(e.stdout, "Ready. Press Ctrl-C to stop.")
-	tick := time.NewTicker(*interval)
-	defer tick.Stop()
+	wait := *interval
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
-		if err := l.poll(); err != nil {
-			if e.ctx.Err() != nil {
-				return nil
-			}
+		select {
+		case <-e.ctx.Done():
+			return nil
+		case <-timer.C:
+		}
+		err := l.poll()
+		switch {
+		case e.ctx.Err() != nil:
+			return nil
+		case err == nil:
+			wait = *interval
+		default:
 			var apiErr *tokenim.Error
 			if errors.As(err, &apiErr) && (apiErr.HTTPStatus == http.StatusUnauthorized || apiErr.HTTPStatus == http.StatusForbidden) {
 				return err
 			}
-			fmt.Fprintf(e.stderr, "tokenim: %s (will retry)\n", e.redact(errorText(err)))
+			wait = nextPollWait(wait, *interval, err)
+			fmt.Fprintf(e.stderr, "tokenim: %s (polling again in %v)\n", e.redact(errorText(err)), wait)
 		}
-		select {
-		case <-e.ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+		timer.Reset(wait)
 	}
+}
+
+// Polling. Events reach listen only by polling GET /v1/events, and every
+// poll counts against the account's rate limit (429 rate_limited,
+// docs/tokenim-api.md §4), shared with the merchant's own integration. Two
+// seconds keeps a listener at a small share of it while a forwarded event
+// still arrives about as soon as a developer looks; --interval trades one
+// for the other. A failed poll (a
+// 429, the platform down) doubles the wait up to maxPollWait, or waits the
+// Retry-After the platform asked for, so that a listener left running does
+// not hammer an API in trouble.
+const (
+	defaultPollInterval = 2 * time.Second
+	maxPollWait         = time.Minute
+)
+
+// nextPollWait is the wait after a failed poll that followed a wait of prev.
+func nextPollWait(prev, interval time.Duration, err error) time.Duration {
+	next := min(max(2*prev, interval), max(maxPollWait, interval))
+	var apiErr *tokenim.Error
+	if errors.As(err, &apiErr) && apiErr.RetryAfter > next {
+		next = min(apiErr.RetryAfter, max(maxPollWait, interval))
+	}
+	return next
 }
 
 // eventTypeNames lists the event types of API version 2026-11-01, sorted.
@@ -162,6 +208,9 @@ type listener struct {
 	forwardTo string
 	secret    string
 	want      map[string]bool // empty: every type
+
+	retries   int           // retries of a failed forward, after the first attempt
+	retryWait time.Duration // wait before the first retry; doubles each retry
 
 	seen   map[string]bool
 	order  []string // seen ids, oldest first, to bound seen
@@ -277,29 +326,164 @@ func (l *listener) forward(ev rawEvent) {
 	fmt.Fprintf(l.e.stdout, "%s  %-24s %s -> %s\n", time.Now().UTC().Format(time.TimeOnly), ev.typ, ev.id, l.e.redact(result))
 }
 
+// maxRetryWait caps the wait between two attempts of one forward, Retry-After
+// included: a handler that asks for an hour is better reported than waited on.
+const maxRetryWait = 30 * time.Second
+
+// deliver POSTs ev to the handler as the platform delivers it, each attempt
+// signed anew with the wall-clock time of that attempt as its
+// webhook-timestamp (docs/tokenim-api.md §6). It returns the line to print
+// and whether a 2xx came back.
+//
+// The platform retries any non-2xx answer over hours (§6). listen is a tool
+// for a developer at the keyboard, so it retries only what may pass within
+// seconds — see forwardRetryPolicy — and shows anything else at once.
 func (l *listener) deliver(ev rawEvent) (string, bool) {
-	now := time.Now()
-	sig, err := tokenim.SignWebhook(l.secret, ev.id, now, ev.body)
-	if err != nil {
-		return "error: sign: " + err.Error(), false
-	}
 	ctx, cancel := context.WithCancel(l.e.ctx)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.forwardTo, bytes.NewReader(ev.body))
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, l.forwardTo, []byte(ev.body))
 	if err != nil {
 		return "error: " + err.Error(), false
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "tokenim-cli/"+tokenim.Version)
 	req.Header.Set(tokenim.WebhookIDHeader, ev.id)
-	req.Header.Set(tokenim.WebhookTimestampHeader, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(tokenim.WebhookSignatureHeader, sig)
-	resp, err := l.hc.Do(req)
-	if err != nil {
+	sign := func(r *http.Request) error {
+		now := time.Now()
+		sig, err := tokenim.SignWebhook(l.secret, ev.id, now, ev.body)
+		if err != nil {
+			return fmt.Errorf("sign: %w", err)
+		}
+		r.Header.Set(tokenim.WebhookTimestampHeader, strconv.FormatInt(now.Unix(), 10))
+		r.Header.Set(tokenim.WebhookSignatureHeader, sig)
+		return nil
+	}
+	if err := sign(req.Request); err != nil {
 		return "error: " + err.Error(), false
 	}
+	attempts := 0
+	rc := &retryablehttp.Client{
+		HTTPClient:   l.hc,
+		RetryMax:     l.retries,
+		RetryWaitMin: l.retryWait,
+		RetryWaitMax: max(maxRetryWait, l.retryWait),
+		CheckRetry:   forwardRetryPolicy,
+		Backoff:      cappedBackoff,
+		PrepareRetry: sign,
+		// Hand back the last answer, so that its status and reason are
+		// shown rather than retryablehttp's "giving up".
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: func(retryablehttp.Logger, *http.Request, int) { attempts++ },
+	}
+	resp, err := rc.Do(req)
+	tries := ""
+	if attempts > 1 {
+		tries = fmt.Sprintf(" (%d attempts)", attempts)
+	}
+	if err != nil {
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
+		if ctx.Err() != nil {
+			return "canceled" + tries, false
+		}
+		return "error: " + err.Error() + tries, false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxReasonBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	_ = resp.Body.Close()
-	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
-	return resp.Status, ok
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp.Status + tries, true
+	}
+	if reason := failureReason(resp.Header.Get("Content-Type"), body); reason != "" {
+		return resp.Status + ": " + reason + tries, false
+	}
+	return resp.Status + tries, false
+}
+
+// forwardRetryPolicy retries a forward that may pass a moment later: a
+// network error (but not a bad URL or certificate), 408 Request Timeout, 429
+// Too Many Requests, and a 5xx other than 501 Not Implemented. Another 4xx is
+// the handler's verdict on this delivery (a bad signature, a body it cannot
+// use): sending it again would only repeat it, so it is shown with its reason.
+func forwardRetryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	}
+	switch c := resp.StatusCode; {
+	case c == http.StatusRequestTimeout, c == http.StatusTooManyRequests:
+		return true, nil
+	case c >= 500 && c != http.StatusNotImplemented:
+		return true, nil
+	}
+	return false, nil
+}
+
+// cappedBackoff is retryablehttp's exponential backoff, which also honours a
+// 429's or 503's Retry-After, with the Retry-After capped at maxWait too.
+func cappedBackoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+	return min(retryablehttp.DefaultBackoff(minWait, maxWait, attempt, resp), maxWait)
+}
+
+// Reasons. A handler that refuses a delivery usually says why in its body
+// ("invalid webhook", a problem+json detail); listen shows it on the
+// delivery's line, short and on one line, so a developer sees why without a
+// debugger. The body is the developer's own handler's, but it may echo what
+// it was sent: the line goes through env.redact like every other output.
+const (
+	maxReasonBody  = 8 << 10
+	maxReasonRunes = 200
+)
+
+// failureReason is the handler's reason in a refused delivery's body: the
+// detail (or title, message, error) of a JSON body, else its first non-empty
+// line; "" for an empty body or an HTML page.
+func failureReason(contentType string, body []byte) string {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt == "text/html" {
+		return ""
+	}
+	text := ""
+	var obj map[string]any
+	if json.Unmarshal(body, &obj) == nil {
+		for _, k := range []string{"detail", "title", "message", "error", "reason"} {
+			switch v := obj[k].(type) {
+			case string:
+				text = v
+			case map[string]any: // {"error": {"message": "..."}}
+				text, _ = v["message"].(string)
+			}
+			if strings.TrimSpace(text) != "" {
+				break
+			}
+		}
+	} else {
+		for line := range strings.Lines(string(body)) {
+			if strings.TrimSpace(line) != "" {
+				text = line
+				break
+			}
+		}
+	}
+	return oneLine(text, maxReasonRunes)
+}
+
+// oneLine makes s printable on one line of at most n runes: control
+// characters (a terminal escape sent by a handler included) become spaces,
+// runs of space collapse, and a cut is marked with "…".
+func oneLine(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		s = string(r[:n]) + "…"
+	}
+	return s
 }

@@ -7,6 +7,7 @@
 //	tokenim webhook sign|verify         sign or check a webhook payload
 //	tokenim orders|payments|refunds|events get ID|list
 //	tokenim status
+//	tokenim version                     print the tool, Go and API versions
 //
 // Credentials come from --api-key, --merchant-id and --base-url or from the
 // environment variables TOKENIM_API_KEY, TOKENIM_MERCHANT_ID and
@@ -23,6 +24,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 )
@@ -145,6 +147,7 @@ func commands() []command {
 		{"refunds", "read refunds (get, list)", resourceCommand(refundsResource)},
 		{"events", "read events (get, list)", resourceCommand(eventsResource)},
 		{"status", "show the platform status", cmdStatus},
+		{"version", "print the tool, Go and API versions", cmdVersion},
 	}
 }
 
@@ -167,6 +170,7 @@ calls the API, or TOKENIM_API_KEY, TOKENIM_MERCHANT_ID, TOKENIM_BASE_URL in the
 environment (flags win).
 
 Run 'tokenim <command> --help' for the flags of a command.
+Exit codes: 0 success (and help), 1 an API or runtime error, 2 a usage error.
 `)
 }
 
@@ -180,6 +184,8 @@ func dispatch(e *env, args []string) error {
 	case "-h", "-help", "--help":
 		topUsage(e.stdout)
 		return errHelp
+	case "-version", "--version":
+		return cmdVersion(e, rest)
 	case "help":
 		if len(rest) == 0 {
 			topUsage(e.stdout)
@@ -196,11 +202,7 @@ func dispatch(e *env, args []string) error {
 	if strings.HasPrefix(name, "-") {
 		return usagef("", "flag %s must follow a command", name)
 	}
-	msg := fmt.Sprintf("unknown command %q", name)
-	if s := suggest(name, commandNames()); s != "" {
-		msg += fmt.Sprintf("; did you mean %q?", s)
-	}
-	return usagef("", "%s", msg)
+	return usagef("", "unknown command %q%s", name, didYouMean(name, commandNames()))
 }
 
 func commandNames() []string {
@@ -211,15 +213,30 @@ func commandNames() []string {
 	return append(names, "help")
 }
 
-// suggest returns the candidate closest to s within two edits, or "".
+// suggest returns the candidate closest to s, or "" when none is close: a
+// candidate is close within two edits, or a third of its length for long
+// names such as event types ("payment.sucess" is five edits from
+// "payment.succeeded" and six from "payment.canceled").
 func suggest(s string, candidates []string) string {
-	best, bestD := "", 3
+	best, bestD := "", -1
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
+		d := editDistance(s, c)
+		if d > max(2, len([]rune(c))/3) {
+			continue
+		}
+		if bestD < 0 || d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
+}
+
+// didYouMean is "; did you mean "x"?" for the candidate nearest s, or "".
+func didYouMean(s string, candidates []string) string {
+	if c := suggest(s, candidates); c != "" {
+		return fmt.Sprintf("; did you mean %q?", c)
+	}
+	return ""
 }
 
 func editDistance(a, b string) int {
@@ -263,8 +280,10 @@ func group(e *env, name, summary string, args []string, subs map[string]func(*en
 	if f, ok := subs[args[0]]; ok {
 		return f(e, args[1:])
 	}
-	msg := fmt.Sprintf("unknown %s subcommand %q (want %s)", name, args[0], strings.Join(order, ", "))
-	return usagef(name, "%s", msg)
+	if hint := didYouMean(args[0], order); hint != "" {
+		return usagef(name, "unknown %s subcommand %q%s", name, args[0], hint)
+	}
+	return usagef(name, "unknown %s subcommand %q (want %s)", name, args[0], strings.Join(order, ", "))
 }
 
 // flagSet is a flag.FlagSet with the text printed above its flags by --help.
@@ -281,18 +300,65 @@ func newFlagSet(cmd, usage string) *flagSet {
 }
 
 func (fs *flagSet) printUsage(w io.Writer) {
-	fmt.Fprint(w, strings.TrimRight(fs.usage, "\n"), "\n\nFlags:\n")
+	fmt.Fprint(w, strings.TrimRight(fs.usage, "\n"), "\n")
+	first := true
 	fs.VisitAll(func(f *flag.Flag) {
+		if first {
+			fmt.Fprint(w, "\nFlags:\n")
+			first = false
+		}
 		name, help := flag.UnquoteUsage(f)
-		line := "  --" + f.Name
+		line := "  " + dashed(f.Name)
 		if name != "" {
 			line += " " + name
 		}
 		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
 			help += fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(w, "%s\n      %s\n", line, help)
+		fmt.Fprintf(w, "%s\n      %s\n", line, fs.dashFlags(help))
 	})
+}
+
+// dashed spells a flag as help and errors print it: "--webhook-url", and
+// "-v" for a one-letter flag, as command-line tools conventionally do (the
+// flag package accepts one dash or two for every flag).
+func dashed(name string) string {
+	if len([]rune(name)) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// singleDashFlag finds "-name" where a flag is named in text written for
+// the flag package, which prints one dash.
+var singleDashFlag = regexp.MustCompile(`(^|[\s(:,])-([a-z][a-z0-9-]*)`)
+
+// dashFlags respells the flags of fs named in s with dashed, so that text
+// from shared flag registrations (internal/sandboxserve) and the flag
+// package's own errors read like the rest of the help.
+func (fs *flagSet) dashFlags(s string) string {
+	return singleDashFlag.ReplaceAllStringFunc(s, func(m string) string {
+		sub := singleDashFlag.FindStringSubmatch(m)
+		if fs.Lookup(sub[2]) == nil && !strings.HasPrefix(s, "flag provided but not defined") {
+			return m
+		}
+		return sub[1] + dashed(sub[2])
+	})
+}
+
+// parseError turns an error of the flag package into a usage error that
+// spells flags as help does and suggests the nearest flag for a typo.
+func (fs *flagSet) parseError(err error) error {
+	msg := fs.dashFlags(err.Error())
+	const undefined = "flag provided but not defined: -"
+	if name, ok := strings.CutPrefix(err.Error(), undefined); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if s := suggest(strings.TrimLeft(name, "-"), names); s != "" {
+			msg += fmt.Sprintf("; did you mean %s?", dashed(s))
+		}
+	}
+	return usagef(fs.cmd, "%s", msg)
 }
 
 // parse parses args, allowing flags after positional arguments
@@ -306,7 +372,7 @@ func (fs *flagSet) parse(e *env, args []string) ([]string, error) {
 				fs.printUsage(e.stdout)
 				return nil, errHelp
 			}
-			return nil, usagef(fs.cmd, "%v", err)
+			return nil, fs.parseError(err)
 		}
 		rest := fs.Args()
 		consumed := len(args) - len(rest)

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRun_helpForEveryCommand(t *testing.T) {
@@ -23,6 +26,12 @@ func TestRun_helpForEveryCommand(t *testing.T) {
 		{[]string{"webhook", "sign", "--help"}, "tokenim webhook sign --secret"},
 		{[]string{"webhook", "verify", "-h"}, "tokenim webhook verify --secret"},
 		{[]string{"status", "--help"}, "tokenim status [--json]"},
+		{[]string{"status", "-h"}, "tokenim status [--json]"},
+		{[]string{"version", "--help"}, "tokenim --version"},
+		{[]string{"help", "version"}, "tokenim --version"},
+		{[]string{"help", "webhook", "sign"}, "tokenim webhook sign --secret"},
+		{[]string{"webhook", "help"}, "tokenim webhook sign [flags]"},
+		{[]string{"sandbox", "-help"}, "tokenim sandbox [flags]"},
 	}
 	for _, res := range []string{"orders", "payments", "refunds", "events"} {
 		cases = append(cases,
@@ -55,14 +64,83 @@ func TestRun_helpListsFlags(t *testing.T) {
 	t.Parallel()
 	r := cli(t, "orders", "list", "--help")
 	assert.Equal(t, exitOK, r.code)
-	for _, f := range []string{"-limit", "-status", "-merchant-order-id", "-json", "-api-key", "-merchant-id", "-base-url"} {
-		assert.Contains(t, r.stdout, f)
+	for _, f := range []string{"--limit", "--status", "--merchant-order-id", "--json", "--api-key", "--merchant-id", "--base-url"} {
+		assert.Regexp(t, `(?m)^  `+f+`( \w+)?$`, r.stdout)
 	}
 	assert.Contains(t, r.stdout, "  --limit int\n      how many to show, 1–100 (default 10)\n")
 	r = cli(t, "listen", "--help")
-	for _, f := range []string{"-forward-to", "-secret", "-events", "-interval", "-replay", "-once"} {
-		assert.Contains(t, r.stdout, f)
+	for _, f := range []string{"--forward-to", "--secret", "--events", "--interval", "--replay", "--once", "--retries", "--retry-wait"} {
+		assert.Regexp(t, `(?m)^  `+f+`( \w+)?$`, r.stdout)
 	}
+}
+
+// everyHelp is the --help of every command and subcommand.
+func everyHelp() [][]string {
+	var all [][]string
+	for _, c := range commands() {
+		switch c.name {
+		case "webhook":
+			all = append(all, []string{"webhook", "sign"}, []string{"webhook", "verify"})
+		case "orders", "payments", "refunds", "events":
+			all = append(all, []string{c.name, "get"}, []string{c.name, "list"})
+		}
+		all = append(all, []string{c.name})
+	}
+	return all
+}
+
+func TestRun_helpSpellsFlagsWithTwoDashes(t *testing.T) {
+	t.Parallel()
+	flagLine := regexp.MustCompile(`^  (--[a-z][a-z0-9-]+|-[a-z])( \w+)?$`)
+	oneDash := regexp.MustCompile(`(^|[\s(,])-[a-z][a-z-]{2,}`)
+	for _, args := range everyHelp() {
+		r := cli(t, append(args, "--help")...)
+		require.Equal(t, exitOK, r.code, "%q --help", args)
+		require.Empty(t, r.stderr)
+		lines := strings.Split(r.stdout, "\n")
+		inFlags := false
+		for i, l := range lines {
+			assert.NotRegexp(t, oneDash, l, "%q --help: a flag with one dash", args)
+			if l == "Flags:" {
+				inFlags = true
+				continue
+			}
+			if inFlags && l != "" && !strings.HasPrefix(l, "      ") {
+				assert.Regexp(t, flagLine, l, "%q --help line %d", args, i)
+			}
+		}
+	}
+	r := cli(t, "sandbox", "--help")
+	assert.Contains(t, r.stdout, "\n  --webhook-url string\n")
+	assert.Contains(t, r.stdout, "for --webhook-url;")
+	assert.Contains(t, r.stdout, "\n  -v\n", "a one-letter flag keeps one dash")
+}
+
+func TestRun_statusHelpOffersNoCredentials(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "status", "--help")
+	require.Equal(t, exitOK, r.code)
+	assert.Contains(t, r.stdout, "needs no credentials")
+	assert.Contains(t, r.stdout, "  --base-url string\n")
+	assert.NotContains(t, r.stdout, "--api-key")
+	assert.NotContains(t, r.stdout, "--merchant-id")
+}
+
+func TestRun_exitCodes(t *testing.T) {
+	t.Parallel()
+	for _, args := range everyHelp() {
+		for _, h := range []string{"--help", "-h", "-help"} {
+			assert.Equal(t, exitOK, cli(t, append(args, h)...).code, "%q %s", args, h)
+		}
+		assert.Equal(t, exitOK, cli(t, append([]string{"help"}, args...)...).code, "help %q", args)
+		r := cli(t, append(args, "--no-such-flag")...)
+		assert.Equal(t, exitUsage, r.code, "%q --no-such-flag", args)
+		assert.Contains(t, r.stderr, "Run 'tokenim "+strings.Join(args, " ")+" --help' for usage.")
+	}
+	assert.Equal(t, exitUsage, cli(t).code, "no command")
+	// A failure that is not the command line's fault exits 1: nothing listens.
+	r := cli(t, "status", "--base-url", "http://127.0.0.1:1")
+	assert.Equal(t, exitError, r.code, r.stderr)
 }
 
 func TestRun_usageErrors(t *testing.T) {
@@ -78,8 +156,12 @@ func TestRun_usageErrors(t *testing.T) {
 		{"flag before command", []string{"--json"}, "must follow a command"},
 		{"group without subcommand", []string{"orders"}, "orders needs a subcommand: get, list"},
 		{"unknown subcommand", []string{"payments", "show"}, `unknown payments subcommand "show"`},
-		{"unknown flag", []string{"orders", "list", "--bogus"}, "flag provided but not defined: -bogus"},
-		{"bad flag value", []string{"orders", "list", "--limit", "many"}, `invalid value "many" for flag -limit`},
+		{"unknown flag", []string{"orders", "list", "--bogus"}, "flag provided but not defined: --bogus\n"},
+		{"flag typo", []string{"orders", "list", "--limt", "3"}, "flag provided but not defined: --limt; did you mean --limit?"},
+		{"bad flag value", []string{"orders", "list", "--limit", "many"}, `invalid value "many" for flag --limit`},
+		{"unknown subcommand with hint", []string{"webhook", "sing"}, `unknown webhook subcommand "sing"; did you mean "sign"?`},
+		{"version typo", []string{"versoin"}, `unknown command "versoin"; did you mean "version"?`},
+		{"status takes no key", []string{"status", "--api-key", "sk_test_x1"}, "flag provided but not defined: --api-key"},
 		{"limit out of range", []string{"orders", "list", "--limit", "101"}, "--limit must be between 1 and 100, got 101"},
 		{"get without id", []string{"refunds", "get"}, "refunds get takes exactly one refund id, got 0 arguments"},
 		{"get with two ids", []string{"events", "get", "evt_1", "evt_2"}, "got 2 arguments"},
@@ -120,6 +202,12 @@ func TestSuggest(t *testing.T) {
 	assert.Equal(t, "listen", suggest("lisen", names))
 	assert.Equal(t, "status", suggest("statsu", names))
 	assert.Empty(t, suggest("completely-different", names))
+	types := triggerTypes()
+	assert.Equal(t, "payment.succeeded", suggest("payment.sucess", types))
+	assert.Equal(t, "payment.succeeded", suggest("payment.success", types))
+	assert.Equal(t, "refund.failed", suggest("refund.fail", types))
+	assert.Equal(t, "order.canceled", suggest("order.cancelled", types))
+	assert.Empty(t, suggest("invoice.created", types))
 }
 
 func TestMoney(t *testing.T) {

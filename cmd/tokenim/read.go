@@ -313,8 +313,15 @@ func resourceList(e *env, r resource, args []string) error {
 }
 
 func cmdStatus(e *env, args []string) error {
-	fs := newFlagSet("status", "Show the platform status (GET /v1/status, no credentials needed).\n\nUsage:\n  tokenim status [--json] [--base-url URL]")
-	cfg := addConfigFlags(fs)
+	fs := newFlagSet("status", `Show the platform status (GET /v1/status). It needs no credentials and
+sends none. Without --base-url it asks the sandbox URL, or the live API when
+`+envAPIKey+` holds a sk_live_ key.
+
+Usage:
+  tokenim status [--json] [--base-url URL]`)
+	// Only --base-url: the route needs no key, so status offers none.
+	cfg := &config{}
+	addBaseURLFlag(fs, cfg)
 	asJSON := fs.Bool("json", false, "print the raw JSON status")
 	pos, err := fs.parse(e, args)
 	if err != nil {

@@ -63,7 +63,7 @@ func TestSandbox_flagErrors(t *testing.T) {
 		{"webhook url", []string{"sandbox", "-webhook-url", "localhost:8080"}, "--webhook-url must be an absolute http or https URL", exitUsage},
 		{"rate", []string{"sandbox", "-rate-limit", "-1"}, "--rate-limit must not be negative", exitUsage},
 		{"argument", []string{"sandbox", "now"}, `sandbox takes no arguments, got "now"`, exitUsage},
-		{"bad seed", []string{"sandbox", "-seed", "x"}, `invalid value "x" for flag -seed`, exitUsage},
+		{"bad seed", []string{"sandbox", "-seed", "x"}, `invalid value "x" for flag --seed`, exitUsage},
 		{"unusable address", []string{"sandbox", "-addr", "127.0.0.1:99999"}, "sandbox: listen tcp", exitError},
 	}
 	for _, tc := range cases {

@@ -73,6 +73,9 @@ Event types:
 	typ := tokenim.EventType(pos[0])
 	scenario, ok := scenarios[typ]
 	if !ok {
+		if hint := didYouMean(pos[0], triggerTypes()); hint != "" {
+			return usagef("trigger", "unknown event type %q%s", pos[0], hint)
+		}
 		return usagef("trigger", "unknown event type %q; valid types: %s", pos[0], strings.Join(triggerTypes(), ", "))
 	}
 	c, err := cfg.client(e, "trigger")

@@ -121,3 +121,17 @@ func TestTrigger_apiErrorExits1WithoutKey(t *testing.T) {
 	assert.NotContains(t, r.stderr, srv.APIKey)
 	assert.NotContains(t, r.stdout, srv.APIKey)
 }
+
+func TestTrigger_suggestsNearestEventType(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "trigger", "payment.sucess")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, `unknown event type "payment.sucess"; did you mean "payment.succeeded"?`)
+	assert.Empty(t, r.stdout)
+	r = cli(t, "trigger", "invoice.created")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, `unknown event type "invoice.created"; valid types: order.canceled,`)
+	r = cli(t, "listen", "--forward-to", "http://x.test", "--events", "refund.fail")
+	assert.Equal(t, exitUsage, r.code)
+	assert.Contains(t, r.stderr, `--events: unknown event type "refund.fail"; did you mean "refund.failed"?`)
+}

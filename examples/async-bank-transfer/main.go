@@ -151,7 +151,12 @@ func listenForWebhooks(ctx context.Context, client *tokenim.Client) (*webhooks, 
 		w.Close()
 		return nil, fmt.Errorf("register webhook endpoint: %w", err)
 	}
-	h, err := tokenim.NewWebhookHandler(w.onEvent, []string{endpoint.Secret})
+	verifier, err := tokenim.NewWebhookVerifier([]string{endpoint.Secret})
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	h, err := tokenim.NewWebhookHandler(verifier, w.onEvent)
 	if err != nil {
 		w.Close()
 		return nil, err

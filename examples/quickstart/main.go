@@ -68,7 +68,11 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 	if err != nil {
 		return fmt.Errorf("register webhook endpoint: %w", err)
 	}
-	h, err := tokenim.NewWebhookHandler(inbox.handle, []string{endpoint.Secret})
+	verifier, err := tokenim.NewWebhookVerifier([]string{endpoint.Secret})
+	if err != nil {
+		return err
+	}
+	h, err := tokenim.NewWebhookHandler(verifier, inbox.handle)
 	if err != nil {
 		return err
 	}

@@ -39,14 +39,37 @@ func main() {
 	}
 }
 
-// run parses args (flags -addr, -secret; the secret may come from
-// TOKENIM_WEBHOOK_SECRET instead), serves webhooks until ctx ends and logs to
-// out.
+// Timeouts of the server. A connection is only worth holding while a
+// delivery is on it: Tokenim gives up on an attempt after 10 s and retries
+// later, so a client slower than that is not Tokenim, and without these
+// limits every slow or stalled client would hold a connection (and a
+// goroutine) forever.
+const (
+	// DefaultReadTimeout bounds reading a whole request, headers and body
+	// (at most 1 MiB).
+	DefaultReadTimeout = 10 * time.Second
+	// DefaultWriteTimeout bounds the time from the end of the request
+	// headers to the end of the answer, the merchant's handling included.
+	DefaultWriteTimeout = 20 * time.Second
+	// DefaultIdleTimeout is how long a kept-alive connection may wait for
+	// the next delivery.
+	DefaultIdleTimeout = 60 * time.Second
+	// readHeaderTimeout bounds the headers alone, so a client that never
+	// finishes them is cut off early.
+	readHeaderTimeout = 5 * time.Second
+)
+
+// run parses args (flags -addr, -secret, and the timeouts; the secret may
+// come from TOKENIM_WEBHOOK_SECRET instead), serves webhooks until ctx ends
+// and logs to out.
 func run(ctx context.Context, out io.Writer, args []string, getenv func(string) string) error {
 	fs := flag.NewFlagSet("webhook-server", flag.ContinueOnError)
 	fs.SetOutput(out)
 	addr := fs.String("addr", "localhost:8080", "address to listen on")
 	secret := fs.String("secret", "", "webhook signing secret whsec_… (default $TOKENIM_WEBHOOK_SECRET)")
+	readTimeout := fs.Duration("read-timeout", DefaultReadTimeout, "longest time to read a request, headers and body")
+	writeTimeout := fs.Duration("write-timeout", DefaultWriteTimeout, "longest time from a request's headers to the end of its answer")
+	idleTimeout := fs.Duration("idle-timeout", DefaultIdleTimeout, "longest time a kept-alive connection waits for the next request")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,9 +79,18 @@ func run(ctx context.Context, out io.Writer, args []string, getenv func(string) 
 	if *secret == "" {
 		return errors.New("no webhook secret: pass -secret or set TOKENIM_WEBHOOK_SECRET")
 	}
+	for _, f := range []string{"read-timeout", "write-timeout", "idle-timeout"} {
+		if d := fs.Lookup(f).Value.(flag.Getter).Get().(time.Duration); d <= 0 {
+			return fmt.Errorf("-%s must be positive, got %v", f, d)
+		}
+	}
 
 	logger := slog.New(slog.NewTextHandler(out, nil))
-	webhooks, err := tokenim.NewWebhookHandler(handleEvent(logger), []string{*secret},
+	verifier, err := tokenim.NewWebhookVerifier([]string{*secret})
+	if err != nil {
+		return fmt.Errorf("webhook secret: %w", err) // never contains the secret
+	}
+	webhooks, err := tokenim.NewWebhookHandler(verifier, handleEvent(logger),
 		tokenim.WithWebhookLogger(logger)) // logs why a delivery was rejected
 	if err != nil {
 		return fmt.Errorf("webhook handler: %w", err) // never contains the secret
@@ -70,7 +102,13 @@ func run(ctx context.Context, out io.Writer, args []string, getenv func(string) 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: min(readHeaderTimeout, *readTimeout),
+		ReadTimeout:       *readTimeout,
+		WriteTimeout:      *writeTimeout,
+		IdleTimeout:       *idleTimeout,
+	}
 	logger.Info("listening", "url", "http://"+ln.Addr().String()+WebhookPath)
 
 	serveErr := make(chan error, 1)

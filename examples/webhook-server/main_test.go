@@ -7,8 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tokenim/tokenim-go"
+	"github.com/tokenim/tokenim-go/tokenimtest"
 )
 
 // logLines receives each log line run writes (slog writes a record in one
@@ -100,7 +103,7 @@ func paymentEvent(id string) *tokenim.Event {
 
 func deliver(t *testing.T, hc *http.Client, url, secret string, ev *tokenim.Event) int {
 	t.Helper()
-	req, err := tokenim.NewSignedWebhookRequest(url, secret, ev)
+	req, err := tokenimtest.NewSignedWebhookRequest(url, secret, ev)
 	require.NoError(t, err)
 	resp, err := hc.Do(req)
 	require.NoError(t, err)
@@ -187,4 +190,66 @@ func TestRun_badConfiguration(t *testing.T) {
 		assert.NotContains(t, err.Error(), "not-base64", name+": the secret stays out of errors")
 		assert.NotContains(t, out.String(), "listening", name)
 	}
+}
+
+// readAll reads conn until the server closes it. The deadline only guards
+// against a hang: a server that kept the connection fails the test with a
+// timeout error instead of blocking it.
+func readAll(t *testing.T, conn net.Conn) (string, error) {
+	t.Helper()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	b, err := io.ReadAll(conn)
+	return string(b), err
+}
+
+// TestRun_cutsOffSlowClients shows each timeout closing a connection that a
+// slow or stalled client would otherwise hold forever (short timeouts make
+// the test quick; the defaults are seconds).
+func TestRun_cutsOffSlowClients(t *testing.T) {
+	t.Parallel()
+	secret := newSecret(t)
+	url, log, _ := start(t, []string{"-secret", secret, "-read-timeout", "200ms", "-idle-timeout", "200ms"}, env(nil))
+	addr := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), WebhookPath)
+	dial := func() net.Conn {
+		conn, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = conn.Close() })
+		return conn
+	}
+
+	t.Run("headers never finished", func(t *testing.T) {
+		conn := dial()
+		_, err := io.WriteString(conn, "POST "+WebhookPath+" HTTP/1.1\r\nHost: x\r\n")
+		require.NoError(t, err)
+		_, err = readAll(t, conn)
+		assert.NoError(t, err, "the server closed the connection")
+	})
+
+	t.Run("body never finished", func(t *testing.T) {
+		conn := dial()
+		_, err := io.WriteString(conn, "POST "+WebhookPath+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"id\":")
+		require.NoError(t, err)
+		answer, err := readAll(t, conn)
+		assert.NoError(t, err, "the server closed the connection")
+		assert.Contains(t, answer, "400 Bad Request", "the half-read delivery is refused")
+		assert.Contains(t, log.next(t), "reading body failed")
+	})
+
+	t.Run("idle keep-alive connection", func(t *testing.T) {
+		conn := dial()
+		req, err := tokenimtest.NewSignedWebhookRequest(url, secret, paymentEvent("evt_idle"))
+		require.NoError(t, err)
+		require.NoError(t, req.Write(conn)) // HTTP/1.1: keep-alive
+		answer, err := readAll(t, conn)
+		assert.NoError(t, err, "the server closed the idle connection")
+		assert.True(t, strings.HasPrefix(answer, "HTTP/1.1 200 OK"), "answer: %q", answer)
+		assert.Contains(t, log.next(t), "id=evt_idle")
+	})
+}
+
+func TestRun_rejectsBadTimeouts(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	err := run(context.Background(), &out, []string{"-addr", "127.0.0.1:0", "-secret", newSecret(t), "-idle-timeout", "0s"}, env(nil))
+	assert.EqualError(t, err, "-idle-timeout must be positive, got 0s")
 }

@@ -125,12 +125,14 @@ func TestWebhookChaos_eachEventProcessedOnce(t *testing.T) {
 
 	var mu sync.Mutex
 	processed := map[string]int{}
-	handler, err := tokenim.NewWebhookHandler(func(_ context.Context, ev *tokenim.Event) error {
+	verifier, err := tokenim.NewWebhookVerifier([]string{secret})
+	require.NoError(t, err)
+	handler, err := tokenim.NewWebhookHandler(verifier, func(_ context.Context, ev *tokenim.Event) error {
 		mu.Lock()
 		defer mu.Unlock()
 		processed[ev.ID]++
 		return nil
-	}, []string{secret})
+	})
 	require.NoError(t, err)
 	flaky := &flakyEndpoint{real: handler, attempts: map[string]int{}, failures: map[string]int{}, dupStatus: map[int]int{}}
 	merchant := httptest.NewServer(flaky)

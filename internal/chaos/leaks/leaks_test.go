@@ -29,6 +29,7 @@ import (
 
 	tokenim "github.com/tokenim/tokenim-go"
 	"github.com/tokenim/tokenim-go/sandbox"
+	"github.com/tokenim/tokenim-go/tokenimtest"
 )
 
 func TestMain(m *testing.M) {
@@ -135,7 +136,9 @@ func TestLeaks_webhookHandler(t *testing.T) {
 	secret := tokenim.WebhookSecretPrefix + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	var mu sync.Mutex
 	seen := map[string]int{}
-	h, err := tokenim.NewWebhookHandler(func(_ context.Context, ev *tokenim.Event) error {
+	verifier, err := tokenim.NewWebhookVerifier([]string{secret})
+	require.NoError(t, err)
+	h, err := tokenim.NewWebhookHandler(verifier, func(_ context.Context, ev *tokenim.Event) error {
 		mu.Lock()
 		n := seen[ev.ID]
 		seen[ev.ID]++
@@ -147,7 +150,7 @@ func TestLeaks_webhookHandler(t *testing.T) {
 			panic("merchant bug")
 		}
 		return nil
-	}, []string{secret})
+	})
 	require.NoError(t, err)
 	ts := httptest.NewServer(h)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -166,7 +169,7 @@ func TestLeaks_webhookHandler(t *testing.T) {
 		return res.StatusCode
 	}
 	signed := func(id string, body json.RawMessage) *http.Request {
-		req, err := tokenim.NewSignedWebhookRequest(ts.URL, secret, &tokenim.Event{
+		req, err := tokenimtest.NewSignedWebhookRequest(ts.URL, secret, &tokenim.Event{
 			ID: id, Object: "event", Type: tokenim.EventOrderPaid, CreatedAt: time.Now().UTC().Truncate(time.Second),
 			APIVersion: tokenim.APIVersion, Data: tokenim.EventData{Object: body},
 		})
