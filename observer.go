@@ -251,3 +251,93 @@ func (cl *call) observeEnd(resp *http.Response, err error) {
 	r.OutcomeUnknown = errors.As(err, &unknown)
 	cl.c.observer.EndCall(cl.ctx, cl.info, r)
 }
+
+// WebhookObserver is told of every delivery a WebhookHandler receives, for
+// metrics: the otel module's observer counts them by result. Set one with
+// WithWebhookObserver. ObserveWebhook runs on the request's goroutine once
+// the answer is written, and should return quickly.
+type WebhookObserver interface {
+	ObserveWebhook(ctx context.Context, d WebhookDelivery)
+}
+
+// WebhookResult is what the handler did with a delivery.
+type WebhookResult string
+
+// The results of a delivery; the answer each gets is in WebhookHandler.
+const (
+	// WebhookProcessed: verified, new, and the merchant's function succeeded.
+	WebhookProcessed WebhookResult = "processed"
+	// WebhookDuplicate: verified, and the event was already handled.
+	WebhookDuplicate WebhookResult = "duplicate"
+	// WebhookInProgress: verified, and another delivery of the event is
+	// being handled; the platform is asked to retry.
+	WebhookInProgress WebhookResult = "in_progress"
+	// WebhookRejected: not accepted before verification or by it; Reason
+	// says why. A run of these means a wrong secret, clock skew or forgery.
+	WebhookRejected WebhookResult = "rejected"
+	// WebhookFailed: verified, but the merchant's function or the
+	// WebhookIDStore failed (Reason says which); the platform retries.
+	WebhookFailed WebhookResult = "failed"
+)
+
+// Reasons of a rejected or failed delivery, low-cardinality words fit for a
+// metric attribute.
+const (
+	WebhookReasonMethodNotAllowed    = "method_not_allowed"
+	WebhookReasonBodyTooLarge        = "body_too_large"
+	WebhookReasonBodyUnreadable      = "body_unreadable"
+	WebhookReasonMissingHeader       = "missing_header"
+	WebhookReasonMalformedHeader     = "malformed_header"
+	WebhookReasonNoMatchingSignature = "no_matching_signature"
+	WebhookReasonTimestampTooOld     = "timestamp_too_old"
+	WebhookReasonTimestampTooNew     = "timestamp_too_new"
+	WebhookReasonInvalidPayload      = "invalid_payload"
+	WebhookReasonHandlerError        = "handler_error"
+	WebhookReasonHandlerPanic        = "handler_panic"
+	WebhookReasonHandlerAborted      = "handler_aborted"
+	WebhookReasonStoreError          = "store_error"
+)
+
+// WebhookDelivery is how a WebhookHandler dealt with one delivery. It holds
+// no header value, body or secret.
+type WebhookDelivery struct {
+	Result WebhookResult
+	// Reason is one of the WebhookReason… words for a rejected or failed
+	// delivery, empty otherwise.
+	Reason string
+	// Verified reports that the signature was checked and good.
+	Verified bool
+	// WebhookID and EventType are known once the delivery is verified.
+	WebhookID string
+	EventType EventType
+	// StatusCode is the answer the handler gave.
+	StatusCode int
+	// Duration runs from the request reaching the handler to the answer.
+	Duration time.Duration
+}
+
+// WithWebhookObserver makes the handler report every delivery to o.
+func WithWebhookObserver(o WebhookObserver) WebhookHandlerOption {
+	return func(c *webhookHandlerConfig) error {
+		if o == nil {
+			return errors.New("tokenim: webhook observer must not be nil")
+		}
+		c.observer = o
+		return nil
+	}
+}
+
+// webhookRejection names why verification refused a delivery.
+func webhookRejection(err error) string {
+	switch {
+	case errors.Is(err, ErrWebhookMissingHeader):
+		return WebhookReasonMissingHeader
+	case errors.Is(err, ErrWebhookNoMatchingSignature):
+		return WebhookReasonNoMatchingSignature
+	case errors.Is(err, ErrWebhookTimestampTooOld):
+		return WebhookReasonTimestampTooOld
+	case errors.Is(err, ErrWebhookTimestampTooNew):
+		return WebhookReasonTimestampTooNew
+	}
+	return WebhookReasonMalformedHeader
+}

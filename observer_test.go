@@ -1,13 +1,16 @@
 package tokenim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jarcoal/httpmock"
@@ -291,4 +294,93 @@ func BenchmarkClientObserved_CreatePayment(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// deliveryRecorder records every delivery a handler reports.
+type deliveryRecorder struct {
+	mu sync.Mutex
+	ds []WebhookDelivery
+}
+
+func (r *deliveryRecorder) ObserveWebhook(_ context.Context, d WebhookDelivery) {
+	r.mu.Lock()
+	r.ds = append(r.ds, d)
+	r.mu.Unlock()
+}
+
+func (r *deliveryRecorder) last(t *testing.T) WebhookDelivery {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	require.NotEmpty(t, r.ds)
+	return r.ds[len(r.ds)-1]
+}
+
+func TestWebhookObserver_reportsEachDelivery(t *testing.T) {
+	t.Parallel()
+	rec := &deliveryRecorder{}
+	fail := errors.New("database down")
+	var failNext atomic.Bool
+	h := whHandler(t, func(_ context.Context, e *Event) error {
+		if failNext.Load() {
+			return fail
+		}
+		if e.ID == "evt_panic" {
+			panic("boom")
+		}
+		return nil
+	}, WithWebhookObserver(rec))
+	other := func(id string) []byte { return bytes.Replace(whEventBody, []byte("evt_123"), []byte(id), 1) }
+
+	cases := []struct {
+		name string
+		req  *http.Request
+		fail bool
+		want WebhookDelivery
+	}{
+		{"processed", whRequest(t, "evt_123", whEventBody, whSecretNew), false,
+			WebhookDelivery{Result: WebhookProcessed, Verified: true, WebhookID: "evt_123", EventType: EventOrderPaid, StatusCode: 200}},
+		{"duplicate", whRequest(t, "evt_123", whEventBody, whSecretOld), false,
+			WebhookDelivery{Result: WebhookDuplicate, Verified: true, WebhookID: "evt_123", EventType: EventOrderPaid, StatusCode: 200}},
+		{"wrong secret", whRequest(t, "evt_124", other("evt_124"), whVectorSecret), false,
+			WebhookDelivery{Result: WebhookRejected, Reason: WebhookReasonNoMatchingSignature, StatusCode: 400}},
+		{"no headers", httptest.NewRequest(http.MethodPost, "/webhooks", bytes.NewReader(whEventBody)), false,
+			WebhookDelivery{Result: WebhookRejected, Reason: WebhookReasonMissingHeader, StatusCode: 400}},
+		{"GET", httptest.NewRequest(http.MethodGet, "/webhooks", nil), false,
+			WebhookDelivery{Result: WebhookRejected, Reason: WebhookReasonMethodNotAllowed, StatusCode: 405}},
+		{"not an event", whRequest(t, "evt_125", []byte(`{"nope":1}`), whSecretNew), false,
+			WebhookDelivery{Result: WebhookRejected, Reason: WebhookReasonInvalidPayload, Verified: true, WebhookID: "evt_125", StatusCode: 400}},
+		{"handler error", whRequest(t, "evt_126", other("evt_126"), whSecretNew), true,
+			WebhookDelivery{Result: WebhookFailed, Reason: WebhookReasonHandlerError, Verified: true, WebhookID: "evt_126", EventType: EventOrderPaid, StatusCode: 500}},
+		{"handler panic", whRequest(t, "evt_panic", other("evt_panic"), whSecretNew), false,
+			WebhookDelivery{Result: WebhookFailed, Reason: WebhookReasonHandlerPanic, Verified: true, WebhookID: "evt_panic", EventType: EventOrderPaid, StatusCode: 500}},
+	}
+	for _, tc := range cases {
+		failNext.Store(tc.fail)
+		resp := whServe(h, tc.req)
+		got := rec.last(t)
+		assert.Equal(t, tc.want.StatusCode, resp.Code, tc.name)
+		assert.Positive(t, got.Duration, tc.name)
+		got.Duration = 0
+		assert.Equal(t, tc.want, got, tc.name)
+	}
+	assert.Len(t, rec.ds, len(cases), "one report per delivery")
+}
+
+func TestWebhookObserver_reportsAnAbortedDelivery(t *testing.T) {
+	t.Parallel()
+	rec := &deliveryRecorder{}
+	h := whHandler(t, func(context.Context, *Event) error { panic(http.ErrAbortHandler) }, WithWebhookObserver(rec))
+
+	assert.PanicsWithValue(t, http.ErrAbortHandler, func() { whServe(h, whRequest(t, "evt_123", whEventBody, whSecretNew)) })
+
+	got := rec.last(t)
+	assert.Equal(t, WebhookFailed, got.Result)
+	assert.Equal(t, WebhookReasonHandlerAborted, got.Reason)
+}
+
+func TestWithWebhookObserver_rejectsNil(t *testing.T) {
+	t.Parallel()
+	_, err := NewWebhookHandler(whVerifier(t, []string{whSecretNew}), func(context.Context, *Event) error { return nil }, WithWebhookObserver(nil))
+	assert.Error(t, err)
 }
