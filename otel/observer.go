@@ -52,6 +52,7 @@ const (
 	AttrWebhookResult  = attribute.Key("tokenim.webhook.result")
 	AttrWebhookReason  = attribute.Key("tokenim.webhook.reason")
 	AttrEventType      = attribute.Key("tokenim.event_type")
+	AttrWebhookID      = attribute.Key("tokenim.webhook.id")
 )
 
 // Outcomes of a call, the values of tokenim.outcome.

@@ -31,6 +31,7 @@ type telemetry struct {
 	obs    *tokenimotel.Observer
 	spans  *tracetest.InMemoryExporter
 	reader *sdkmetric.ManualReader
+	tracer trace.Tracer // of the same provider, for spans a test starts itself
 }
 
 func newTelemetry(t *testing.T) *telemetry {
@@ -45,7 +46,7 @@ func newTelemetry(t *testing.T) *telemetry {
 	})
 	obs, err := tokenimotel.NewObserver(tokenimotel.WithTracerProvider(tp), tokenimotel.WithMeterProvider(mp))
 	require.NoError(t, err)
-	return &telemetry{obs: obs, spans: spans, reader: reader}
+	return &telemetry{obs: obs, spans: spans, reader: reader, tracer: tp.Tracer("test")}
 }
 
 func (tm *telemetry) metrics(t *testing.T) metricdata.ResourceMetrics {
@@ -297,9 +298,11 @@ func TestObserver_noAttributeHoldsASecret(t *testing.T) {
 	for _, err := range client.Payments.All(context.Background(), &tokenim.PaymentListParams{Status: tokenim.PaymentStatusSucceeded}) {
 		require.NoError(t, err)
 	}
+	endpointSecret := deliverWebhooks(t, tm, client, srv)
 
 	secrets := []string{srv.APIKey, "4242424242424242", "4000000000000002", "4242424242424241", srv.WebhookSecret,
-		strings.TrimPrefix(srv.WebhookSecret, tokenim.WebhookSecretPrefix)}
+		strings.TrimPrefix(srv.WebhookSecret, tokenim.WebhookSecretPrefix), endpointSecret,
+		strings.TrimPrefix(endpointSecret, tokenim.WebhookSecretPrefix)}
 	check := func(where string, v attribute.Value) {
 		s := v.Emit()
 		assert.NotEqual(t, cvc, s, "%s holds the CVC", where)
@@ -335,6 +338,13 @@ func TestObserver_noAttributeHoldsASecret(t *testing.T) {
 		}
 	}
 	assert.Greater(t, points, 5)
+}
+
+func histogramPoints(m metricdata.Metrics) []metricdata.HistogramDataPoint[float64] {
+	if h, ok := m.Data.(metricdata.Histogram[float64]); ok {
+		return h.DataPoints
+	}
+	return nil
 }
 
 func metricAttributeSets(m metricdata.Metrics) []attribute.Set {
