@@ -85,9 +85,9 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 }
 
 // WithPropagator sets how trace context is written into each attempt's
-// headers. The default is the global propagator (otel.SetTextMapPropagator)
-// once one is set, and W3C trace context until then, so every request
-// carries traceparent even in a program that never set a propagator.
+// headers (default: the global propagator, otel.SetTextMapPropagator). When
+// the propagator writes no traceparent (the global default writes nothing),
+// W3C trace context is added, so every request carries one.
 func WithPropagator(p propagation.TextMapPropagator) Option {
 	return func(c *config) { c.propagator = p }
 }
@@ -178,7 +178,7 @@ func (o *Observer) StartAttempt(ctx context.Context, call tokenim.CallInfo, atte
 		}
 		span.SetAttributes(attrs...)
 	}
-	o.textMapPropagator().Inject(ctx, headerCarrier{h})
+	o.inject(ctx, h)
 	return ctx
 }
 
@@ -370,23 +370,34 @@ func redactQuery(u string) string {
 	return b.String()
 }
 
-// textMapPropagator is the propagator of each attempt: the one of
-// WithPropagator, else the global one once the program set it, else W3C
-// trace context.
-func (o *Observer) textMapPropagator() propagation.TextMapPropagator {
-	if o.propagator != nil {
-		return o.propagator
+// inject writes ctx's trace context into the attempt's headers with the
+// propagator of WithPropagator, else the global one; if that wrote no
+// traceparent (the global default propagates nothing), W3C trace context
+// is added, so every request carries one.
+func (o *Observer) inject(ctx context.Context, h tokenim.HeaderSetter) {
+	c := &headerCarrier{h: h}
+	p := o.propagator
+	if p == nil {
+		p = otel.GetTextMapPropagator()
 	}
-	if p := otel.GetTextMapPropagator(); len(p.Fields()) > 0 {
-		return p
+	p.Inject(ctx, c)
+	if !c.traceparent {
+		propagation.TraceContext{}.Inject(ctx, c)
 	}
-	return propagation.TraceContext{}
 }
 
 // headerCarrier writes a propagator's fields through the SDK's
 // HeaderSetter; it reads nothing, so Get and Keys are empty.
-type headerCarrier struct{ h tokenim.HeaderSetter }
+type headerCarrier struct {
+	h           tokenim.HeaderSetter
+	traceparent bool // a traceparent was written
+}
 
-func (c headerCarrier) Get(string) string     { return "" }
-func (c headerCarrier) Set(key, value string) { c.h.Set(key, value) }
-func (c headerCarrier) Keys() []string        { return nil }
+func (c *headerCarrier) Get(string) string { return "" }
+func (c *headerCarrier) Keys() []string    { return nil }
+func (c *headerCarrier) Set(key, value string) {
+	if strings.EqualFold(key, "traceparent") {
+		c.traceparent = true
+	}
+	c.h.Set(key, value)
+}
