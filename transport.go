@@ -1,6 +1,7 @@
 package tokenim
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -72,6 +73,10 @@ type call struct {
 	wantMeta   bool         // Do returns the metadata even without WithResponse
 	meta       *Response    // the final response's metadata, when wanted
 
+	bodyFunc  retryablehttp.ReaderFunc // bodyReader, bound once per pooled call
+	bodyReads int                      // how often go-retryablehttp asked for the body
+	firstBody *bytes.Reader            // the body reader handed out last
+
 	// Observation, used only when the client has an Observer.
 	attemptHook     retryablehttp.RequestLogHook // observeAttemptStart, bound once per pooled call
 	info            CallInfo
@@ -89,6 +94,7 @@ var callPool = sync.Pool{New: func() any {
 	cl := new(call)
 	cl.rc.CheckRetry = cl.checkRetry
 	cl.attemptHook = cl.observeAttemptStart
+	cl.bodyFunc = cl.bodyReader
 	return cl
 }}
 
@@ -97,9 +103,9 @@ func newCallState() *call { return callPool.Get().(*call) }
 // release returns the call to the pool once nothing refers to it: the
 // returned error and value hold copies, never the call.
 func (cl *call) release() {
-	check, hook := cl.rc.CheckRetry, cl.attemptHook
+	check, hook, body := cl.rc.CheckRetry, cl.attemptHook, cl.bodyFunc
 	*cl = call{}
-	cl.rc.CheckRetry, cl.attemptHook = check, hook
+	cl.rc.CheckRetry, cl.attemptHook, cl.bodyFunc = check, hook, body
 	callPool.Put(cl)
 }
 
@@ -150,7 +156,7 @@ func (cl *call) send(v any) error {
 func (cl *call) newHTTPRequest() (*retryablehttp.Request, error) {
 	var body any // a nil []byte in an interface would make the body chunked
 	if cl.body != nil {
-		body = cl.body
+		body = cl.bodyFunc
 	}
 	req, err := retryablehttp.NewRequestWithContext(cl.ctx, cl.ep.method, cl.c.baseURL+cl.path, body)
 	if err != nil {
@@ -170,6 +176,21 @@ func (cl *call) newHTTPRequest() (*retryablehttp.Request, error) {
 		h["Idempotency-Key"] = []string{cl.key}
 	}
 	return req, nil
+}
+
+// bodyReader gives go-retryablehttp the call's body to send. Its first
+// read only measures the length, so the first attempt reuses that reader;
+// every later read (a retry, or net/http rewinding a request it resends)
+// gets a reader of its own, since the transport may still hold the one
+// before. A *bytes.Reader lets net/http send headers and body in one write.
+func (cl *call) bodyReader() (io.Reader, error) {
+	cl.bodyReads++
+	if cl.bodyReads > 2 || cl.firstBody == nil {
+		cl.firstBody = bytes.NewReader(cl.body)
+	} else {
+		cl.firstBody.Reset(cl.body)
+	}
+	return cl.firstBody, nil
 }
 
 var (
