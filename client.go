@@ -64,7 +64,8 @@ type Client struct {
 	auth       func(http.Header)
 	mode       string // "test" or "live", from the key's prefix
 	merchantID string
-	baseURL    string // without trailing slash
+	baseURL    string    // without trailing slash
+	urls       *urlCache // absolute URLs of the routes without id
 	userAgent  []string
 	logger     *slog.Logger
 
@@ -335,6 +336,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		mode:             mode,
 		merchantID:       s.merchantID,
 		baseURL:          s.baseURL,
+		urls:             new(urlCache),
 		userAgent:        []string{ua},
 		logger:           s.logger,
 		observer:         s.observer,

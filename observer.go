@@ -182,7 +182,7 @@ func (cl *call) callInfo() CallInfo {
 		Operation:      cl.ep.op,
 		Method:         cl.ep.method,
 		URLTemplate:    template,
-		URL:            cl.c.baseURL + cl.path,
+		URL:            cl.url(),
 		ServerAddress:  cl.c.serverAddress,
 		ServerPort:     cl.c.serverPort,
 		IdempotencyKey: cl.key,

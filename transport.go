@@ -11,11 +11,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -158,7 +160,7 @@ func (cl *call) newHTTPRequest() (*retryablehttp.Request, error) {
 	if cl.body != nil {
 		body = cl.bodyFunc
 	}
-	req, err := retryablehttp.NewRequestWithContext(cl.ctx, cl.ep.method, cl.c.baseURL+cl.path, body)
+	req, err := retryablehttp.NewRequestWithContext(cl.ctx, cl.ep.method, cl.url(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +193,47 @@ func (cl *call) bodyReader() (io.Reader, error) {
 		cl.firstBody.Reset(cl.body)
 	}
 	return cl.firstBody, nil
+}
+
+// url is the absolute URL of the call. The URL of a route without id or
+// query (every Create, every unfiltered List) is built once per client.
+func (cl *call) url() string {
+	if cl.path != cl.ep.route {
+		return cl.c.baseURL + cl.path
+	}
+	return cl.c.urls.get(cl.c.baseURL, cl.path)
+}
+
+// urlCache maps a constant route to its absolute URL. Reads take no lock:
+// a new route copies the map, which happens a handful of times per client.
+type urlCache struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[string]string]
+}
+
+// maxCachedURLs bounds the cache: Client.Do takes any path.
+const maxCachedURLs = 64
+
+func (u *urlCache) get(base, route string) string {
+	if m := u.m.Load(); m != nil {
+		if full, ok := (*m)[route]; ok {
+			return full
+		}
+	}
+	full := base + route
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	old := u.m.Load()
+	if old != nil && len(*old) >= maxCachedURLs {
+		return full
+	}
+	m := make(map[string]string, 8)
+	if old != nil {
+		maps.Copy(m, *old)
+	}
+	m[route] = full
+	u.m.Store(&m)
+	return full
 }
 
 var (
