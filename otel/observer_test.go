@@ -404,3 +404,41 @@ func TestObserver_injectsTheChosenPropagator(t *testing.T) {
 
 	assert.Regexp(t, `^00-[0-9a-f]{32}-[0-9a-f]{16}-01$`, got.Get("Traceparent"))
 }
+
+func TestObserver_traceHeadersDoNotBreakIdempotentReplay(t *testing.T) {
+	t.Parallel()
+	tm := newTelemetry(t)
+	_, srv := tokenimtest.Start(t)
+	client := tokenimtest.NewClient(t, srv, tokenim.WithObserver(tm.obs), tokenim.WithMaxRetries(0))
+	ctx := context.Background()
+	o, err := client.Orders.Create(ctx, &tokenim.OrderCreateParams{MerchantOrderID: "M-replay", Amount: 1999, Currency: "CNY"})
+	require.NoError(t, err)
+	params := &tokenim.PaymentCreateParams{OrderID: o.ID, Method: card("4242424242424242")}
+	require.NoError(t, srv.SetFaults(sandbox.FaultPlan{Seed: 1, Rules: []sandbox.FaultRule{
+		{Method: "POST", Path: "/v1/payments", Kind: sandbox.FaultDropAfterCommit, Rate: 1},
+	}}))
+	_, err = client.Payments.Create(ctx, params)
+	var unknown *tokenim.UnknownOutcomeError
+	require.ErrorAs(t, err, &unknown)
+	srv.ClearFaults()
+
+	// The replay carries a new traceparent (a new attempt span) and the
+	// same key: the platform answers with the stored payment.
+	var resp tokenim.Response
+	_, err = client.Payments.Create(ctx, params, tokenim.WithIdempotencyKey(unknown.IdempotencyKey), tokenim.WithResponse(&resp))
+	require.NoError(t, err)
+	assert.True(t, resp.Replayed)
+
+	var calls []sdktrace.ReadOnlySpan
+	for _, s := range tm.spans.GetSpans().Snapshots() {
+		if s.Name() == "Payments.Create" {
+			calls = append(calls, s)
+		}
+	}
+	require.Len(t, calls, 2)
+	assert.NotEqual(t, calls[0].SpanContext().TraceID(), calls[1].SpanContext().TraceID())
+	assert.Equal(t, "unknown", attrs(calls[0])["tokenim.outcome"].AsString())
+	assert.Equal(t, "succeeded", attrs(calls[1])["tokenim.outcome"].AsString())
+	assert.True(t, attrs(calls[1])["tokenim.replayed"].AsBool())
+	assert.Equal(t, unknown.IdempotencyKey, attrs(calls[1])["tokenim.idempotency_key"].AsString())
+}
