@@ -277,23 +277,7 @@ func (nopObserver) EndCall(context.Context, CallInfo, CallResult)       {}
 // BenchmarkClientObserved_CreatePayment is BenchmarkClient_CreatePayment
 // with an observer that does nothing: the price of the hooks alone.
 func BenchmarkClientObserved_CreatePayment(b *testing.B) {
-	srv := newPaymentServer(b)
-	tr := benchTransport()
-	defer tr.CloseIdleConnections()
-	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(srv.URL),
-		WithHTTPClient(&http.Client{Transport: tr}), WithObserver(nopObserver{}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	params := benchParams()
-	b.ReportAllocs()
-	for b.Loop() {
-		p, err := c.Payments.Create(ctx, params)
-		if err != nil || p.ID != "pay_123" {
-			b.Fatal(err)
-		}
-	}
+	benchmarkCreatePayment(b, WithObserver(nopObserver{}))
 }
 
 // deliveryRecorder records every delivery a handler reports.
