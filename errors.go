@@ -19,16 +19,21 @@ type ErrorCode string
 // Every error code of API version 2026-11-01, plus the extension codes listed
 // in docs/contract-decisions.md.
 const (
-	CodeInvalidRequest           ErrorCode = "invalid_request"
-	CodeAmountInvalid            ErrorCode = "amount_invalid"
-	CodeCurrencyUnsupported      ErrorCode = "currency_unsupported"
-	CodeInvalidCardNumber        ErrorCode = "invalid_card_number"
-	CodeMetadataInvalid          ErrorCode = "metadata_invalid"
-	CodeParameterUnknown         ErrorCode = "parameter_unknown"
-	CodeAuthenticationRequired   ErrorCode = "authentication_required"
-	CodeInvalidAPIKey            ErrorCode = "invalid_api_key"
-	CodeMerchantMismatch         ErrorCode = "merchant_mismatch"
-	CodeAccountRestricted        ErrorCode = "account_restricted"
+	CodeInvalidRequest         ErrorCode = "invalid_request"
+	CodeAmountInvalid          ErrorCode = "amount_invalid"
+	CodeCurrencyUnsupported    ErrorCode = "currency_unsupported"
+	CodeInvalidCardNumber      ErrorCode = "invalid_card_number"
+	CodeMetadataInvalid        ErrorCode = "metadata_invalid"
+	CodeParameterUnknown       ErrorCode = "parameter_unknown"
+	CodeAuthenticationRequired ErrorCode = "authentication_required"
+	CodeInvalidAPIKey          ErrorCode = "invalid_api_key"
+	CodeMerchantMismatch       ErrorCode = "merchant_mismatch"
+	CodeAccountRestricted      ErrorCode = "account_restricted"
+	// CodeHostNotAllowed and CodeCrossSiteRequest come only from the bundled
+	// sandbox: a Host it does not serve (DNS rebinding) and a browser's
+	// cross-site call of its control API (docs/contract-decisions.md).
+	CodeHostNotAllowed           ErrorCode = "host_not_allowed"
+	CodeCrossSiteRequest         ErrorCode = "cross_site_request"
 	CodeCardDeclined             ErrorCode = "card_declined"
 	CodeAuthenticationFailed     ErrorCode = "authentication_failed"
 	CodeResourceMissing          ErrorCode = "resource_missing"

@@ -87,15 +87,16 @@ func (e *Event) decode(kind string, v any) error {
 }
 
 // EventsService lists events, for reconciling missed webhooks.
+// API: /v1/events
 type EventsService service
 
-// EventListParams filter Events.List and Events.All.
+// EventListParams filter Events.List and Events.All. API: GET /v1/events
 type EventListParams struct {
 	ListParams
 	Type EventType `url:"type,omitempty"`
 }
 
-var eventsList = endpoint{"Events.List", http.MethodGet, "/v1/events", "evt_", false}
+var eventsList = newLister[EventListParams](endpoint{"Events.List", http.MethodGet, "/v1/events", "evt_", false}, func(e *Event) string { return e.ID })
 
 // Get retrieves an event. API: GET /v1/events/{id}
 func (s *EventsService) Get(ctx context.Context, id string, opts ...RequestOption) (*Event, error) {
@@ -104,11 +105,11 @@ func (s *EventsService) Get(ctx context.Context, id string, opts ...RequestOptio
 
 // List returns one page of events, newest first. API: GET /v1/events
 func (s *EventsService) List(ctx context.Context, params *EventListParams, opts ...RequestOption) (*List[Event], error) {
-	return listPage[Event](ctx, s.client, eventsList, params, opts)
+	return eventsList.page(ctx, s.client, params, opts)
 }
 
 // All iterates over every event matching params, fetching pages lazily.
 // API: GET /v1/events
 func (s *EventsService) All(ctx context.Context, params *EventListParams, opts ...RequestOption) iter.Seq2[*Event, error] {
-	return listAll(ctx, s.client, eventsList, params, func(e *Event) string { return e.ID }, opts)
+	return eventsList.all(ctx, s.client, params, opts)
 }

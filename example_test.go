@@ -22,7 +22,7 @@ import (
 func exampleSandbox(opts ...tokenim.Option) (*tokenim.Client, *sandbox.Server) {
 	srv := sandbox.NewServer(sandbox.WithFrozenClock(time.Date(2026, 11, 21, 9, 30, 0, 0, time.UTC)))
 	opts = append([]tokenim.Option{tokenim.WithMerchantID(srv.MerchantID), tokenim.WithBaseURL(srv.URL)}, opts...)
-	client, err := tokenim.NewClient(srv.APIKey, opts...)
+	client, err := tokenim.NewClient(srv.APIKey(), opts...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func ExampleNewClient() {
 	srv := sandbox.NewServer()
 	defer srv.Close()
 
-	client, err := tokenim.NewClient(srv.APIKey, // in production: os.Getenv("TOKENIM_API_KEY")
+	client, err := tokenim.NewClient(srv.APIKey(), // in production: os.Getenv("TOKENIM_API_KEY")
 		tokenim.WithMerchantID(srv.MerchantID),
 		tokenim.WithBaseURL(srv.URL), // omit to use the default for the key
 		tokenim.WithAppInfo("shopcart", "2.1.0", "https://shop.example"),

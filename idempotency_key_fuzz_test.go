@@ -94,7 +94,7 @@ func FuzzIdempotencyKey(f *testing.F) {
 func TestIdempotencyKey_sandboxAcceptsEveryKeyTheClientSends(t *testing.T) {
 	t.Parallel()
 	srv := sandbox.Start(t)
-	c, err := NewClient(srv.APIKey, WithMerchantID(srv.MerchantID), WithBaseURL(srv.URL), WithMaxRetries(0))
+	c, err := NewClient(srv.APIKey(), WithMerchantID(srv.MerchantID), WithBaseURL(srv.URL), WithMaxRetries(0))
 	require.NoError(t, err)
 	for i, key := range []string{`""`, `"a"b"`, `"\x"`} {
 		require.NoError(t, validateIdempotencyKey(key))

@@ -69,13 +69,32 @@ func listQuery[P any, PP listParams[P]](ep endpoint, params PP) (url.Values, err
 	return v, nil
 }
 
-// listPage fetches one page of ep.
-func listPage[T any, P any, PP listParams[P]](ctx context.Context, c *Client, ep endpoint, params PP, opts []RequestOption) (*List[T], error) {
-	q, err := listQuery(ep, params)
+// lister is the list mechanics of one resource: its list endpoint and how
+// to read the id that starting_after takes from an item. A service's List and
+// All are each one call of it, so their mechanics live here once.
+type lister[T any, P any, PP listParams[P]] struct {
+	ep   endpoint
+	idOf func(*T) string
+}
+
+// newLister makes the lister of ep; only the params type needs naming:
+// newLister[OrderListParams](ep, func(o *Order) string { return o.ID }).
+func newLister[P any, PP listParams[P], T any](ep endpoint, idOf func(*T) string) lister[T, P, PP] {
+	return lister[T, P, PP]{ep: ep, idOf: idOf}
+}
+
+// page fetches the page that params select.
+func (l lister[T, P, PP]) page(ctx context.Context, c *Client, params PP, opts []RequestOption) (*List[T], error) {
+	q, err := listQuery(l.ep, params)
 	if err != nil {
 		return nil, err
 	}
-	return fetchPage[T](ctx, c, ep, q, opts)
+	return fetchPage[T](ctx, c, l.ep, q, opts)
+}
+
+// all is listAll over l.
+func (l lister[T, P, PP]) all(ctx context.Context, c *Client, params PP, opts []RequestOption) iter.Seq2[*T, error] {
+	return listAll(ctx, c, l.ep, params, l.idOf, opts)
 }
 
 // fetchPage fetches the page of ep that query q selects.

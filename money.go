@@ -9,7 +9,7 @@ import (
 // is "CNY 19.99", 500 JPY "JPY 500", 1250 KWD "KWD 1.250"
 // (docs/tokenim-api.md §1: JPY has no minor unit, KWD three, the other
 // supported currencies two). The String methods of resources use it.
-func FormatAmount(amount int64, currency string) string {
+func FormatAmount(amount int64, currency Currency) string {
 	digits := 2
 	switch currency {
 	case "JPY":
@@ -28,7 +28,7 @@ func FormatAmount(amount int64, currency string) string {
 		}
 		s = s[:len(s)-digits] + "." + s[len(s)-digits:]
 	}
-	return currency + " " + sign + s
+	return string(currency) + " " + sign + s
 }
 
 // String reads like a line of a back office: "order ord_1 (M-1) open: CNY 19.99".
@@ -51,12 +51,12 @@ func (p Payment) String() string {
 	s := "payment " + p.ID + " " + string(p.Status) + ": " + FormatAmount(p.Amount, p.Currency) + " by " + string(p.Method.Type)
 	switch {
 	case p.Method.Card != nil:
-		s += " " + p.Method.Card.Brand + " ****" + p.Method.Card.Last4
+		s += " " + string(p.Method.Card.Brand) + " ****" + p.Method.Card.Last4
 	case p.Method.Wallet != nil:
 		s += " " + string(p.Method.Wallet.Provider)
 	}
 	if p.FailureCode != "" {
-		s += ", failed: " + p.FailureCode
+		s += ", failed: " + string(p.FailureCode)
 	}
 	if p.AmountRefunded > 0 {
 		s += ", refunded " + FormatAmount(p.AmountRefunded, p.Currency)
@@ -69,7 +69,7 @@ func (p Payment) String() string {
 func (r Refund) String() string {
 	s := "refund " + r.ID + " " + string(r.Status) + ": " + FormatAmount(r.Amount, r.Currency)
 	if r.FailureCode != "" {
-		s += ", failed: " + r.FailureCode
+		s += ", failed: " + string(r.FailureCode)
 	}
 	return s + " of payment " + r.PaymentID
 }

@@ -10,7 +10,7 @@ func TestFormatAmount(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		amount   int64
-		currency string
+		currency Currency
 		want     string
 	}{
 		{1999, "CNY", "CNY 19.99"},

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// OrdersService manages orders: what a customer owes.
+// OrdersService manages orders: what a customer owes. API: /v1/orders
 type OrdersService service
 
 // OrderStatus is the state of an order.
@@ -23,13 +23,32 @@ const (
 	OrderStatusExpired           OrderStatus = "expired"
 )
 
+// Currency is an upper-case ISO 4217 code (docs/tokenim-api.md §1). An order
+// fixes it; its payments and refunds carry the same. Untyped string constants
+// assign without conversion (Currency: "CNY").
+type Currency string
+
+// The currencies of API version 2026-11-01. JPY has no minor unit, KWD three,
+// the others two (see FormatAmount). Any other is an *Error with Code
+// currency_unsupported.
+const (
+	CurrencyCNY Currency = "CNY"
+	CurrencyUSD Currency = "USD"
+	CurrencyEUR Currency = "EUR"
+	CurrencyGBP Currency = "GBP"
+	CurrencyHKD Currency = "HKD"
+	CurrencySGD Currency = "SGD"
+	CurrencyJPY Currency = "JPY"
+	CurrencyKWD Currency = "KWD"
+)
+
 // Order is what the customer owes. Amounts are minor units of Currency.
 type Order struct {
 	ID              string            `json:"id"`
 	Object          string            `json:"object"`
 	MerchantOrderID string            `json:"merchant_order_id"`
 	Amount          int64             `json:"amount"`
-	Currency        string            `json:"currency"`
+	Currency        Currency          `json:"currency"`
 	Description     string            `json:"description"`
 	Status          OrderStatus       `json:"status"`
 	AmountPaid      int64             `json:"amount_paid"`
@@ -42,6 +61,7 @@ type Order struct {
 }
 
 // OrderCreateParams are the parameters of Orders.Create.
+// API: POST /v1/orders
 type OrderCreateParams struct {
 	// MerchantOrderID is the merchant's own reference, 1–64 characters,
 	// unique per merchant.
@@ -49,8 +69,8 @@ type OrderCreateParams struct {
 	// Amount in minor units, 1…99 999 999 999.
 	Amount int64 `json:"amount"`
 	// Currency is an upper-case ISO 4217 code.
-	Currency    string `json:"currency"`
-	Description string `json:"description,omitempty"`
+	Currency    Currency `json:"currency"`
+	Description string   `json:"description,omitempty"`
 	// ExpiresAt defaults to 30 minutes from now; allowed +1 min … +7 days.
 	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
 	Metadata  map[string]string `json:"metadata,omitempty"`
@@ -74,7 +94,7 @@ func (p *OrderCreateParams) validate() error {
 	if err := validateAmount("amount", p.Amount); err != nil {
 		return err
 	}
-	if err := validateCurrency("currency", p.Currency); err != nil {
+	if err := validateCurrency("currency", string(p.Currency)); err != nil {
 		return err
 	}
 	if err := validateMaxLen("description", p.Description, 1000); err != nil {
@@ -86,21 +106,18 @@ func (p *OrderCreateParams) validate() error {
 	return validateMetadata(p.Metadata)
 }
 
-// OrderListParams filter Orders.List and Orders.All.
+// OrderListParams filter Orders.List and Orders.All. API: GET /v1/orders
 type OrderListParams struct {
 	ListParams
 	Status          OrderStatus `url:"status,omitempty"`
 	MerchantOrderID string      `url:"merchant_order_id,omitempty"`
 }
 
-var ordersList = endpoint{"Orders.List", http.MethodGet, "/v1/orders", "ord_", false}
+var ordersList = newLister[OrderListParams](endpoint{"Orders.List", http.MethodGet, "/v1/orders", "ord_", false}, func(o *Order) string { return o.ID })
 
 // Create creates an order. API: POST /v1/orders
 func (s *OrdersService) Create(ctx context.Context, params *OrderCreateParams, opts ...RequestOption) (*Order, error) {
-	if err := params.validate(); err != nil {
-		return nil, err
-	}
-	return fetch[Order](ctx, s.client, endpoint{"Orders.Create", http.MethodPost, "/v1/orders", "", false}, "", params, opts)
+	return create[Order](ctx, s.client, endpoint{"Orders.Create", http.MethodPost, "/v1/orders", "", false}, params, opts)
 }
 
 // Get retrieves an order. API: GET /v1/orders/{id}
@@ -117,11 +134,11 @@ func (s *OrdersService) Cancel(ctx context.Context, id string, opts ...RequestOp
 
 // List returns one page of orders, newest first. API: GET /v1/orders
 func (s *OrdersService) List(ctx context.Context, params *OrderListParams, opts ...RequestOption) (*List[Order], error) {
-	return listPage[Order](ctx, s.client, ordersList, params, opts)
+	return ordersList.page(ctx, s.client, params, opts)
 }
 
 // All iterates over every order matching params, fetching pages lazily.
 // API: GET /v1/orders
 func (s *OrdersService) All(ctx context.Context, params *OrderListParams, opts ...RequestOption) iter.Seq2[*Order, error] {
-	return listAll(ctx, s.client, ordersList, params, func(o *Order) string { return o.ID }, opts)
+	return ordersList.all(ctx, s.client, params, opts)
 }

@@ -12,6 +12,7 @@ import (
 )
 
 // PaymentsService manages payments: attempts to pay an order in full.
+// API: /v1/payments
 type PaymentsService service
 
 // PaymentStatus is the state of a payment.
@@ -52,34 +53,56 @@ const (
 	WalletTokenimBalance WalletProvider = "tokenim_balance"
 )
 
+// PaymentFailureCode says why a payment failed: a DeclineCode, a third wrong
+// one-time code or a returned bank transfer.
+type PaymentFailureCode string
+
+// Every payment failure code of API version 2026-11-01. The first six are
+// the DeclineCode values.
+const (
+	PaymentFailureGenericDecline       PaymentFailureCode = "generic_decline"
+	PaymentFailureInsufficientFunds    PaymentFailureCode = "insufficient_funds"
+	PaymentFailureExpiredCard          PaymentFailureCode = "expired_card"
+	PaymentFailureIncorrectCVC         PaymentFailureCode = "incorrect_cvc"
+	PaymentFailureCardFrozen           PaymentFailureCode = "card_frozen"
+	PaymentFailureProcessingError      PaymentFailureCode = "processing_error"
+	PaymentFailureAuthenticationFailed PaymentFailureCode = "authentication_failed"
+	PaymentFailureTransferReturned     PaymentFailureCode = "transfer_returned"
+)
+
 // Payment is one attempt to pay an order. Fee and Net are zero until it
-// succeeds; FailureCode holds a DeclineCode (or transfer_returned,
-// authentication_failed) when it failed.
+// succeeds; FailureCode says why when it failed.
 type Payment struct {
-	ID             string            `json:"id"`
-	Object         string            `json:"object"`
-	OrderID        string            `json:"order_id"`
-	Amount         int64             `json:"amount"`
-	Currency       string            `json:"currency"`
-	Method         PaymentMethod     `json:"method"`
-	Status         PaymentStatus     `json:"status"`
-	FailureCode    string            `json:"failure_code"`
-	FailureMessage string            `json:"failure_message"`
-	NextAction     *NextAction       `json:"next_action"`
-	Fee            int64             `json:"fee"`
-	Net            int64             `json:"net"`
-	AmountRefunded int64             `json:"amount_refunded"`
-	ReceiptNumber  string            `json:"receipt_number"`
-	CreatedAt      time.Time         `json:"created_at"`
-	SucceededAt    *time.Time        `json:"succeeded_at"`
-	Metadata       map[string]string `json:"metadata"`
+	ID             string             `json:"id"`
+	Object         string             `json:"object"`
+	OrderID        string             `json:"order_id"`
+	Amount         int64              `json:"amount"`
+	Currency       Currency           `json:"currency"`
+	Method         PaymentMethod      `json:"method"`
+	Status         PaymentStatus      `json:"status"`
+	FailureCode    PaymentFailureCode `json:"failure_code"`
+	FailureMessage string             `json:"failure_message"`
+	NextAction     *NextAction        `json:"next_action"`
+	Fee            int64              `json:"fee"`
+	Net            int64              `json:"net"`
+	AmountRefunded int64              `json:"amount_refunded"`
+	ReceiptNumber  string             `json:"receipt_number"`
+	CreatedAt      time.Time          `json:"created_at"`
+	SucceededAt    *time.Time         `json:"succeeded_at"`
+	Metadata       map[string]string  `json:"metadata"`
 }
 
-// NextAction says what the customer must do for a requires_action payment
-// (Type "otp": confirm with Payments.Confirm).
+// NextAction says what the customer must do for a requires_action payment.
 type NextAction struct {
-	Type string `json:"type"`
+	Type NextActionType `json:"type"`
 }
+
+// NextActionType names the step a requires_action payment waits for.
+type NextActionType string
+
+// NextActionOTP: the customer gives a one-time code; pass it to
+// Payments.Confirm.
+const NextActionOTP NextActionType = "otp"
 
 // PaymentMethod is the method of a payment as the platform stores it: never
 // the card number or CVC.
@@ -89,12 +112,24 @@ type PaymentMethod struct {
 	Wallet *PaymentMethodWallet `json:"wallet,omitempty"`
 }
 
+// CardBrand is the network of a card.
+type CardBrand string
+
+// Card brands; unknown when the number matches no network the platform knows.
+const (
+	CardBrandVisa       CardBrand = "visa"
+	CardBrandMastercard CardBrand = "mastercard"
+	CardBrandUnionPay   CardBrand = "unionpay"
+	CardBrandAmex       CardBrand = "amex"
+	CardBrandUnknown    CardBrand = "unknown"
+)
+
 // PaymentMethodCard describes a card without its number.
 type PaymentMethodCard struct {
-	Brand    string `json:"brand"`
-	Last4    string `json:"last4"`
-	ExpMonth int    `json:"exp_month"`
-	ExpYear  int    `json:"exp_year"`
+	Brand    CardBrand `json:"brand"`
+	Last4    string    `json:"last4"`
+	ExpMonth int       `json:"exp_month"`
+	ExpYear  int       `json:"exp_year"`
 }
 
 // PaymentMethodWallet describes a wallet payment.
@@ -103,6 +138,7 @@ type PaymentMethodWallet struct {
 }
 
 // Receipt is the voucher of a succeeded payment.
+// API: GET /v1/payments/{id}/receipt
 type Receipt struct {
 	Object          string    `json:"object"`
 	ReceiptNumber   string    `json:"receipt_number"`
@@ -110,7 +146,7 @@ type Receipt struct {
 	OrderID         string    `json:"order_id"`
 	MerchantOrderID string    `json:"merchant_order_id"`
 	Amount          int64     `json:"amount"`
-	Currency        string    `json:"currency"`
+	Currency        Currency  `json:"currency"`
 	Fee             int64     `json:"fee"`
 	MethodSummary   string    `json:"method_summary"`
 	PaidAt          time.Time `json:"paid_at"`
@@ -221,7 +257,7 @@ func (m *PaymentMethodParams) validate() error {
 }
 
 // PaymentCreateParams are the parameters of Payments.Create. The amount and
-// currency are the order's.
+// currency are the order's. API: POST /v1/payments
 type PaymentCreateParams struct {
 	OrderID  string              `json:"order_id"`
 	Method   PaymentMethodParams `json:"method"`
@@ -256,11 +292,13 @@ func (p *PaymentCreateParams) validate() error {
 }
 
 // PaymentConfirmParams confirm a requires_action payment.
+// API: POST /v1/payments/{id}/confirm
 type PaymentConfirmParams struct {
 	OTP string `json:"otp"`
 }
 
 // PaymentListParams filter Payments.List and Payments.All.
+// API: GET /v1/payments
 type PaymentListParams struct {
 	ListParams
 	OrderID string        `url:"order_id,omitempty"`
@@ -268,13 +306,10 @@ type PaymentListParams struct {
 }
 
 func (p *PaymentListParams) validateFilters() error {
-	if p.OrderID == "" {
-		return nil
-	}
-	return validateID("order_id", "ord_", p.OrderID)
+	return validateIDFilter("order_id", "ord_", p.OrderID)
 }
 
-var paymentsList = endpoint{"Payments.List", http.MethodGet, "/v1/payments", "pay_", false}
+var paymentsList = newLister[PaymentListParams](endpoint{"Payments.List", http.MethodGet, "/v1/payments", "pay_", false}, func(p *Payment) string { return p.ID })
 
 // Create pays an order with a card, a wallet or a bank transfer.
 // API: POST /v1/payments
@@ -300,10 +335,7 @@ var paymentsList = endpoint{"Payments.List", http.MethodGet, "/v1/payments", "pa
 //   - bad parameters: *ValidationError before anything is sent, or an *Error
 //     matching ErrInvalidRequest.
 func (s *PaymentsService) Create(ctx context.Context, params *PaymentCreateParams, opts ...RequestOption) (*Payment, error) {
-	if err := params.validate(); err != nil {
-		return nil, err
-	}
-	return fetch[Payment](ctx, s.client, endpoint{"Payments.Create", http.MethodPost, "/v1/payments", "", false}, "", params, opts)
+	return create[Payment](ctx, s.client, endpoint{"Payments.Create", http.MethodPost, "/v1/payments", "", false}, params, opts)
 }
 
 // Get retrieves a payment. API: GET /v1/payments/{id}
@@ -344,13 +376,13 @@ func (s *PaymentsService) Receipt(ctx context.Context, id string, opts ...Reques
 
 // List returns one page of payments, newest first. API: GET /v1/payments
 func (s *PaymentsService) List(ctx context.Context, params *PaymentListParams, opts ...RequestOption) (*List[Payment], error) {
-	return listPage[Payment](ctx, s.client, paymentsList, params, opts)
+	return paymentsList.page(ctx, s.client, params, opts)
 }
 
 // All iterates over every payment matching params, fetching pages lazily.
 // API: GET /v1/payments
 func (s *PaymentsService) All(ctx context.Context, params *PaymentListParams, opts ...RequestOption) iter.Seq2[*Payment, error] {
-	return listAll(ctx, s.client, paymentsList, params, func(p *Payment) string { return p.ID }, opts)
+	return paymentsList.all(ctx, s.client, params, opts)
 }
 
 // Wait polls a payment until it is succeeded, failed or canceled and returns

@@ -55,7 +55,7 @@ func TestPaymentsService_endpoints(t *testing.T) {
 			check: func(t *testing.T, got any) {
 				p := got.(*Payment)
 				require.NotNil(t, p.NextAction)
-				assert.Equal(t, "otp", p.NextAction.Type)
+				assert.Equal(t, NextActionOTP, p.NextAction.Type)
 				assert.Equal(t, WalletPayPal, p.Method.Wallet.Provider)
 			},
 		},

@@ -8,6 +8,7 @@ import (
 )
 
 // RefundsService manages refunds: money back to a payment's method.
+// API: /v1/refunds
 type RefundsService service
 
 // RefundStatus is the state of a refund.
@@ -31,6 +32,13 @@ const (
 	RefundReasonOther               RefundReason = "other"
 )
 
+// RefundFailureCode says why a refund failed.
+type RefundFailureCode string
+
+// RefundFailureDeclined is the code of a refund that was declined; its money
+// was not returned.
+const RefundFailureDeclined RefundFailureCode = "refund_declined"
+
 // Refund returns money of a succeeded payment.
 type Refund struct {
 	ID          string            `json:"id"`
@@ -38,10 +46,10 @@ type Refund struct {
 	PaymentID   string            `json:"payment_id"`
 	OrderID     string            `json:"order_id"`
 	Amount      int64             `json:"amount"`
-	Currency    string            `json:"currency"`
+	Currency    Currency          `json:"currency"`
 	Reason      RefundReason      `json:"reason"`
 	Status      RefundStatus      `json:"status"`
-	FailureCode string            `json:"failure_code"`
+	FailureCode RefundFailureCode `json:"failure_code"`
 	CreatedAt   time.Time         `json:"created_at"`
 	SucceededAt *time.Time        `json:"succeeded_at"`
 	Metadata    map[string]string `json:"metadata"`
@@ -55,6 +63,7 @@ type Refund struct {
 //
 // An Amount of 0 without Remaining is a *ValidationError, so a computed
 // amount that came out as zero never refunds everything.
+// API: POST /v1/refunds
 type RefundCreateParams struct {
 	PaymentID string `json:"payment_id"`
 	// Amount to refund in minor units, 1…99 999 999 999.
@@ -87,20 +96,17 @@ func (p *RefundCreateParams) validate() error {
 	return validateMetadata(p.Metadata)
 }
 
-// RefundListParams filter Refunds.List and Refunds.All.
+// RefundListParams filter Refunds.List and Refunds.All. API: GET /v1/refunds
 type RefundListParams struct {
 	ListParams
 	PaymentID string `url:"payment_id,omitempty"`
 }
 
 func (p *RefundListParams) validateFilters() error {
-	if p.PaymentID == "" {
-		return nil
-	}
-	return validateID("payment_id", "pay_", p.PaymentID)
+	return validateIDFilter("payment_id", "pay_", p.PaymentID)
 }
 
-var refundsList = endpoint{"Refunds.List", http.MethodGet, "/v1/refunds", "re_", false}
+var refundsList = newLister[RefundListParams](endpoint{"Refunds.List", http.MethodGet, "/v1/refunds", "re_", false}, func(r *Refund) string { return r.ID })
 
 // Create refunds a succeeded payment, in part (Amount) or all that remains
 // (Remaining). API: POST /v1/refunds
@@ -117,10 +123,7 @@ var refundsList = endpoint{"Refunds.List", http.MethodGet, "/v1/refunds", "re_",
 //     key, or the money may go back twice.
 //   - neither or both of Amount and Remaining: *ValidationError, nothing sent.
 func (s *RefundsService) Create(ctx context.Context, params *RefundCreateParams, opts ...RequestOption) (*Refund, error) {
-	if err := params.validate(); err != nil {
-		return nil, err
-	}
-	return fetch[Refund](ctx, s.client, endpoint{"Refunds.Create", http.MethodPost, "/v1/refunds", "", false}, "", params, opts)
+	return create[Refund](ctx, s.client, endpoint{"Refunds.Create", http.MethodPost, "/v1/refunds", "", false}, params, opts)
 }
 
 // Get retrieves a refund. API: GET /v1/refunds/{id}
@@ -130,11 +133,11 @@ func (s *RefundsService) Get(ctx context.Context, id string, opts ...RequestOpti
 
 // List returns one page of refunds, newest first. API: GET /v1/refunds
 func (s *RefundsService) List(ctx context.Context, params *RefundListParams, opts ...RequestOption) (*List[Refund], error) {
-	return listPage[Refund](ctx, s.client, refundsList, params, opts)
+	return refundsList.page(ctx, s.client, params, opts)
 }
 
 // All iterates over every refund matching params, fetching pages lazily.
 // API: GET /v1/refunds
 func (s *RefundsService) All(ctx context.Context, params *RefundListParams, opts ...RequestOption) iter.Seq2[*Refund, error] {
-	return listAll(ctx, s.client, refundsList, params, func(r *Refund) string { return r.ID }, opts)
+	return refundsList.all(ctx, s.client, params, opts)
 }

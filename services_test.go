@@ -214,6 +214,7 @@ func TestServices_rejectInvalidInputWithoutRequest(t *testing.T) {
 			_, err := c.Payments.List(ctx, &PaymentListParams{OrderID: "pay_1"})
 			return err
 		}},
+		{"refund nil params", "params", func(c *Client) error { _, err := c.Refunds.Create(ctx, nil); return err }},
 		{"refund missing payment", "payment_id", func(c *Client) error {
 			_, err := c.Refunds.Create(ctx, &RefundCreateParams{})
 			return err
@@ -232,6 +233,7 @@ func TestServices_rejectInvalidInputWithoutRequest(t *testing.T) {
 			_, err := c.Events.List(ctx, &EventListParams{ListParams: ListParams{Limit: 1000}})
 			return err
 		}},
+		{"endpoint nil params", "params", func(c *Client) error { _, err := c.WebhookEndpoints.Create(ctx, nil); return err }},
 		{"endpoint missing url", "url", func(c *Client) error {
 			_, err := c.WebhookEndpoints.Create(ctx, &WebhookEndpointCreateParams{Events: []EventType{"*"}})
 			return err

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// StatusService reads the platform's status.
+// StatusService reads the platform's status. API: /v1/status
 type StatusService service
 
 // PlatformState is the platform's overall state.
@@ -19,7 +19,7 @@ const (
 	PlatformMaintenance PlatformState = "maintenance"
 )
 
-// PlatformStatus is the answer of Status.Get.
+// PlatformStatus is the answer of Status.Get. API: GET /v1/status
 type PlatformStatus struct {
 	Object    string        `json:"object"`
 	Status    PlatformState `json:"status"`

@@ -1,6 +1,7 @@
 package tokenim
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -25,6 +26,15 @@ func validateID(field, prefix, id string) error {
 		}
 	}
 	return nil
+}
+
+// validateIDFilter checks an optional id filter of a list: empty means no
+// filter.
+func validateIDFilter(field, prefix, id string) error {
+	if id == "" {
+		return nil
+	}
+	return validateID(field, prefix, id)
 }
 
 func validateAmount(field string, amount int64) error {
@@ -84,6 +94,19 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// validator is a request body that checks itself before it is sent; a nil
+// pointer reports that the params are missing.
+type validator interface{ validate() error }
+
+// create is the mechanics of every Create: params are checked, then sent to
+// ep. A *ValidationError sends nothing.
+func create[T any](ctx context.Context, c *Client, ep endpoint, params validator, opts []RequestOption) (*T, error) {
+	if err := params.validate(); err != nil {
+		return nil, err
+	}
+	return fetch[T](ctx, c, ep, "", params, opts)
 }
 
 // requireParams rejects a nil params pointer for calls that need one.

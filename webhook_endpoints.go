@@ -12,6 +12,7 @@ import (
 )
 
 // WebhookEndpointsService manages the URLs events are delivered to.
+// API: /v1/webhook_endpoints
 type WebhookEndpointsService service
 
 // WebhookEndpointStatus says whether an endpoint receives deliveries.
@@ -58,6 +59,7 @@ func (w WebhookEndpoint) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, 
 func (w WebhookEndpoint) LogValue() slog.Value { return slog.StringValue(w.String()) }
 
 // DeletedWebhookEndpoint is the answer of WebhookEndpoints.Delete.
+// API: DELETE /v1/webhook_endpoints/{id}
 type DeletedWebhookEndpoint struct {
 	ID      string `json:"id"`
 	Object  string `json:"object"`
@@ -65,6 +67,7 @@ type DeletedWebhookEndpoint struct {
 }
 
 // WebhookEndpointCreateParams are the parameters of WebhookEndpoints.Create.
+// API: POST /v1/webhook_endpoints
 type WebhookEndpointCreateParams struct {
 	// URL is an absolute http(s) URL of at most 2048 characters.
 	URL string `json:"url"`
@@ -94,7 +97,8 @@ func (p *WebhookEndpointCreateParams) validate() error {
 	return validateMaxLen("description", p.Description, 1000)
 }
 
-// WebhookEndpointRotateParams are the parameters of RotateSecret.
+// WebhookEndpointRotateParams are the parameters of
+// WebhookEndpoints.RotateSecret. API: POST /v1/webhook_endpoints/{id}/rotate_secret
 type WebhookEndpointRotateParams struct {
 	// ExpireOldAfter is how long deliveries stay signed with the old secret
 	// too, in whole seconds up to 7 days. Zero means the platform default
@@ -127,31 +131,29 @@ func (p *WebhookEndpointRotateParams) body() (*rotateBody, error) {
 }
 
 // WebhookEndpointListParams page WebhookEndpoints.List and All.
+// API: GET /v1/webhook_endpoints
 type WebhookEndpointListParams struct {
 	ListParams
 }
 
-var webhookEndpointsList = endpoint{"WebhookEndpoints.List", http.MethodGet, "/v1/webhook_endpoints", "we_", false}
+var webhookEndpointsList = newLister[WebhookEndpointListParams](endpoint{"WebhookEndpoints.List", http.MethodGet, "/v1/webhook_endpoints", "we_", false}, func(w *WebhookEndpoint) string { return w.ID })
 
 // Create registers a webhook endpoint; the answer carries its secret.
 // API: POST /v1/webhook_endpoints
 func (s *WebhookEndpointsService) Create(ctx context.Context, params *WebhookEndpointCreateParams, opts ...RequestOption) (*WebhookEndpoint, error) {
-	if err := params.validate(); err != nil {
-		return nil, err
-	}
-	return fetch[WebhookEndpoint](ctx, s.client, endpoint{"WebhookEndpoints.Create", http.MethodPost, "/v1/webhook_endpoints", "", false}, "", params, opts)
+	return create[WebhookEndpoint](ctx, s.client, endpoint{"WebhookEndpoints.Create", http.MethodPost, "/v1/webhook_endpoints", "", false}, params, opts)
 }
 
 // List returns one page of webhook endpoints.
 // API: GET /v1/webhook_endpoints
 func (s *WebhookEndpointsService) List(ctx context.Context, params *WebhookEndpointListParams, opts ...RequestOption) (*List[WebhookEndpoint], error) {
-	return listPage[WebhookEndpoint](ctx, s.client, webhookEndpointsList, params, opts)
+	return webhookEndpointsList.page(ctx, s.client, params, opts)
 }
 
 // All iterates over every webhook endpoint, fetching pages lazily.
 // API: GET /v1/webhook_endpoints
 func (s *WebhookEndpointsService) All(ctx context.Context, params *WebhookEndpointListParams, opts ...RequestOption) iter.Seq2[*WebhookEndpoint, error] {
-	return listAll(ctx, s.client, webhookEndpointsList, params, func(w *WebhookEndpoint) string { return w.ID }, opts)
+	return webhookEndpointsList.all(ctx, s.client, params, opts)
 }
 
 // Get retrieves a webhook endpoint; its secret is never included.

@@ -1,7 +1,7 @@
 // Package acceptance is the black-box contract suite for the Tokenim HTTP API.
 //
 // It speaks raw net/http and encoding/json, knows nothing of the client
-// package, and checks a server against /work/shared/tokenim-api.md and
+// package, and checks a server against docs/tokenim-api.md and
 // docs/contract-decisions.md alone: status, problem code and param,
 // Content-Type, the Request-Id and Tokenim-Version headers, and the state of
 // each object after the call.
@@ -91,7 +91,7 @@ func start(t *testing.T) *env {
 	} else {
 		t.Parallel()
 		srv := sandbox.Start(t)
-		e.url, e.apiKey, e.merchantID, e.secret = srv.URL, srv.APIKey, srv.MerchantID, srv.WebhookSecret
+		e.url, e.apiKey, e.merchantID, e.secret = srv.URL, srv.APIKey(), srv.MerchantID, srv.WebhookSecret()
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	e.hc = &http.Client{Transport: tr, Timeout: 60 * time.Second}

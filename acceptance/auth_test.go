@@ -61,7 +61,11 @@ func TestAuth_statusNeedsNoAuth(t *testing.T) {
 	assert.Equal(t, "operational", str(b, "status"))
 }
 
-func TestAuth_restrictedMerchantMayReadButNotWrite(t *testing.T) {
+// docs/tokenim-api.md §1: a restricted merchant gets 403 account_restricted
+// on every call that takes money or creates something; reading, cancelling,
+// deleting endpoints and rotating secrets stay allowed so that it can still
+// secure its account.
+func TestAuth_restrictedMerchantMayReadAndSecureButNotTakeMoney(t *testing.T) {
 	e := start(t)
 	m := e.newMerchant()
 	me := e.at(t)
@@ -83,21 +87,17 @@ func TestAuth_restrictedMerchantMayReadButNotWrite(t *testing.T) {
 			e.ok(e.get(path, asMerchant(m)))
 		}
 	})
-	t.Run("writes", func(t *testing.T) {
+	t.Run("money and creation refused", func(t *testing.T) {
 		e := e.at(t)
 		for _, w := range []struct {
 			method, path string
 			body         any
 		}{
 			{"POST", "/v1/orders", orderBody(1000, "CNY", nil)},
-			{"POST", "/v1/orders/" + str(order, "id") + "/cancel", nil},
 			{"POST", "/v1/payments", map[string]any{"order_id": str(order, "id"), "method": card("4242424242424242")}},
 			{"POST", "/v1/refunds", map[string]any{"payment_id": str(pay, "id")}},
 			{"POST", "/v1/payments/" + str(otp, "id") + "/confirm", map[string]any{"otp": "000000"}},
-			{"POST", "/v1/payments/" + str(otp, "id") + "/cancel", nil},
 			{"POST", "/v1/webhook_endpoints", map[string]any{"url": "https://example.com/h", "events": []string{"*"}}},
-			{"POST", "/v1/webhook_endpoints/" + str(we, "id") + "/rotate_secret", nil},
-			{"DELETE", "/v1/webhook_endpoints/" + str(we, "id"), nil},
 		} {
 			r := e.do(w.method, w.path, w.body, asMerchant(m))
 			e.fail(r, http.StatusForbidden, "account_restricted")
@@ -110,10 +110,17 @@ func TestAuth_restrictedMerchantMayReadButNotWrite(t *testing.T) {
 		eps, _ := e.list("/v1/webhook_endpoints", asMerchant(m))
 		assert.Len(t, eps, 1)
 	})
+	t.Run("securing allowed", func(t *testing.T) {
+		e := e.at(t)
+		assert.Equal(t, "canceled", str(e.ok(e.post("/v1/orders/"+str(order, "id")+"/cancel", nil, asMerchant(m))), "status"))
+		assert.Equal(t, "canceled", str(e.ok(e.post("/v1/payments/"+str(otp, "id")+"/cancel", nil, asMerchant(m))), "status"))
+		assert.NotEmpty(t, str(e.ok(e.post("/v1/webhook_endpoints/"+str(we, "id")+"/rotate_secret", nil, asMerchant(m))), "secret"))
+		e.ok(e.do("DELETE", "/v1/webhook_endpoints/"+str(we, "id"), nil, asMerchant(m)))
+	})
 	t.Run("lifted", func(t *testing.T) {
 		e := e.at(t)
 		e.restrict(m.id, false)
-		e.ok(e.post("/v1/orders/"+str(order, "id")+"/cancel", nil, asMerchant(m)))
+		e.ok(e.post("/v1/orders", orderBody(1000, "CNY", nil), asMerchant(m)))
 	})
 }
 

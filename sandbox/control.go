@@ -3,19 +3,23 @@ package sandbox
 import (
 	"encoding/json"
 	"math"
-	"net/http"
 	"strings"
 	"time"
 )
 
+// The control API (/_sandbox/…): never faulted, never in maintenance, no
+// authentication, but only for same-site callers on an allowed Host (see
+// guard.go). Its routes sit in the one route table (routes.go); each handler
+// here gets the request body already read and capped.
+
 type okBody struct {
-	OK  bool   `json:"ok"`
-	Now *jtime `json:"now,omitempty"`
+	OK  bool       `json:"ok"`
+	Now *timestamp `json:"now,omitempty"`
 }
 
 type clockBody struct {
-	Now    jtime `json:"now"`
-	Frozen bool  `json:"frozen"`
+	Now    timestamp `json:"now"`
+	Frozen bool      `json:"frozen"`
 }
 
 type merchantBody struct {
@@ -41,147 +45,113 @@ var (
 	}
 )
 
-// control serves the /_sandbox/ API: never faulted, never in maintenance,
-// no authentication.
-func (s *Sandbox) control(r *http.Request, reqID string) response {
-	path := strings.TrimSuffix(r.URL.Path, "/")
-	var body []byte
-	if r.Method == http.MethodPost {
-		b, e := readBody(noopWriter{}, r, false)
-		if e != nil {
-			return e.response(reqID)
-		}
-		body = b
+func okResponse() response { return jsonResponse(okBody{OK: true}) }
+
+func nowResponse(t time.Time) response { return jsonResponse(okBody{OK: true, Now: timestampPtr(t)}) }
+
+func controlReset(c *call) response { c.s.Reset(); return okResponse() }
+
+func controlAdvance(c *call) response {
+	o, e := decodeStrict(c.body, advanceSchema)
+	if e != nil {
+		return e.response(c.reqID)
 	}
-	ok := func() response { return jsonResponse(okBody{OK: true}) }
-	bad := func(e *apiError) response { return e.response(reqID) }
-	method := func(want string) *apiError {
-		if r.Method != want {
-			return newError(405, "invalid_request", "Method not allowed", "Use "+want+" for "+path+".")
-		}
-		return nil
+	sec := o.float("seconds")
+	if sec < 0 || math.IsInf(sec, 0) || sec > 10*365*24*3600 {
+		return errInvalid("seconds", "seconds must be a non-negative number of at most ten years.").response(c.reqID)
 	}
-	switch {
-	case path == "/_sandbox/reset":
-		if e := method("POST"); e != nil {
-			return bad(e)
-		}
-		s.Reset()
-		return ok()
-	case path == "/_sandbox/clock/advance":
-		if e := method("POST"); e != nil {
-			return bad(e)
-		}
-		o, e := decodeStrict(body, advanceSchema)
-		if e != nil {
-			return bad(e)
-		}
-		sec := o.float("seconds")
-		if sec < 0 || math.IsInf(sec, 0) || sec > 10*365*24*3600 {
-			return bad(errInvalid("seconds", "seconds must be a non-negative number of at most ten years."))
-		}
-		now := s.Advance(time.Duration(sec * float64(time.Second)))
-		return jsonResponse(okBody{OK: true, Now: jt(now)})
-	case path == "/_sandbox/clock/freeze" || path == "/_sandbox/clock/resume":
-		if e := method("POST"); e != nil {
-			return bad(e)
-		}
-		if _, e := decodeStrict(body, nil); e != nil {
-			return bad(e)
-		}
-		if strings.HasSuffix(path, "freeze") {
-			s.clock.Freeze()
-		} else {
-			s.clock.Resume()
-		}
-		return jsonResponse(okBody{OK: true, Now: jt(s.clock.Now())})
-	case path == "/_sandbox/clock":
-		if e := method("GET"); e != nil {
-			return bad(e)
-		}
-		return jsonResponse(clockBody{Now: jtime(s.clock.Now()), Frozen: s.clock.Frozen()})
-	case path == "/_sandbox/maintenance":
-		if e := method("POST"); e != nil {
-			return bad(e)
-		}
-		o, e := decodeStrict(body, maintenanceSchema)
-		if e != nil {
-			return bad(e)
-		}
-		s.SetMaintenance(o.boolean("enabled"))
-		return ok()
-	case path == "/_sandbox/faults":
-		switch r.Method {
-		case http.MethodDelete:
-			s.ClearFaults()
-			return ok()
-		case http.MethodPost:
-			plan, e := decodeFaultPlan(body)
-			if e != nil {
-				return bad(e)
-			}
-			if err := s.SetFaults(plan); err != nil {
-				return bad(errInvalid("rules", strings.TrimPrefix(err.Error(), "sandbox: fault plan: ")))
-			}
-			return ok()
-		}
-		return bad(newError(405, "invalid_request", "Method not allowed", "Use POST or DELETE for /_sandbox/faults."))
-	case path == "/_sandbox/merchants":
-		if e := method("POST"); e != nil {
-			return bad(e)
-		}
-		o, e := decodeStrict(body, restrictSchema)
-		if e != nil {
-			return bad(e)
-		}
-		m := s.AddMerchant()
-		if o.boolean("restricted") {
-			_ = s.RestrictMerchant(m.ID, true)
-		}
-		return jsonResponse(merchantBody{ID: m.ID, APIKey: m.APIKey, Restricted: o.boolean("restricted")})
-	case strings.HasPrefix(path, "/_sandbox/merchants/") && strings.HasSuffix(path, "/restrict"):
-		if e := method("POST"); e != nil {
-			return bad(e)
-		}
-		id := strings.TrimSuffix(strings.TrimPrefix(path, "/_sandbox/merchants/"), "/restrict")
-		o, e := decodeStrict(body, restrictSchema)
-		if e != nil {
-			return bad(e)
-		}
-		restricted := true
-		if o.has("restricted") {
-			restricted = o.boolean("restricted")
-		}
-		if err := s.RestrictMerchant(id, restricted); err != nil {
-			return bad(errMissing("merchant", id, ""))
-		}
-		return ok()
-	case path == "/_sandbox/rate_limit":
-		if e := method("POST"); e != nil {
-			return bad(e)
-		}
-		o, e := decodeStrict(body, rateSchema)
-		if e != nil {
-			return bad(e)
-		}
-		rate := o.float("per_second")
-		if rate < 0 || math.IsInf(rate, 0) {
-			return bad(errInvalid("per_second", "per_second must be a non-negative number."))
-		}
-		s.SetRateLimit(rate)
-		return ok()
-	case path == "/_sandbox/requests":
-		if e := method("GET"); e != nil {
-			return bad(e)
-		}
-		return jsonResponse(dataBody[RequestRecord]{Object: "list", Data: s.Requests()})
-	case path == "/_sandbox/deliveries":
-		if e := method("GET"); e != nil {
-			return bad(e)
-		}
-		return jsonResponse(dataBody[Delivery]{Object: "list", Data: s.Deliveries()})
+	return nowResponse(c.s.Advance(time.Duration(sec * float64(time.Second))))
+}
+
+func controlFreeze(c *call) response {
+	if _, e := decodeStrict(c.body, nil); e != nil {
+		return e.response(c.reqID)
 	}
-	return bad(newError(404, "resource_missing", "No such resource", "Unrecognised sandbox control URL ("+r.Method+" "+r.URL.Path+")."))
+	c.s.clock.Freeze()
+	return nowResponse(c.s.clock.Now())
+}
+
+func controlResume(c *call) response {
+	if _, e := decodeStrict(c.body, nil); e != nil {
+		return e.response(c.reqID)
+	}
+	c.s.clock.Resume()
+	return nowResponse(c.s.clock.Now())
+}
+
+func controlClock(c *call) response {
+	return jsonResponse(clockBody{Now: timestamp(c.s.clock.Now()), Frozen: c.s.clock.Frozen()})
+}
+
+func controlMaintenance(c *call) response {
+	o, e := decodeStrict(c.body, maintenanceSchema)
+	if e != nil {
+		return e.response(c.reqID)
+	}
+	c.s.SetMaintenance(o.boolean("enabled"))
+	return okResponse()
+}
+
+func controlSetFaults(c *call) response {
+	plan, e := decodeFaultPlan(c.body)
+	if e != nil {
+		return e.response(c.reqID)
+	}
+	if err := c.s.SetFaults(plan); err != nil {
+		return errInvalid("rules", strings.TrimPrefix(err.Error(), "sandbox: fault plan: ")).response(c.reqID)
+	}
+	return okResponse()
+}
+
+func controlClearFaults(c *call) response { c.s.ClearFaults(); return okResponse() }
+
+// controlAddMerchant creates a merchant that Reset drops again.
+func controlAddMerchant(c *call) response {
+	o, e := decodeStrict(c.body, restrictSchema)
+	if e != nil {
+		return e.response(c.reqID)
+	}
+	m := c.s.addMerchant(true)
+	if o.boolean("restricted") {
+		_ = c.s.RestrictMerchant(m.ID, true)
+	}
+	return jsonResponse(merchantBody{ID: m.ID, APIKey: m.APIKey(), Restricted: o.boolean("restricted")})
+}
+
+func controlRestrict(c *call) response {
+	o, e := decodeStrict(c.body, restrictSchema)
+	if e != nil {
+		return e.response(c.reqID)
+	}
+	restricted := true
+	if o.has("restricted") {
+		restricted = o.boolean("restricted")
+	}
+	if err := c.s.RestrictMerchant(c.args[0], restricted); err != nil {
+		return errMissing("merchant", c.args[0], "").response(c.reqID)
+	}
+	return okResponse()
+}
+
+func controlRateLimit(c *call) response {
+	o, e := decodeStrict(c.body, rateSchema)
+	if e != nil {
+		return e.response(c.reqID)
+	}
+	rate := o.float("per_second")
+	if rate < 0 || math.IsInf(rate, 0) {
+		return errInvalid("per_second", "per_second must be a non-negative number.").response(c.reqID)
+	}
+	c.s.SetRateLimit(rate)
+	return okResponse()
+}
+
+func controlRequests(c *call) response {
+	return jsonResponse(dataBody[RequestRecord]{Object: "list", Data: c.s.Requests()})
+}
+
+func controlDeliveries(c *call) response {
+	return jsonResponse(dataBody[Delivery]{Object: "list", Data: c.s.Deliveries()})
 }
 
 // decodeFaultPlan checks a fault plan strictly, naming the path of a bad member.
@@ -199,10 +169,3 @@ func decodeFaultPlan(body []byte) (FaultPlan, *apiError) {
 	}
 	return p, nil
 }
-
-// noopWriter lets readBody cap a control request without a real writer.
-type noopWriter struct{}
-
-func (noopWriter) Header() http.Header         { return http.Header{} }
-func (noopWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (noopWriter) WriteHeader(int)             {}

@@ -49,6 +49,9 @@ type field struct {
 	kind     kind
 	required bool
 	sub      []field // members of a kObject, or of each kObjectList element
+	// example, when set, is shown after a value of the wrong type, so that
+	// `"method":"card"` learns what an object here looks like.
+	example string
 }
 
 // object is a decoded, schema-checked request object.
@@ -140,7 +143,11 @@ func hasField(schema []field, name string) bool {
 
 func checkValue(v any, f field, p string) *apiError {
 	wrong := func() *apiError {
-		return errInvalid(p, "The parameter "+strconv.Quote(p)+" must be "+f.kind.String()+".")
+		msg := "The parameter " + strconv.Quote(p) + " must be " + f.kind.String()
+		if f.example != "" {
+			msg += ", like " + f.example
+		}
+		return errInvalid(p, msg+".")
 	}
 	switch f.kind {
 	case kString:

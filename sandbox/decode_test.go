@@ -16,14 +16,14 @@ func TestDecodeStrict_reportsPathOfTheProblem(t *testing.T) {
 		{"malformed", `{"order_id":`, "invalid_request", nil},
 		{"not an object", `[1,2]`, "invalid_request", nil},
 		{"trailing data", `{"order_id":"o"} {}`, "invalid_request", nil},
-		{"unknown top level", `{"order_id":"o","method":{"type":"bank_transfer"},"x":1}`, "parameter_unknown", sp("x")},
-		{"unknown nested", `{"order_id":"o","method":{"type":"card","card":{"number":"4242424242424242","exp_month":1,"exp_year":2030,"cvc":"123","foo":true}}}`, "parameter_unknown", sp("method.card.foo")},
-		{"wrong type nested", `{"order_id":"o","method":{"type":"card","card":{"number":"4242424242424242","exp_month":"1","exp_year":2030,"cvc":"123"}}}`, "invalid_request", sp("method.card.exp_month")},
-		{"fraction for int", `{"order_id":"o","method":{"type":"card","card":{"number":"4242424242424242","exp_month":1.5,"exp_year":2030,"cvc":"123"}}}`, "invalid_request", sp("method.card.exp_month")},
-		{"object for string", `{"order_id":{},"method":{"type":"bank_transfer"}}`, "invalid_request", sp("order_id")},
-		{"missing required", `{"method":{"type":"bank_transfer"}}`, "invalid_request", sp("order_id")},
-		{"missing nested required", `{"order_id":"o","method":{}}`, "invalid_request", sp("method.type")},
-		{"metadata value type", `{"order_id":"o","method":{"type":"bank_transfer"},"metadata":{"k":1}}`, "invalid_request", sp("metadata.k")},
+		{"unknown top level", `{"order_id":"o","method":{"type":"bank_transfer"},"x":1}`, "parameter_unknown", stringPtr("x")},
+		{"unknown nested", `{"order_id":"o","method":{"type":"card","card":{"number":"4242424242424242","exp_month":1,"exp_year":2030,"cvc":"123","foo":true}}}`, "parameter_unknown", stringPtr("method.card.foo")},
+		{"wrong type nested", `{"order_id":"o","method":{"type":"card","card":{"number":"4242424242424242","exp_month":"1","exp_year":2030,"cvc":"123"}}}`, "invalid_request", stringPtr("method.card.exp_month")},
+		{"fraction for int", `{"order_id":"o","method":{"type":"card","card":{"number":"4242424242424242","exp_month":1.5,"exp_year":2030,"cvc":"123"}}}`, "invalid_request", stringPtr("method.card.exp_month")},
+		{"object for string", `{"order_id":{},"method":{"type":"bank_transfer"}}`, "invalid_request", stringPtr("order_id")},
+		{"missing required", `{"method":{"type":"bank_transfer"}}`, "invalid_request", stringPtr("order_id")},
+		{"missing nested required", `{"order_id":"o","method":{}}`, "invalid_request", stringPtr("method.type")},
+		{"metadata value type", `{"order_id":"o","method":{"type":"bank_transfer"},"metadata":{"k":1}}`, "invalid_request", stringPtr("metadata.k")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -69,4 +69,18 @@ func FuzzDecodeStrict(f *testing.F) {
 		}
 		_, _, _ = validateMethod(o.obj("method")) // must not panic either
 	})
+}
+
+// issue 16: `"method":"card"` gets an error that says method is an object
+// and shows one, not a bare type error.
+func TestCreatePayment_methodAsStringShowsTheObject(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	orderID := newOrder(t, srv, 100)
+	r := api(t, srv, "POST", "/v1/payments", map[string]any{"order_id": orderID, "method": "card"})
+	require.Equal(t, 400, r.status)
+	assert.Equal(t, "invalid_request", r.str("code"))
+	assert.Equal(t, "method", r.str("param"))
+	assert.Contains(t, r.str("detail"), `"method" must be an object`)
+	assert.Contains(t, r.str("detail"), `{"type":"card","card":{`)
 }

@@ -56,7 +56,7 @@ type deliverer struct {
 	mu       sync.Mutex
 	inflight int
 	idle     []chan struct{}
-	log      []Delivery
+	log      ringLog[Delivery]
 	gen      uint64
 	closed   bool
 }
@@ -98,14 +98,12 @@ func sign(secrets []string, id string, ts int64, body []byte) string {
 	return strings.Join(sigs, " ")
 }
 
-// secretKey is the HMAC key of a whsec_ secret: its base64 payload decoded
-// (raw bytes if a configured secret is not base64).
+// secretKey is the HMAC key of a whsec_ secret: its base64 payload decoded.
+// Every secret the sandbox signs with passed CheckWebhookSecret or was made
+// by newSecret, so it decodes.
 func secretKey(secret string) []byte {
-	raw := strings.TrimPrefix(secret, "whsec_")
-	if k, err := base64.StdEncoding.DecodeString(raw); err == nil {
-		return k
-	}
-	return []byte(raw)
+	k, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	return k
 }
 
 func (d *deliverer) attempt(gen uint64, m *merchant, epID, url string, ev *event, secrets []string, attempt int, at time.Time) {
@@ -143,7 +141,7 @@ func (d *deliverer) attempt(gen uint64, m *merchant, epID, url string, ev *event
 		d.mu.Unlock()
 		return
 	}
-	d.log = append(d.log, rec)
+	d.log.add(rec)
 	d.mu.Unlock()
 	if retry {
 		evID := ev.id
@@ -199,7 +197,7 @@ func (d *deliverer) wait() { <-d.idleCh() }
 func (d *deliverer) reset() {
 	d.mu.Lock()
 	d.gen++
-	d.log = nil
+	d.log.reset()
 	d.mu.Unlock()
 }
 
@@ -212,12 +210,12 @@ func (d *deliverer) close() {
 	d.transport.CloseIdleConnections()
 }
 
-// Deliveries returns every webhook delivery attempt so far, in the order
-// they finished.
+// Deliveries returns the webhook delivery attempts, in the order they
+// finished: the last 10 000, like the request log.
 func (s *Sandbox) Deliveries() []Delivery {
 	s.delivery.mu.Lock()
 	defer s.delivery.mu.Unlock()
-	return append([]Delivery(nil), s.delivery.log...)
+	return s.delivery.log.all()
 }
 
 // FlushDeliveries waits until no delivery attempt is in flight, or ctx ends.

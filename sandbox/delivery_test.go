@@ -89,7 +89,7 @@ func TestDelivery_signsWithStandardWebhooksHeaders(t *testing.T) {
 		sec, err := strconv.ParseInt(ts, 10, 64)
 		require.NoError(t, err)
 		assert.GreaterOrEqual(t, sec, before, "the timestamp is real wall-clock time, not the frozen sandbox clock")
-		assert.Equal(t, expectedSignature(t, srv.WebhookSecret, id, ts, g.body), g.header.Get("webhook-signature"))
+		assert.Equal(t, expectedSignature(t, srv.WebhookSecret(), id, ts, g.body), g.header.Get("webhook-signature"))
 		assert.Contains(t, string(g.body), `"id":"`+id+`"`)
 		found := false
 		for _, e := range events {
@@ -207,4 +207,37 @@ func TestDelivery_closeWaitsAndStopsRetries(t *testing.T) {
 	n := len(srv.Deliveries())
 	srv.Advance(time.Hour)
 	assert.Len(t, srv.Deliveries(), n, "no attempt after Close")
+}
+
+// The deliveries log is capped like the request log (issue 9 item 13).
+func TestDelivery_logKeepsOnlyTheNewestAttempts(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, 503)
+	srv := Start(t, WithFrozenClock(t0), withLogLimit(5))
+	require.Equal(t, 200, api(t, srv, "POST", "/v1/webhook_endpoints", map[string]any{"url": rc.URL, "events": []string{"order.canceled"}}).status)
+	orderID := newOrder(t, srv, 500)
+	require.Equal(t, 200, api(t, srv, "POST", "/v1/orders/"+orderID+"/cancel", nil).status)
+	flush(t, srv)
+	srv.Advance(3 * 24 * time.Hour)
+
+	require.Len(t, rc.all(), 8, "every attempt was made")
+	ds := srv.Deliveries()
+	require.Len(t, ds, 5, "the log keeps the newest five")
+	for i, d := range ds {
+		assert.Equal(t, i+4, d.Attempt, "oldest first")
+	}
+	for range 6 {
+		api(t, srv, "GET", "/v1/orders", nil)
+	}
+	assert.Len(t, srv.Requests(), 5, "the request log has the same cap")
+}
+
+func TestControl_emptyDeliveriesAreAnEmptyList(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	r := api(t, srv, "GET", "/_sandbox/deliveries", nil)
+	require.Equal(t, 200, r.status)
+	assert.JSONEq(t, `{"object":"list","data":[]}`, string(r.raw))
+	r = api(t, srv, "GET", "/_sandbox/requests", nil)
+	assert.JSONEq(t, `{"object":"list","data":[]}`, string(r.raw))
 }

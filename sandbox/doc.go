@@ -5,7 +5,7 @@
 // httptest.Server:
 //
 //	srv := sandbox.Start(t, sandbox.WithFrozenClock(start))
-//	// point a client at srv.URL with srv.APIKey and srv.MerchantID
+//	// point a client at srv.URL with srv.APIKey() and srv.MerchantID
 //	srv.Advance(time.Hour) // settles bank transfers, expires orders, retries webhooks
 //
 // It shares no code with the client package on purpose: it is a second,
@@ -23,15 +23,49 @@
 //
 // # Control API
 //
-// Under /_sandbox/ (no authentication; never faulted, never in maintenance):
+// Under /_sandbox/ (no authentication; never faulted, never in maintenance;
+// refused with 403 to a browser page of another origin — a cross-site Origin
+// or Sec-Fetch-Site):
 // POST reset, POST clock/advance {"seconds":n}, POST clock/freeze, POST
 // clock/resume, GET clock, POST maintenance {"enabled":bool}, POST faults (a
 // FaultPlan), DELETE faults, POST merchants {"restricted":bool}, POST
 // merchants/{id}/restrict {"restricted":bool}, POST rate_limit
 // {"per_second":n}, GET requests, GET deliveries.
 //
+// # Hosts
+//
+// The sandbox answers only requests whose Host is loopback (localhost,
+// 127.0.0.0/8, [::1], any port) unless WithAllowedHosts (-allowed-hosts)
+// names more: its default key is public, so a web page must not reach it
+// through DNS rebinding. ServeHTTP called in-process, without a listener,
+// is not checked.
+//
+// # Limits
+//
+// Each merchant holds at most DefaultIdempotencyCapacity (100 000) live
+// idempotency keys (WithIdempotencyCapacity). A key is never forgotten before
+// its 24 h expire; a keyed POST that would need one more answers 503
+// service_unavailable with Retry-After (seconds until the oldest key expires)
+// and executes nothing. The request and delivery logs keep the newest 10 000
+// entries each.
+//
 // # Secrets
 //
 // API keys, webhook secrets, card numbers and CVCs never reach a log line, an
-// error, or the %v form of Server, Sandbox or Merchant.
+// error, any fmt verb or slog handler, by value or by pointer: Server and
+// Merchant give the key and secret through methods (APIKey, WebhookSecret)
+// and hold them where reflection does not reach. Webhook secrets are whsec_
+// followed by padded standard base64 of 24–64 bytes (docs/tokenim-api.md §1);
+// New refuses any other.
+//
+// # Adding a resource
+//
+// One file per resource (orders.go, payments.go, …) holds its wire types,
+// request schemas and handlers. A new resource adds: its file; its lines in
+// the route table in routes.go (creates(…) for calls a restricted merchant
+// may not make); its per-merchant state as fields of merchant in model.go
+// (Reset replaces merchants, so that state resets with nothing more);
+// later(m, at, fn) for work due at a sandbox time; emit(m, type, obj) plus
+// an entry in eventTypes for its events. Idempotency, authentication,
+// faults, maintenance and the request log apply to every /v1/ route.
 package sandbox

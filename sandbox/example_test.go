@@ -17,7 +17,7 @@ func ExampleNewServer() {
 
 	req, _ := http.NewRequest("POST", srv.URL+"/v1/orders",
 		strings.NewReader(`{"merchant_order_id":"A-1001","amount":1999,"currency":"CNY"}`))
-	req.Header.Set("Authorization", "Bearer "+srv.APIKey)
+	req.Header.Set("Authorization", "Bearer "+srv.APIKey())
 	req.Header.Set("Tokenim-Merchant-Id", srv.MerchantID)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := srv.Client().Do(req)

@@ -85,7 +85,7 @@ func rawPost(t *testing.T, srv *Server, path, key string, body any) (*http.Respo
 	require.NoError(t, err)
 	req, err := http.NewRequest("POST", srv.URL+path, bytes.NewReader(b))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+srv.APIKey)
+	req.Header.Set("Authorization", "Bearer "+srv.APIKey())
 	req.Header.Set("Tokenim-Merchant-Id", srv.MerchantID)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)

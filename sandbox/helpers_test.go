@@ -43,12 +43,16 @@ func apiAs(t testing.TB, srv *Server, m Merchant, method, path string, body any,
 	}
 	req, err := http.NewRequest(method, srv.URL+path, rd)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+m.APIKey)
+	req.Header.Set("Authorization", "Bearer "+m.APIKey())
 	req.Header.Set("Tokenim-Merchant-Id", m.ID)
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "Host" {
+			req.Host = headers[i+1]
+			continue
+		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := srv.Client().Do(req)

@@ -21,78 +21,6 @@ type call struct {
 	reqID string
 }
 
-type handlerFunc func(c *call) response
-
-type route struct {
-	method  string
-	pattern []string // "{}" matches one segment
-	h       handlerFunc
-}
-
-func (s *Sandbox) routes() []route {
-	r := func(method, path string, h handlerFunc) route {
-		return route{method: method, pattern: strings.Split(strings.Trim(path, "/"), "/"), h: h}
-	}
-	return []route{
-		r("GET", "/v1/status", nil),
-		r("POST", "/v1/orders", createOrder),
-		r("GET", "/v1/orders", listOrders),
-		r("GET", "/v1/orders/{}", getOrder),
-		r("POST", "/v1/orders/{}/cancel", cancelOrder),
-		r("POST", "/v1/payments", createPayment),
-		r("GET", "/v1/payments", listPayments),
-		r("GET", "/v1/payments/{}", getPayment),
-		r("POST", "/v1/payments/{}/confirm", confirmPayment),
-		r("POST", "/v1/payments/{}/cancel", cancelPayment),
-		r("GET", "/v1/payments/{}/receipt", getReceipt),
-		r("POST", "/v1/refunds", createRefund),
-		r("GET", "/v1/refunds", listRefunds),
-		r("GET", "/v1/refunds/{}", getRefund),
-		r("GET", "/v1/events", listEvents),
-		r("GET", "/v1/events/{}", getEvent),
-		r("POST", "/v1/webhook_endpoints", createEndpoint),
-		r("GET", "/v1/webhook_endpoints", listEndpoints),
-		r("GET", "/v1/webhook_endpoints/{}", getEndpoint),
-		r("DELETE", "/v1/webhook_endpoints/{}", deleteEndpoint),
-		r("POST", "/v1/webhook_endpoints/{}/rotate_secret", rotateEndpointSecret),
-	}
-}
-
-// match finds the route for method and path; on a path match with the wrong
-// method it returns the allowed methods instead.
-func match(routes []route, method, path string) (*route, []string, []string) {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	var allow []string
-	for i := range routes {
-		rt := &routes[i]
-		if len(rt.pattern) != len(segs) {
-			continue
-		}
-		var args []string
-		ok := true
-		for j, p := range rt.pattern {
-			if p == "{}" {
-				if segs[j] == "" {
-					ok = false
-					break
-				}
-				args = append(args, segs[j])
-			} else if p != segs[j] {
-				ok = false
-				break
-			}
-		}
-		if !ok {
-			continue
-		}
-		if rt.method == method {
-			return rt, args, nil
-		}
-		allow = append(allow, rt.method)
-	}
-	return nil, nil, allow
-}
-
 // ServeHTTP serves the /v1/ API and the /_sandbox/ control API.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := s.newID("req_")
@@ -100,8 +28,12 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Request-Id", reqID)
 	h.Set("Tokenim-Version", APIVersion)
 	path := r.URL.Path
+	if !s.hostAllowed(r) {
+		writeResponse(w, errHostNotAllowed().response(reqID), false, false)
+		return
+	}
 	if path == "/_sandbox" || strings.HasPrefix(path, "/_sandbox/") {
-		writeResponse(w, s.control(r, reqID), false, false)
+		writeResponse(w, s.serveControl(w, r, reqID), false, false)
 		return
 	}
 	rec := RequestRecord{Time: s.clock.Now(), Method: r.Method, Path: path}
@@ -156,11 +88,41 @@ func abortConn(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler)
 }
 
+// serveControl runs one /_sandbox/ request: same-origin only, any body type
+// (a bare `curl -d` works), no authentication.
+func (s *Sandbox) serveControl(w http.ResponseWriter, r *http.Request, reqID string) response {
+	if !sameOrigin(r) {
+		return errCrossSite().response(reqID)
+	}
+	rt, args, allow := match(s.table, r.Method, r.URL.Path)
+	if rt == nil || rt.access != accessControl {
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return newError(405, "invalid_request", "Method not allowed",
+				"Use "+strings.Join(allow, " or ")+" for "+r.URL.Path+".").response(reqID)
+		}
+		return newError(404, "resource_missing", "No such resource",
+			"Unrecognised sandbox control URL ("+r.Method+" "+r.URL.Path+").").response(reqID)
+	}
+	c := &call{s: s, r: r, args: args, reqID: reqID}
+	if r.Method == http.MethodPost {
+		body, e := readBody(w, r, false)
+		if e != nil {
+			return e.response(reqID)
+		}
+		c.body = body
+	}
+	return rt.h(c)
+}
+
 // serveAPI runs one /v1/ request through faults, maintenance, auth, rate
 // limit, body checks and idempotency. drop asks the caller to close the
 // connection instead of answering.
 func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string, rec *RequestRecord) (resp response, replayed, drop bool) {
 	rt, args, allow := match(s.table, r.Method, r.URL.Path)
+	if rt != nil && rt.access == accessControl {
+		rt = nil // a control route is never reachable under /v1/
+	}
 	if rt == nil {
 		if len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
@@ -206,8 +168,8 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 	}
 	dropAfter := d.rule != nil && d.rule.Kind == FaultDropAfterCommit
 
-	if rt.h == nil { // GET /v1/status
-		return s.status(), false, dropAfter
+	if rt.access == accessPublic { // GET /v1/status: no auth, never in maintenance
+		return rt.h(&call{s: s, r: r, args: args, reqID: reqID}), false, dropAfter
 	}
 
 	s.mu.Lock()
@@ -224,7 +186,6 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 		return aerr.response(reqID), false, false
 	}
 	rec.MerchantID = m.id
-	write := r.Method == http.MethodPost || r.Method == http.MethodDelete
 	s.mu.Lock()
 	restricted := m.restricted
 	var limited bool
@@ -234,9 +195,9 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 		limited, wait = !ok, wt
 	}
 	s.mu.Unlock()
-	if write && restricted {
+	if rt.creates && restricted {
 		return newError(403, "account_restricted", "Account restricted",
-			"The merchant account is restricted and cannot make changes.").response(reqID), false, false
+			"The merchant account is restricted: it cannot take money or create objects.").response(reqID), false, false
 	}
 	if limited {
 		e := newError(429, "rate_limited", "Too many requests", "Too many requests; slow down.")
@@ -271,13 +232,25 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 func (s *Sandbox) idempotent(c *call, h handlerFunc, key string) (response, bool) {
 	fp := newFingerprint(c.r.Method, c.r.URL.Path, c.body)
 	s.mu.Lock()
-	res, e := c.m.idem.begin(key, fp, s.clock.Now())
+	now := s.clock.Now()
+	res, e := c.m.idem.begin(key, fp, now)
 	var stored response
-	if res == idemReplay {
+	var wait int
+	switch res {
+	case idemReplay:
 		stored = e.resp
+	case idemFull:
+		wait = c.m.idem.retryAfter(now)
 	}
 	s.mu.Unlock()
 	switch res {
+	case idemFull:
+		// Forgetting a live key could execute a refund twice; refusing
+		// executes nothing, and the client retries later with the same key.
+		er := newError(503, "service_unavailable", "Service unavailable",
+			"The sandbox holds as many live idempotency keys as it can for this merchant; retry after the oldest expires.")
+		er.retryAfter = wait
+		return er.response(c.reqID), false
 	case idemMismatch:
 		return newError(422, "idempotency_key_reused", "Idempotency key reused",
 			"The Idempotency-Key was already used for a different request.").response(c.reqID), false
@@ -348,7 +321,7 @@ func (s *Sandbox) authenticate(r *http.Request) (*merchant, *apiError) {
 			"Send your API key as Authorization: Bearer sk_test_….")
 	}
 	s.mu.Lock()
-	m, known := s.byKey[tok]
+	m, known := s.byKey[keyDigest(tok)]
 	s.mu.Unlock()
 	if !known {
 		return nil, newError(401, "invalid_api_key", "Invalid API key", "The API key is not known to this sandbox.")
@@ -379,22 +352,4 @@ func wellFormedKey(tok string) bool {
 		}
 	}
 	return true
-}
-
-type statusBody struct {
-	Object    string  `json:"object"`
-	Status    string  `json:"status"`
-	Message   *string `json:"message"`
-	UpdatedAt jtime   `json:"updated_at"`
-}
-
-func (s *Sandbox) status() response {
-	s.mu.Lock()
-	b := statusBody{Object: "status", Status: "operational", UpdatedAt: jtime(s.statusAt)}
-	if s.maintenance {
-		b.Status = "maintenance"
-		b.Message = sp("The sandbox is in maintenance mode.")
-	}
-	s.mu.Unlock()
-	return jsonResponse(b)
 }

@@ -30,10 +30,11 @@ type idemEntry struct {
 	elem      *list.Element // position in the completion order, once done
 }
 
-// idemStore keeps one merchant's idempotency keys. Memory is bounded: past
-// capacity the oldest completed key is evicted. Expired keys are dropped
-// lazily on lookup and, oldest first, on every completion. The caller holds
-// the sandbox lock.
+// idemStore keeps one merchant's idempotency keys. A key is never forgotten
+// before it expires (forgetting it would let a repeated refund execute
+// twice); memory is bounded instead by refusing new keys at capacity (see
+// begin). Expired keys are dropped lazily on lookup, on every completion and
+// after every clock advance. The caller holds the sandbox lock.
 type idemStore struct {
 	capacity int
 	entries  map[string]*idemEntry
@@ -52,6 +53,7 @@ const (
 	idemReplay                     // finished before: answer the stored response
 	idemInUse                      // same request still running
 	idemMismatch                   // key used for a different request
+	idemFull                       // new key, but the store is at capacity: 503, store nothing
 )
 
 // begin looks key up at now and, when it is new, claims it as in flight.
@@ -71,9 +73,23 @@ func (st *idemStore) begin(key string, fp fingerprint, now time.Time) (idemResul
 			}
 		}
 	}
+	if len(st.entries) >= st.capacity {
+		return idemFull, nil
+	}
 	e := &idemEntry{key: key, fp: fp, expiresAt: now.Add(idemTTL)}
 	st.entries[key] = e
 	return idemExecute, e
+}
+
+// retryAfter is how long, in whole seconds (at least 1), until the oldest
+// completed key expires and frees a place in a full store.
+func (st *idemStore) retryAfter(now time.Time) int {
+	f := st.order.Front()
+	if f == nil {
+		return 1 // only requests in flight: they finish or free their key soon
+	}
+	wait := f.Value.(*idemEntry).expiresAt.Sub(now)
+	return max(1, int((wait+time.Second-1)/time.Second))
 }
 
 // finish stores resp for e when the storage rule allows it, else frees the key.
@@ -87,6 +103,7 @@ func (st *idemStore) finish(e *idemEntry, resp response, now time.Time) {
 	}
 	e.done = true
 	e.resp = resp
+	e.expiresAt = now.Add(idemTTL) // kept 24 h from completion, so order is expiry order
 	e.elem = st.order.PushBack(e)
 	st.sweep(now)
 }
@@ -98,11 +115,12 @@ func (st *idemStore) abandon(e *idemEntry) {
 	}
 }
 
-// sweep drops expired keys and evicts the oldest completed keys past capacity.
+// sweep drops expired keys, oldest first. Completed keys are in completion
+// order, which is also expiry order (every key lives idemTTL).
 func (st *idemStore) sweep(now time.Time) {
 	for f := st.order.Front(); f != nil; f = st.order.Front() {
 		e := f.Value.(*idemEntry)
-		if now.Before(e.expiresAt) && len(st.entries) <= st.capacity {
+		if now.Before(e.expiresAt) {
 			return
 		}
 		st.remove(e)

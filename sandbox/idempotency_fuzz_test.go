@@ -42,7 +42,7 @@ func fuzzPost(sb *Sandbox, path, key string, body []byte) *httptest.ResponseReco
 func fuzzPostAs(sb *Sandbox, path, key, contentType string, body []byte) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, "http://sandbox.test"+path, bytes.NewReader(body))
 	m := sb.DefaultMerchant()
-	req.Header.Set("Authorization", "Bearer "+m.APIKey)
+	req.Header.Set("Authorization", "Bearer "+m.APIKey())
 	req.Header.Set("Tokenim-Merchant-Id", m.ID)
 	if contentType != "" {
 		req.Header["Content-Type"] = []string{contentType}

@@ -82,24 +82,56 @@ func TestIdemStore_expiresAfter24hOnTheClock(t *testing.T) {
 	assert.Equal(t, idemExecute, res, "expired at 24 h: the key is free again")
 }
 
-func TestIdemStore_evictsOldestCompletedPastCapacity(t *testing.T) {
+func TestIdemStore_neverForgetsALiveKeyAtCapacity(t *testing.T) {
 	t.Parallel()
 	st := newIdemStore(3)
-	fp := newFingerprint("POST", "/v1/orders", nil)
-	inflight := func(k string) *idemEntry { _, e := st.begin(k, fp, t0); return e }
-	running := inflight("running")
-	for i := range 5 {
-		e := inflight(fmt.Sprint("k", i))
-		st.finish(e, response{status: 200}, t0)
+	fp := newFingerprint("POST", "/v1/refunds", nil)
+	for i := range 3 {
+		_, e := st.begin(fmt.Sprint("k", i), fp, t0.Add(time.Duration(i)*time.Minute))
+		st.finish(e, response{status: 200}, t0.Add(time.Duration(i)*time.Minute))
 	}
-	assert.LessOrEqual(t, st.len(), 3, "memory stays bounded")
-	res, _ := st.begin("running", fp, t0)
-	assert.Equal(t, idemInUse, res, "an in-flight key is never evicted")
-	res, _ = st.begin("k4", fp, t0)
-	assert.Equal(t, idemReplay, res, "the newest completed key is kept")
-	res, _ = st.begin("k0", fp, t0)
-	assert.Equal(t, idemExecute, res, "the oldest completed key was evicted")
-	st.abandon(running)
+	res, _ := st.begin("new", fp, t0.Add(time.Hour))
+	assert.Equal(t, idemFull, res, "a new key at capacity is refused, not stored")
+	assert.Equal(t, 23*3600, st.retryAfter(t0.Add(time.Hour)), "retry when the oldest key expires")
+	for i := range 3 {
+		res, _ := st.begin(fmt.Sprint("k", i), fp, t0.Add(time.Hour))
+		assert.Equal(t, idemReplay, res, "live key k%d is still replayed", i)
+	}
+	res, _ = st.begin("new", fp, t0.Add(24*time.Hour))
+	assert.Equal(t, idemExecute, res, "the oldest key expired and freed a place")
+}
+
+// A repeated refund must never execute twice, however many other keyed
+// POSTs came in between (issue 9 item 9: keys used to be evicted at 10 000).
+func TestSandbox_repeatedRefundNeverExecutesTwiceAtCapacity(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0), WithIdempotencyCapacity(50))
+	orderID := newOrder(t, srv, 5000)
+	pay := api(t, srv, "POST", "/v1/payments", cardPayment(orderID, "4242424242424242"))
+	require.Equal(t, 200, pay.status, "%s", pay.raw)
+	refund := map[string]any{"payment_id": pay.str("id"), "amount": 100}
+	first := api(t, srv, "POST", "/v1/refunds", refund, "Idempotency-Key", "refund-1")
+	require.Equal(t, 200, first.status, "%s", first.raw)
+
+	var full result
+	for i := range 60 {
+		full = api(t, srv, "POST", "/v1/orders", map[string]any{
+			"merchant_order_id": fmt.Sprint("fill-", i), "amount": 100, "currency": "CNY",
+		}, "Idempotency-Key", fmt.Sprint("fill-", i))
+		if full.status != 200 {
+			break
+		}
+	}
+	assert.Equal(t, 503, full.status, "past capacity a new key is refused")
+	assert.Equal(t, "service_unavailable", full.str("code"))
+	assert.NotEmpty(t, full.header.Get("Retry-After"))
+
+	again := api(t, srv, "POST", "/v1/refunds", refund, "Idempotency-Key", "refund-1")
+	require.Equal(t, 200, again.status, "%s", again.raw)
+	assert.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+	assert.Equal(t, first.str("id"), again.str("id"), "the same refund, not a second one")
+	list := api(t, srv, "GET", "/v1/refunds", nil)
+	assert.Len(t, list.body["data"], 1, "exactly one refund executed")
 }
 
 func TestParseIdempotencyKey(t *testing.T) {
@@ -246,7 +278,7 @@ func TestIdempotency_severalKeyHeadersAreRefused(t *testing.T) {
 	srv := Start(t, WithFrozenClock(t0))
 	req, err := http.NewRequest("POST", srv.URL+"/v1/orders", strings.NewReader(`{"merchant_order_id":"two-keys","amount":100,"currency":"CNY"}`))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+srv.APIKey)
+	req.Header.Set("Authorization", "Bearer "+srv.APIKey())
 	req.Header.Set("Tokenim-Merchant-Id", srv.MerchantID)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Add("Idempotency-Key", "a")

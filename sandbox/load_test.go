@@ -28,7 +28,7 @@ func BenchmarkLoad_CreateOrderAndPayment(b *testing.B) {
 	b.Run("sandbox", func(b *testing.B) {
 		srv := NewServer(WithFrozenClock(t0))
 		defer srv.Close()
-		runLoad(b, srv.URL, srv.APIKey, srv.MerchantID, true)
+		runLoad(b, srv.URL, srv.APIKey(), srv.MerchantID, true)
 	})
 	b.Run("bare", func(b *testing.B) {
 		ts := httptest.NewServer(http.HandlerFunc(bareJSON))

@@ -2,10 +2,29 @@ package sandbox
 
 import (
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
+
+type order struct {
+	ID              string            `json:"id"`
+	Object          string            `json:"object"`
+	MerchantOrderID string            `json:"merchant_order_id"`
+	Amount          int64             `json:"amount"`
+	Currency        string            `json:"currency"`
+	Description     *string           `json:"description"`
+	Status          string            `json:"status"`
+	AmountPaid      int64             `json:"amount_paid"`
+	AmountRefunded  int64             `json:"amount_refunded"`
+	PaymentID       *string           `json:"payment_id"`
+	ExpiresAt       timestamp         `json:"expires_at"`
+	CreatedAt       timestamp         `json:"created_at"`
+	PaidAt          *timestamp        `json:"paid_at"`
+	Metadata        map[string]string `json:"metadata"`
+
+	expiresAt time.Time
+	active    *payment // the payment processing or requiring action, if any
+}
 
 const maxAmount = 99_999_999_999
 
@@ -119,23 +138,14 @@ func createOrder(c *call) response {
 	}
 	ord := &order{
 		ID: s.newID("ord_"), Object: "order", MerchantOrderID: moid, Amount: amount, Currency: cur,
-		Description: desc, Status: "open", ExpiresAt: jtime(expires), CreatedAt: jtime(now),
+		Description: desc, Status: "open", ExpiresAt: timestamp(expires), CreatedAt: timestamp(now),
 		Metadata: metadataOf(o), expiresAt: expires,
 	}
 	m.orders[ord.ID] = ord
 	m.byMOID[moid] = ord
 	m.pos[ord.ID] = len(m.orderList)
 	m.orderList = append(m.orderList, ord)
-	id := ord.ID
-	s.sched.at(expires, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if mm := s.merchants[m.id]; mm == m {
-			if oo := m.orders[id]; oo != nil {
-				s.expireIfDue(m, oo, s.clock.Now())
-			}
-		}
-	})
+	s.later(m, expires, func(m *merchant, now time.Time) { s.expireIfDue(m, ord, now) })
 	return jsonResponse(ord)
 }
 
@@ -158,18 +168,6 @@ func (s *Sandbox) lookupOrder(m *merchant, id string) *order {
 
 func getOrder(c *call) response {
 	return getOne(c, "order", func(id string) *order { return c.s.lookupOrder(c.m, id) })
-}
-
-// getOne answers the caller's object with the path's id, or 404: under the
-// lock, so lookups may settle what fell due (lookupOrder expires orders).
-func getOne[T any](c *call, kind string, lookup func(id string) *T) response {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	o := lookup(c.args[0])
-	if o == nil {
-		return errMissing(kind, c.args[0], "").response(c.reqID)
-	}
-	return jsonResponse(o)
 }
 
 var orderStatuses = map[string]bool{"open": true, "paid": true, "partially_refunded": true, "refunded": true, "canceled": true, "expired": true}
@@ -215,46 +213,4 @@ func cancelOrder(c *call) response {
 	o.Status = "canceled"
 	s.emit(c.m, "order.canceled", o)
 	return jsonResponse(o)
-}
-
-// listPage answers a list request over items (oldest first) newest first,
-// honouring limit and starting_after. The caller holds s.mu.
-func listPage[T any](c *call, items []T, prefix string, id func(T) string, keep func(T) bool) response {
-	q := c.r.URL.Query()
-	limit := 10
-	if q.Has("limit") {
-		n, err := strconv.Atoi(q.Get("limit"))
-		if err != nil || n < 1 || n > 100 {
-			return errInvalid("limit", "limit must be an integer from 1 to 100.").response(c.reqID)
-		}
-		limit = n
-	}
-	start := len(items) - 1
-	if q.Has("starting_after") {
-		after := q.Get("starting_after")
-		p, ok := c.m.pos[after]
-		if !ok || !strings.HasPrefix(after, prefix) || p >= len(items) || id(items[p]) != after {
-			return errInvalid("starting_after", "starting_after must be the id of an object in this list.").response(c.reqID)
-		}
-		start = p - 1
-	}
-	data := make([]any, 0, limit)
-	more := false
-	for i := start; i >= 0; i-- {
-		if !keep(items[i]) {
-			continue
-		}
-		if len(data) == limit {
-			more = true
-			break
-		}
-		data = append(data, items[i])
-	}
-	return jsonResponse(listBody{Object: "list", Data: data, HasMore: more})
-}
-
-type listBody struct {
-	Object  string `json:"object"`
-	Data    []any  `json:"data"`
-	HasMore bool   `json:"has_more"`
 }

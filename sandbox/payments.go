@@ -6,9 +6,55 @@ import (
 	"time"
 )
 
+type cardOut struct {
+	Brand    string `json:"brand"`
+	Last4    string `json:"last4"`
+	ExpMonth int64  `json:"exp_month"`
+	ExpYear  int64  `json:"exp_year"`
+}
+
+type walletOut struct {
+	Provider string `json:"provider"`
+}
+
+type methodOut struct {
+	Type   string     `json:"type"`
+	Card   *cardOut   `json:"card,omitempty"`
+	Wallet *walletOut `json:"wallet,omitempty"`
+}
+
+type nextAction struct {
+	Type string `json:"type"`
+}
+
+type payment struct {
+	ID             string            `json:"id"`
+	Object         string            `json:"object"`
+	OrderID        string            `json:"order_id"`
+	Amount         int64             `json:"amount"`
+	Currency       string            `json:"currency"`
+	Method         methodOut         `json:"method"`
+	Status         string            `json:"status"`
+	FailureCode    *string           `json:"failure_code"`
+	FailureMessage *string           `json:"failure_message"`
+	NextAction     *nextAction       `json:"next_action"`
+	Fee            int64             `json:"fee"`
+	Net            int64             `json:"net"`
+	AmountRefunded int64             `json:"amount_refunded"`
+	ReceiptNumber  *string           `json:"receipt_number"`
+	CreatedAt      timestamp         `json:"created_at"`
+	SucceededAt    *timestamp        `json:"succeeded_at"`
+	Metadata       map[string]string `json:"metadata"`
+
+	order       *order
+	succeededAt time.Time
+	otpFailures int
+	committed   int64 // sum of refunds not failed
+}
+
 var paymentSchema = []field{
 	{name: "order_id", kind: kString, required: true},
-	{name: "method", kind: kObject, required: true, sub: []field{
+	{name: "method", kind: kObject, required: true, example: methodExample, sub: []field{
 		{name: "type", kind: kString, required: true},
 		{name: "card", kind: kObject, sub: []field{
 			{name: "number", kind: kString, required: true},
@@ -22,6 +68,10 @@ var paymentSchema = []field{
 	}},
 	{name: "metadata", kind: kStringMap},
 }
+
+// methodExample shows a caller who sent `"method":"card"` the object that
+// goes there (docs/tokenim-api.md §5).
+const methodExample = `{"type":"card","card":{"number":"4242424242424242","exp_month":12,"exp_year":2030,"cvc":"123"}}, {"type":"wallet","wallet":{"provider":"alipay"}} or {"type":"bank_transfer"}`
 
 var providers = map[string]bool{"alipay": true, "wechat_pay": true, "paypal": true, "tokenim_balance": true}
 
@@ -188,7 +238,7 @@ func createPayment(c *call) response {
 	}
 	p := &payment{
 		ID: s.newID("pay_"), Object: "payment", OrderID: ord.ID, Amount: ord.Amount, Currency: ord.Currency,
-		Method: meth, CreatedAt: jtime(now), Metadata: metadataOf(o), order: ord,
+		Method: meth, CreatedAt: timestamp(now), Metadata: metadataOf(o), order: ord,
 	}
 	m.payments[p.ID] = p
 	m.pos[p.ID] = len(m.payList)
@@ -218,8 +268,7 @@ func createPayment(c *call) response {
 	case "bank_transfer":
 		p.Status = "processing"
 		ord.active = p
-		id := p.ID
-		s.sched.at(now.Add(time.Hour), func() { s.settleTransfer(m, id) })
+		s.later(m, now.Add(time.Hour), func(m *merchant, _ time.Time) { s.settleTransfer(m, p) })
 		return jsonResponse(p)
 	}
 	if decline != "" {
@@ -252,19 +301,19 @@ func (s *Sandbox) succeedPayment(m *merchant, p *payment) response {
 	p.Status = "succeeded"
 	p.NextAction = nil
 	p.succeededAt = now
-	p.SucceededAt = jt(now)
+	p.SucceededAt = timestampPtr(now)
 	p.Fee = feeFor(p.Method.Type, p.Amount)
 	p.Net = p.Amount - p.Fee
 	m.receiptSeq++
-	p.ReceiptNumber = sp(fmt.Sprintf("RCPT-%s-%06d", now.UTC().Format("20060102"), m.receiptSeq))
+	p.ReceiptNumber = stringPtr(fmt.Sprintf("RCPT-%s-%06d", now.UTC().Format("20060102"), m.receiptSeq))
 	o := p.order
 	if o.active == p {
 		o.active = nil
 	}
 	o.Status = "paid"
 	o.AmountPaid = o.Amount
-	o.PaymentID = sp(p.ID)
-	o.PaidAt = jt(now)
+	o.PaymentID = stringPtr(p.ID)
+	o.PaidAt = timestampPtr(now)
 	snap := s.emit(m, "payment.succeeded", p)
 	s.emit(m, "order.paid", o)
 	return response{status: 200, body: snap, contentType: "application/json"}
@@ -274,8 +323,8 @@ func (s *Sandbox) succeedPayment(m *merchant, p *payment) response {
 func (s *Sandbox) failPayment(m *merchant, p *payment, code string) {
 	p.Status = "failed"
 	p.NextAction = nil
-	p.FailureCode = sp(code)
-	p.FailureMessage = sp(declineMessages[code])
+	p.FailureCode = stringPtr(code)
+	p.FailureMessage = stringPtr(declineMessages[code])
 	s.emit(m, "payment.failed", p)
 	s.release(m, p)
 }
@@ -289,14 +338,10 @@ func (s *Sandbox) release(m *merchant, p *payment) {
 	s.expireIfDue(m, p.order, s.clock.Now())
 }
 
-func (s *Sandbox) settleTransfer(m *merchant, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.merchants[m.id] != m {
-		return
-	}
-	p := m.payments[id]
-	if p == nil || p.Status != "processing" {
+// settleTransfer ends a bank transfer an hour after it began. The caller
+// holds s.mu (see later).
+func (s *Sandbox) settleTransfer(m *merchant, p *payment) {
+	if p.Status != "processing" {
 		return
 	}
 	if p.Amount%100 == 13 {
@@ -383,16 +428,16 @@ func cancelPayment(c *call) response {
 }
 
 type receiptBody struct {
-	Object          string `json:"object"`
-	ReceiptNumber   string `json:"receipt_number"`
-	PaymentID       string `json:"payment_id"`
-	OrderID         string `json:"order_id"`
-	MerchantOrderID string `json:"merchant_order_id"`
-	Amount          int64  `json:"amount"`
-	Currency        string `json:"currency"`
-	Fee             int64  `json:"fee"`
-	MethodSummary   string `json:"method_summary"`
-	PaidAt          jtime  `json:"paid_at"`
+	Object          string    `json:"object"`
+	ReceiptNumber   string    `json:"receipt_number"`
+	PaymentID       string    `json:"payment_id"`
+	OrderID         string    `json:"order_id"`
+	MerchantOrderID string    `json:"merchant_order_id"`
+	Amount          int64     `json:"amount"`
+	Currency        string    `json:"currency"`
+	Fee             int64     `json:"fee"`
+	MethodSummary   string    `json:"method_summary"`
+	PaidAt          timestamp `json:"paid_at"`
 }
 
 func getReceipt(c *call) response {
@@ -417,6 +462,6 @@ func getReceipt(c *call) response {
 	return jsonResponse(receiptBody{
 		Object: "receipt", ReceiptNumber: *p.ReceiptNumber, PaymentID: p.ID, OrderID: p.OrderID,
 		MerchantOrderID: p.order.MerchantOrderID, Amount: p.Amount, Currency: p.Currency, Fee: p.Fee,
-		MethodSummary: summary, PaidAt: jtime(p.succeededAt),
+		MethodSummary: summary, PaidAt: timestamp(p.succeededAt),
 	})
 }

@@ -2,14 +2,18 @@ package sandbox
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -21,79 +25,213 @@ const (
 	DefaultMerchantID = "mch_sandbox"
 	// APIVersion is echoed in Tokenim-Version and stamped on events.
 	APIVersion = "2026-11-01"
-	// DefaultIdempotencyCapacity bounds the idempotency keys kept per merchant.
-	DefaultIdempotencyCapacity = 10000
+	// DefaultIdempotencyCapacity is how many live (unexpired) idempotency
+	// keys a merchant may hold. A key is never forgotten before its 24 h
+	// expire; a keyed POST that would need one more answers 503
+	// service_unavailable with Retry-After and executes nothing.
+	DefaultIdempotencyCapacity = 100000
 
-	maxRequestLog = 10000
-	maxBody       = 1 << 20
+	maxBody = 1 << 20
 )
 
-// Option configures a Sandbox.
-type Option func(*config)
+// Option configures a Sandbox. An option whose value cannot work makes New
+// fail (see New).
+type Option func(*config) error
 
+// config holds the credentials behind a pointer so that no reflection path
+// (fmt printing a Sandbox by value, a struct holding one) reaches them.
 type config struct {
-	apiKey        string
-	merchantID    string
-	webhookSecret string
-	seed          int64
-	seeded        bool
-	startTime     time.Time
-	frozen        bool
-	rateLimit     float64
-	idemCapacity  int
-	webhookURL    string
-	logger        *slog.Logger
+	creds        *credentials
+	merchantID   string
+	allowedHosts []string
+	logLimit     int // 0: maxLog
+	seed         int64
+	seeded       bool
+	startTime    time.Time
+	frozen       bool
+	rateLimit    float64
+	idemCapacity int
+	webhookURL   string
+	logger       *slog.Logger
+}
+
+// credentials are the configured secrets. Each is a sealed value, which fmt
+// prints as a code address whatever the verb and depth (a string, even
+// behind a pointer, is printed by fmt's bad-verb fallback).
+type credentials struct {
+	apiKey        sealed
+	webhookSecret sealed
+}
+
+// sealed holds a secret string; call it to read the secret.
+type sealed func() string
+
+func seal(secret string) sealed { return func() string { return secret } }
+
+func (s sealed) open() string {
+	if s == nil {
+		return ""
+	}
+	return s()
 }
 
 // WithAPIKey sets the default merchant's API key (sk_test_…).
-func WithAPIKey(key string) Option { return func(c *config) { c.apiKey = key } }
+func WithAPIKey(key string) Option {
+	return func(c *config) error {
+		if !wellFormedKey(key) || !strings.HasPrefix(key, "sk_test_") {
+			return errors.New("sandbox: WithAPIKey: the key must be sk_test_ followed by visible ASCII characters")
+		}
+		c.creds.apiKey = seal(key)
+		return nil
+	}
+}
 
 // WithMerchantID sets the default merchant's id (mch_…).
-func WithMerchantID(id string) Option { return func(c *config) { c.merchantID = id } }
+func WithMerchantID(id string) Option {
+	return func(c *config) error {
+		if len(id) <= len("mch_") || !strings.HasPrefix(id, "mch_") {
+			return errors.New("sandbox: WithMerchantID: the id must start with mch_ and have more after it")
+		}
+		c.merchantID = id
+		return nil
+	}
+}
 
-// WithWebhookSecret sets the secret (whsec_…) that WithWebhookEndpoint signs with.
-func WithWebhookSecret(secret string) Option { return func(c *config) { c.webhookSecret = secret } }
+// WithWebhookSecret sets the secret that WithWebhookEndpoint signs with. It
+// must be whsec_ followed by padded standard base64 of 24–64 bytes
+// (docs/tokenim-api.md §1); anything else makes New fail.
+func WithWebhookSecret(secret string) Option {
+	return func(c *config) error {
+		if err := CheckWebhookSecret(secret); err != nil {
+			return fmt.Errorf("sandbox: WithWebhookSecret: %w", err)
+		}
+		c.creds.webhookSecret = seal(secret)
+		return nil
+	}
+}
+
+// CheckWebhookSecret reports why secret is not a webhook secret the sandbox
+// signs with: whsec_ followed by padded standard base64 (RFC 4648 §4) of 24
+// to 64 bytes (docs/tokenim-api.md §1). The sandbox hands secrets out, so it
+// insists on the whsec_ form; the SDK's verifier also takes the bare base64.
+// The error never repeats the secret.
+func CheckWebhookSecret(secret string) error {
+	raw, ok := strings.CutPrefix(secret, "whsec_")
+	if !ok {
+		return errors.New("a webhook secret must start with whsec_")
+	}
+	key, err := base64.StdEncoding.Strict().DecodeString(raw)
+	if err != nil {
+		return errors.New("a webhook secret must be whsec_ followed by padded standard base64")
+	}
+	if len(key) < 24 || len(key) > 64 {
+		return errors.New("a webhook secret must encode 24 to 64 bytes, not " + strconv.Itoa(len(key)))
+	}
+	return nil
+}
+
+// WithAllowedHosts names the Host values (host names or IP addresses,
+// without port) the sandbox answers besides loopback ones (localhost,
+// 127.0.0.0/8, [::1]), e.g. a container name. Every other Host gets 403, so a
+// web page cannot reach the sandbox through DNS rebinding.
+func WithAllowedHosts(hosts ...string) Option {
+	return func(c *config) error {
+		for _, h := range hosts {
+			if h = strings.TrimSpace(h); h != "" {
+				c.allowedHosts = append(c.allowedHosts, strings.ToLower(strings.Trim(h, "[]")))
+			}
+		}
+		return nil
+	}
+}
 
 // WithSeed makes generated ids reproducible.
-func WithSeed(seed int64) Option { return func(c *config) { c.seed, c.seeded = seed, true } }
+func WithSeed(seed int64) Option {
+	return func(c *config) error { c.seed, c.seeded = seed, true; return nil }
+}
 
 // WithStartTime starts the sandbox clock at t (it then flows with real time).
-func WithStartTime(t time.Time) Option { return func(c *config) { c.startTime = t } }
+func WithStartTime(t time.Time) Option { return func(c *config) error { c.startTime = t; return nil } }
 
 // WithFrozenClock starts the sandbox clock frozen at t; only Advance moves it.
 func WithFrozenClock(t time.Time) Option {
-	return func(c *config) { c.startTime, c.frozen = t, true }
+	return func(c *config) error { c.startTime, c.frozen = t, true; return nil }
 }
 
 // WithRateLimit limits each merchant to perSecond requests (burst = rate); 0 is off.
-func WithRateLimit(perSecond float64) Option { return func(c *config) { c.rateLimit = perSecond } }
+func WithRateLimit(perSecond float64) Option {
+	return func(c *config) error { c.rateLimit = perSecond; return nil }
+}
 
-// WithIdempotencyCapacity bounds the idempotency keys kept per merchant.
-func WithIdempotencyCapacity(n int) Option { return func(c *config) { c.idemCapacity = n } }
+// WithIdempotencyCapacity sets how many live idempotency keys a merchant may
+// hold (DefaultIdempotencyCapacity when n <= 0). Past it a new keyed POST
+// answers 503 with Retry-After; no live key is ever evicted.
+func WithIdempotencyCapacity(n int) Option {
+	return func(c *config) error { c.idemCapacity = n; return nil }
+}
 
 // WithWebhookEndpoint registers an endpoint at url for the default merchant,
 // subscribed to "*" and signed with the sandbox's webhook secret.
-func WithWebhookEndpoint(url string) Option { return func(c *config) { c.webhookURL = url } }
+func WithWebhookEndpoint(url string) Option {
+	return func(c *config) error { c.webhookURL = url; return nil }
+}
 
 // WithLogger logs one line per request (never keys, secrets or bodies).
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
 
-// Merchant is one account of the sandbox. Its String form hides the key.
+// Merchant is one account of the sandbox. Its key is held behind an
+// unexported pointer and every way of printing a Merchant (fmt verbs, slog,
+// encoding/json) shows only the id.
 type Merchant struct {
-	ID     string
-	APIKey string
+	ID  string
+	key *credentials
+}
+
+// APIKey returns the merchant's API key (sk_test_…).
+func (m Merchant) APIKey() string {
+	if m.key == nil {
+		return ""
+	}
+	return m.key.apiKey.open()
 }
 
 // String returns the merchant id; the API key is never printed.
 func (m Merchant) String() string { return m.ID }
 
 // GoString hides the API key from %#v.
-func (m Merchant) GoString() string { return "sandbox.Merchant{ID:" + m.ID + "}" }
+func (m Merchant) GoString() string { return "sandbox.Merchant{ID:" + strconv.Quote(m.ID) + "}" }
+
+// Format prints the id for every verb (String for %v %s %d %x …, GoString
+// for %#v), so no verb falls back to printing fields.
+func (m Merchant) Format(f fmt.State, verb rune) { formatSafe(f, verb, m.String(), m.GoString()) }
+
+// LogValue shows only the merchant id in slog records.
+func (m Merchant) LogValue() slog.Value { return slog.StringValue(m.ID) }
+
+// formatSafe writes str (quoted for %q, goStr for %#v) whatever the verb.
+func formatSafe(f fmt.State, verb rune, str, goStr string) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		_, _ = f.Write([]byte(goStr))
+	case verb == 'q':
+		_, _ = f.Write([]byte(strconv.Quote(str)))
+	default:
+		_, _ = f.Write([]byte(str))
+	}
+}
 
 // Sandbox is the fake platform: its state and an http.Handler. It has no
 // listener; see NewServer and Start for one.
 type Sandbox struct {
-	cfg      config
+	// *state holds everything behind one unexported pointer: printing a
+	// Sandbox by reflection shows an address, never a key, and never reads
+	// state that the sandbox's goroutines are writing.
+	*state
+}
+
+// state is the sandbox's configuration and data.
+type state struct {
+	cfg      *config
 	clock    *Clock
 	sched    *scheduler
 	faults   faultState
@@ -106,26 +244,40 @@ type Sandbox struct {
 
 	mu          sync.Mutex // guards everything below
 	merchants   map[string]*merchant
-	byKey       map[string]*merchant
+	byKey       map[[sha256.Size]byte]*merchant // by keyDigest: the map never holds a key itself
 	maintenance bool
 	statusAt    time.Time
 	rateLimit   float64
-	requests    []RequestRecord
-	reqNext     int // ring position once requests is full
+	requests    ringLog[RequestRecord]
 
 	closeOnce sync.Once
 }
 
-// New returns a Sandbox with one default merchant and no listener.
+// New returns a Sandbox with one default merchant and no listener. Like
+// httptest.NewServer it panics when it cannot start: an option's value
+// cannot work (the message names the option, never a secret). Open returns
+// that as an error instead.
 func New(opts ...Option) *Sandbox {
-	cfg := config{apiKey: DefaultAPIKey, merchantID: DefaultMerchantID, idemCapacity: DefaultIdempotencyCapacity}
+	s, err := Open(opts...)
+	if err != nil {
+		panic(err.Error())
+	}
+	return s
+}
+
+// Open is New that returns an option's error instead of panicking.
+func Open(opts ...Option) (*Sandbox, error) {
+	cfg := &config{creds: &credentials{apiKey: seal(DefaultAPIKey)}, merchantID: DefaultMerchantID,
+		idemCapacity: DefaultIdempotencyCapacity}
 	for _, o := range opts {
 		if o != nil {
-			o(&cfg)
+			if err := o(cfg); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if cfg.webhookSecret == "" {
-		cfg.webhookSecret = newSecret()
+	if cfg.creds.webhookSecret == nil {
+		cfg.creds.webhookSecret = seal(newSecret())
 	}
 	if cfg.idemCapacity <= 0 {
 		cfg.idemCapacity = DefaultIdempotencyCapacity
@@ -138,7 +290,9 @@ func New(opts ...Option) *Sandbox {
 			seed = seed<<8 | int64(x)
 		}
 	}
-	s := &Sandbox{cfg: cfg, log: cfg.logger}
+	s := &Sandbox{&state{cfg: cfg, log: cfg.logger}}
+	s.requests.limit = cfg.logLimit
+	s.delivery.log.limit = cfg.logLimit
 	s.rng = mrand.New(mrand.NewPCG(uint64(seed), 0x746f6b656e696d))
 	s.table = s.routes()
 	s.clock = newClock(cfg.startTime, cfg.frozen)
@@ -148,7 +302,7 @@ func New(opts ...Option) *Sandbox {
 	s.sched.afterAdvance = s.sweepIdempotency
 	s.resetLocked()
 	s.sched.start()
-	return s
+	return s, nil
 }
 
 // newSecret returns a fresh whsec_ secret: base64 of 32 random bytes.
@@ -158,33 +312,34 @@ func newSecret() string {
 	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
 }
 
-// resetLocked builds a fresh state keeping the configured credentials and
-// those of merchants added since. The caller holds s.mu or owns s.
+// resetLocked builds a fresh state: each merchant gets its configured key
+// back as its only key (docs/tokenim-api.md §7), merchants added in-process
+// with AddMerchant stay (the test holds them), and merchants created through
+// POST /_sandbox/merchants are dropped. The caller holds s.mu or owns s.
 func (s *Sandbox) resetLocked() {
 	old := s.merchants
 	s.merchants = map[string]*merchant{}
-	s.byKey = map[string]*merchant{}
-	s.addMerchantLocked(s.cfg.merchantID, s.cfg.apiKey)
+	s.byKey = map[[sha256.Size]byte]*merchant{}
+	s.addMerchantLocked(s.cfg.merchantID, s.cfg.creds.apiKey.open())
 	for id, m := range old {
-		if id != s.cfg.merchantID {
+		if id != s.cfg.merchantID && !m.viaControl {
 			s.addMerchantLocked(id, m.apiKey)
 		}
 	}
 	s.maintenance = false
 	s.statusAt = s.clock.Now()
 	s.rateLimit = s.cfg.rateLimit
-	s.requests = nil
-	s.reqNext = 0
+	s.requests.reset()
 	if s.cfg.webhookURL != "" {
 		m := s.merchants[s.cfg.merchantID]
-		s.addEndpointLocked(m, s.cfg.webhookURL, []string{"*"}, nil, s.cfg.webhookSecret)
+		s.addEndpointLocked(m, s.cfg.webhookURL, []string{"*"}, nil, s.cfg.creds.webhookSecret.open())
 	}
 }
 
 func (s *Sandbox) addMerchantLocked(id, key string) *merchant {
 	m := newMerchant(id, key, s.cfg.idemCapacity)
 	s.merchants[id] = m
-	s.byKey[key] = m
+	s.byKey[keyDigest(key)] = m
 	return m
 }
 
@@ -231,22 +386,26 @@ func (s *Sandbox) Advance(d time.Duration) time.Time { return s.clock.Advance(d)
 
 // DefaultMerchant returns the merchant configured by the options.
 func (s *Sandbox) DefaultMerchant() Merchant {
-	return Merchant{ID: s.cfg.merchantID, APIKey: s.cfg.apiKey}
+	return Merchant{ID: s.cfg.merchantID, key: s.cfg.creds}
 }
 
 // AddMerchant creates another merchant with its own key; merchants never see
-// each other's objects.
-func (s *Sandbox) AddMerchant() Merchant {
+// each other's objects. It survives Reset.
+func (s *Sandbox) AddMerchant() Merchant { return s.addMerchant(false) }
+
+// addMerchant creates a merchant; viaControl marks one that Reset drops.
+func (s *Sandbox) addMerchant(viaControl bool) Merchant {
 	id := "mch_" + s.randomID(16)
 	key := "sk_test_" + s.randomID(24)
 	s.mu.Lock()
-	s.addMerchantLocked(id, key)
+	s.addMerchantLocked(id, key).viaControl = viaControl
 	s.mu.Unlock()
-	return Merchant{ID: id, APIKey: key}
+	return Merchant{ID: id, key: &credentials{apiKey: seal(key)}}
 }
 
 // RestrictMerchant restricts (or lifts the restriction on) a merchant: a
-// restricted merchant gets 403 account_restricted on every write.
+// restricted merchant gets 403 account_restricted on every call that takes
+// money or creates something (docs/tokenim-api.md §1).
 func (s *Sandbox) RestrictMerchant(id string, restricted bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -305,12 +464,7 @@ type RequestRecord struct {
 
 func (s *Sandbox) record(r RequestRecord) {
 	s.mu.Lock()
-	if len(s.requests) < maxRequestLog {
-		s.requests = append(s.requests, r)
-	} else {
-		s.requests[s.reqNext] = r
-		s.reqNext = (s.reqNext + 1) % maxRequestLog
-	}
+	s.requests.add(r)
 	s.mu.Unlock()
 }
 
@@ -318,10 +472,7 @@ func (s *Sandbox) record(r RequestRecord) {
 func (s *Sandbox) Requests() []RequestRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]RequestRecord, 0, len(s.requests))
-	out = append(out, s.requests[s.reqNext:]...)
-	out = append(out, s.requests[:s.reqNext]...)
-	return out
+	return s.requests.all()
 }
 
 // Events returns a merchant's events newest first, exactly as GET /v1/events
@@ -360,51 +511,82 @@ func (s *Sandbox) String() string { return "sandbox.Sandbox{merchant:" + s.cfg.m
 // GoString hides the credentials from %#v.
 func (s *Sandbox) GoString() string { return s.String() }
 
+// Format prints String for every verb (GoString for %#v).
+func (s *Sandbox) Format(f fmt.State, verb rune) { formatSafe(f, verb, s.String(), s.GoString()) }
+
+// LogValue shows only the default merchant id in slog records.
+func (s *Sandbox) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
 // Server is a Sandbox listening on a loopback port, like httptest.Server.
+// The default merchant's key and the webhook secret are methods (APIKey,
+// WebhookSecret), held where no printing reaches them.
 type Server struct {
 	*Sandbox
 	// URL is the base URL, e.g. http://127.0.0.1:54321.
 	URL string
-	// APIKey and MerchantID are the default merchant's credentials.
-	APIKey     string
+	// MerchantID is the default merchant's id.
 	MerchantID string
-	// WebhookSecret signs deliveries to the WithWebhookEndpoint endpoint.
-	WebhookSecret string
 
-	ts *httptest.Server
+	// listener is behind two pointers: fmt's bad-verb fallback dereferences
+	// one, and a live httptest.Server must not be read by reflection.
+	listener *listener
 }
 
-// NewServer starts a Sandbox on a loopback listener. Close it when done.
+type listener struct{ ts *httptest.Server }
+
+// TB is the part of testing.TB that Start needs, so that the sandbox's
+// production code does not import testing. *testing.T, *testing.B and
+// *testing.F satisfy it.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+}
+
+// NewServer starts a Sandbox on a loopback listener. Close it when done. It
+// panics like New when an option cannot work.
 func NewServer(opts ...Option) *Server {
-	sb := New(opts...)
-	ts := httptest.NewServer(sb)
-	return &Server{
-		Sandbox:       sb,
-		URL:           ts.URL,
-		APIKey:        sb.cfg.apiKey,
-		MerchantID:    sb.cfg.merchantID,
-		WebhookSecret: sb.cfg.webhookSecret,
-		ts:            ts,
+	s, err := openServer(opts...)
+	if err != nil {
+		panic(err.Error())
 	}
+	return s
 }
 
-// Start is NewServer with tb.Cleanup(s.Close).
-func Start(tb testing.TB, opts ...Option) *Server {
+func openServer(opts ...Option) (*Server, error) {
+	sb, err := Open(opts...)
+	if err != nil {
+		return nil, err
+	}
+	ts := httptest.NewServer(sb)
+	return &Server{Sandbox: sb, URL: ts.URL, MerchantID: sb.cfg.merchantID, listener: &listener{ts}}, nil
+}
+
+// Start is NewServer with tb.Cleanup(s.Close); an option that cannot work
+// fails the test with tb.Fatalf.
+func Start(tb TB, opts ...Option) *Server {
 	tb.Helper()
-	s := NewServer(opts...)
+	s, err := openServer(opts...)
+	if err != nil {
+		tb.Fatalf("%v", err)
+		return nil
+	}
 	tb.Cleanup(s.Close)
 	return s
 }
 
+// APIKey returns the default merchant's API key.
+func (s *Server) APIKey() string { return s.cfg.creds.apiKey.open() }
+
 // Close closes the listener and every connection, then the Sandbox, and
 // waits for its goroutines. It is idempotent.
 func (s *Server) Close() {
-	s.ts.Close()
+	s.listener.ts.Close()
 	s.Sandbox.Close()
 }
 
 // Client returns an http.Client for the server (no retries of its own).
-func (s *Server) Client() *http.Client { return s.ts.Client() }
+func (s *Server) Client() *http.Client { return s.listener.ts.Client() }
 
 // String hides the credentials from %v.
 func (s Server) String() string { return "sandbox.Server{URL:" + s.URL + "}" }
@@ -412,6 +594,16 @@ func (s Server) String() string { return "sandbox.Server{URL:" + s.URL + "}" }
 // GoString hides the credentials from %#v.
 func (s Server) GoString() string { return s.String() }
 
+// Format prints String for every verb, by value and by pointer.
+func (s Server) Format(f fmt.State, verb rune) { formatSafe(f, verb, s.String(), s.GoString()) }
+
+// LogValue shows only the URL in slog records.
+func (s Server) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
 // WebhookSecret returns the secret that signs deliveries to the endpoint
 // registered by WithWebhookEndpoint.
-func (s *Sandbox) WebhookSecret() string { return s.cfg.webhookSecret }
+func (s *Sandbox) WebhookSecret() string { return s.cfg.creds.webhookSecret.open() }
+
+// keyDigest is what the sandbox looks API keys up by, so that printing its
+// state by reflection shows no key.
+func keyDigest(key string) [sha256.Size]byte { return sha256.Sum256([]byte(key)) }

@@ -80,7 +80,7 @@ func ClientFor(tb testing.TB, srv *sandbox.Server, m sandbox.Merchant, opts ...t
 		tokenim.WithTimeout(AttemptTimeout),
 		tokenim.WithAppInfo("tokenimtest", tokenim.Version, ""),
 	}
-	client, err := tokenim.NewClient(m.APIKey, append(base, opts...)...)
+	client, err := tokenim.NewClient(m.APIKey(), append(base, opts...)...)
 	if err != nil {
 		tb.Fatalf("tokenimtest: client for merchant %s: %v", m.ID, err)
 		return nil

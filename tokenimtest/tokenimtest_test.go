@@ -227,13 +227,13 @@ func TestClientFor_badInputFailsTheTestWithoutTheKey(t *testing.T) {
 		tokenimtest.NewClient(tb, srv, tokenim.WithRetryWait(time.Second, time.Millisecond))
 	})
 	assert.Contains(t, msg, "retry wait")
-	assert.NotContains(t, msg, srv.APIKey)
+	assert.NotContains(t, msg, srv.APIKey())
 
 	msg = runTB(func(tb testing.TB) {
-		tokenimtest.ClientFor(tb, srv, sandbox.Merchant{ID: "not-a-merchant", APIKey: srv.APIKey})
+		tokenimtest.ClientFor(tb, srv, func() sandbox.Merchant { m := srv.DefaultMerchant(); m.ID = "not-a-merchant"; return m }())
 	})
 	assert.Contains(t, msg, "not-a-merchant")
-	assert.NotContains(t, msg, srv.APIKey)
+	assert.NotContains(t, msg, srv.APIKey())
 
 	msg = runTB(func(tb testing.TB) { tokenimtest.NewClient(tb, nil) })
 	assert.True(t, strings.Contains(msg, "nil"), "got %q", msg)

@@ -46,7 +46,7 @@ func cli(t *testing.T, args ...string) result {
 // sandboxEnv is the environment that points the program at srv.
 func sandboxEnv(srv *sandbox.Server) map[string]string {
 	return map[string]string{
-		envAPIKey:     srv.APIKey,
+		envAPIKey:     srv.APIKey(),
 		envMerchantID: srv.MerchantID,
 		envBaseURL:    srv.URL,
 	}
@@ -60,7 +60,7 @@ func against(t *testing.T, srv *sandbox.Server, args ...string) result {
 
 func sdkClient(t *testing.T, srv *sandbox.Server) *tokenim.Client {
 	t.Helper()
-	c, err := tokenim.NewClient(srv.APIKey, tokenim.WithMerchantID(srv.MerchantID), tokenim.WithBaseURL(srv.URL))
+	c, err := tokenim.NewClient(srv.APIKey(), tokenim.WithMerchantID(srv.MerchantID), tokenim.WithBaseURL(srv.URL))
 	require.NoError(t, err)
 	return c
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,7 +83,7 @@ Usage:
 		*secret = e.getenv(envWebhookSecret)
 	}
 	if *secret == "" {
-		*secret, generated = newWebhookSecret(), true
+		*secret, generated = tokenim.NewWebhookSecret(), true
 	}
 	key, err := secretFlag(e, "listen", *secret)
 	if err != nil {
@@ -191,13 +189,6 @@ func eventTypeNames() []string {
 	}
 	slices.Sort(names)
 	return names
-}
-
-// newWebhookSecret returns a fresh whsec_ secret of 32 random bytes.
-func newWebhookSecret() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return tokenim.WebhookSecretPrefix + base64.StdEncoding.EncodeToString(b[:])
 }
 
 // listener polls the events list and forwards what it has not seen.

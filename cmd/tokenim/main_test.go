@@ -112,7 +112,7 @@ func TestRun_helpSpellsFlagsWithTwoDashes(t *testing.T) {
 	}
 	r := cli(t, "sandbox", "--help")
 	assert.Contains(t, r.stdout, "\n  --webhook-url string\n")
-	assert.Contains(t, r.stdout, "for --webhook-url;")
+	assert.Contains(t, r.stdout, "for --webhook-url:")
 	assert.Contains(t, r.stdout, "\n  -v\n", "a one-letter flag keeps one dash")
 }
 

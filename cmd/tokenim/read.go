@@ -96,7 +96,7 @@ var paymentsResource = resource{
 		}
 		next := ""
 		if p.NextAction != nil {
-			next = p.NextAction.Type
+			next = string(p.NextAction.Type)
 		}
 		return [][2]string{
 			{"id", p.ID},
@@ -107,7 +107,7 @@ var paymentsResource = resource{
 			{"fee", money(p.Fee, p.Currency)},
 			{"net", money(p.Net, p.Currency)},
 			{"amount_refunded", money(p.AmountRefunded, p.Currency)},
-			{"failure_code", p.FailureCode},
+			{"failure_code", string(p.FailureCode)},
 			{"failure_message", p.FailureMessage},
 			{"next_action", next},
 			{"receipt_number", p.ReceiptNumber},
@@ -143,7 +143,7 @@ var refundsResource = resource{
 			{"status", string(r.Status)},
 			{"amount", money(r.Amount, r.Currency)},
 			{"reason", string(r.Reason)},
-			{"failure_code", r.FailureCode},
+			{"failure_code", string(r.FailureCode)},
 			{"created_at", ts(&r.CreatedAt)},
 			{"succeeded_at", ts(r.SucceededAt)},
 			{"metadata", metadata(r.Metadata)},
@@ -367,8 +367,10 @@ func writeFields(w io.Writer, fields [][2]string) error {
 }
 
 // money formats minor units in the currency's major unit: 1999 CNY is
-// "19.99 CNY", 500 JPY is "500 JPY". Integer arithmetic only.
-func money(amount int64, currency string) string {
+// "19.99 CNY", 500 JPY is "500 JPY". Integer arithmetic only. It takes a
+// resource's tokenim.Currency or a plain string.
+func money[C ~string](amount int64, c C) string {
+	currency := string(c)
 	digits := 2
 	switch strings.ToUpper(currency) {
 	case "JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF":
@@ -415,7 +417,7 @@ func metadata(m map[string]string) string {
 func method(m tokenim.PaymentMethod) string {
 	switch {
 	case m.Card != nil:
-		return m.Card.Brand + " •••• " + m.Card.Last4
+		return string(m.Card.Brand) + " •••• " + m.Card.Last4
 	case m.Wallet != nil:
 		return string(m.Wallet.Provider)
 	default:

@@ -220,7 +220,7 @@ func TestConfig_flagsWinOverEnv(t *testing.T) {
 	// The environment points to a merchant that does not exist; the flags
 	// fix it.
 	env := map[string]string{envAPIKey: "sk_test_nobody_here", envMerchantID: "mch_nobody", envBaseURL: "http://127.0.0.1:1"}
-	r := invocation{env: env}.run(t, "orders", "get", o.ID, "--api-key", srv.APIKey, "--merchant-id", srv.MerchantID, "--base-url", srv.URL)
+	r := invocation{env: env}.run(t, "orders", "get", o.ID, "--api-key", srv.APIKey(), "--merchant-id", srv.MerchantID, "--base-url", srv.URL)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, o.ID)
 

@@ -32,7 +32,7 @@ Usage:
 		return usagef("sandbox", "--%s %s", ferr.Flag, ferr.Reason)
 	}
 	err = sandboxserve.Run(e.ctx, cfg, e.stdout, e.stderr, func(base string, m sandbox.Merchant) {
-		fmt.Fprintf(e.stdout, "\nUse it with:\n  export %s=%s %s=%s %s=%s\n", envBaseURL, base, envAPIKey, m.APIKey, envMerchantID, m.ID)
+		fmt.Fprintf(e.stdout, "\nUse it with:\n  export %s=%s %s=%s %s=%s\n", envBaseURL, base, envAPIKey, m.APIKey(), envMerchantID, m.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)

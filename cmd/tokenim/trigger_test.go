@@ -97,7 +97,7 @@ func TestTrigger_errors(t *testing.T) {
 	assert.Equal(t, exitError, r.code)
 	assert.Contains(t, r.stderr, "GET /_sandbox/clock: HTTP 404 (is "+notSandbox.URL+" a tokenim sandbox?)")
 	assert.Empty(t, r.stdout)
-	assert.NotContains(t, r.stderr, srv.APIKey)
+	assert.NotContains(t, r.stderr, srv.APIKey())
 	assert.Empty(t, eventTypes(t, sdkClient(t, srv)))
 }
 
@@ -118,8 +118,8 @@ func TestTrigger_apiErrorExits1WithoutKey(t *testing.T) {
 	r := against(t, srv, "trigger", "order.paid")
 	assert.Equal(t, exitError, r.code)
 	assert.Contains(t, r.stderr, "POST /v1/orders: 403 account_restricted")
-	assert.NotContains(t, r.stderr, srv.APIKey)
-	assert.NotContains(t, r.stdout, srv.APIKey)
+	assert.NotContains(t, r.stderr, srv.APIKey())
+	assert.NotContains(t, r.stdout, srv.APIKey())
 }
 
 func TestTrigger_suggestsNearestEventType(t *testing.T) {

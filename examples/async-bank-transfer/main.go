@@ -38,7 +38,7 @@ func main() {
 func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 	srv := sandbox.NewServer(opts...)
 	defer srv.Close()
-	client, err := tokenim.NewClient(srv.APIKey,
+	client, err := tokenim.NewClient(srv.APIKey(),
 		tokenim.WithBaseURL(srv.URL), tokenim.WithMerchantID(srv.MerchantID))
 	if err != nil {
 		return err
@@ -176,7 +176,7 @@ func (w *webhooks) onEvent(_ context.Context, ev *tokenim.Event) error {
 		}
 		line = fmt.Sprintf("%s: %s %s", ev.Type, p.ID, p.Status)
 		if p.FailureCode != "" {
-			line += " (" + p.FailureCode + ")"
+			line += " (" + string(p.FailureCode) + ")"
 		}
 	case tokenim.EventOrderPaid:
 		o, err := ev.Order()

@@ -36,7 +36,7 @@ func main() {
 func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 	srv := sandbox.NewServer(opts...)
 	defer srv.Close()
-	client, err := tokenim.NewClient(srv.APIKey,
+	client, err := tokenim.NewClient(srv.APIKey(),
 		tokenim.WithBaseURL(srv.URL), tokenim.WithMerchantID(srv.MerchantID),
 		// Short waits keep the demo quick; keep the defaults in production.
 		// The cap must reach the sandbox's Retry-After (1 s): a longer one

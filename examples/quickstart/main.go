@@ -42,7 +42,7 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 	defer srv.Close()
 	fmt.Fprintf(out, "✓ sandbox started (merchant %s)\n", srv.MerchantID)
 
-	client, err := tokenim.NewClient(srv.APIKey,
+	client, err := tokenim.NewClient(srv.APIKey(),
 		tokenim.WithBaseURL(srv.URL), tokenim.WithMerchantID(srv.MerchantID))
 	if err != nil {
 		return err

@@ -35,7 +35,7 @@ func main() {
 func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 	srv := sandbox.NewServer(opts...)
 	defer srv.Close()
-	client, err := tokenim.NewClient(srv.APIKey,
+	client, err := tokenim.NewClient(srv.APIKey(),
 		tokenim.WithBaseURL(srv.URL), tokenim.WithMerchantID(srv.MerchantID))
 	if err != nil {
 		return err

@@ -149,27 +149,26 @@ type enumRow struct {
 
 const (
 	sandboxInline = "the sandbox writes these values as inline literals, not a list the check can read"
-	untypedClient = "DRIFT (reported): the client field is a plain string with no named type or constants"
 )
 
 var enumRows = []enumRow{
 	{spec: "APIVersion", client: "const:APIVersion", sandbox: "const:APIVersion"},
-	{spec: "Currency", clientWhy: untypedClient, sandbox: "keys:currencies"},
+	{spec: "Currency", client: "type:Currency", sandbox: "keys:currencies"},
 	{spec: "OrderStatus", client: "type:OrderStatus", sandbox: "keys:orderStatuses"},
 	{spec: "PaymentStatus", client: "type:PaymentStatus", sandbox: "keys:paymentStatuses"},
 	{spec: "RefundStatus", client: "type:RefundStatus", sandboxWhy: sandboxInline},
 	{spec: "RefundReason", client: "type:RefundReason", sandbox: "keys:refundReasons"},
 	{spec: "DeclineCode", client: "type:DeclineCode", sandbox: "values:cardOutcomes",
 		sandboxExcept: []string{"otp"}}, // the test card that asks for an OTP is not a decline
-	{spec: "PaymentFailureCode", clientWhy: untypedClient, sandbox: "keys:declineMessages"},
+	{spec: "PaymentFailureCode", client: "type:PaymentFailureCode", sandbox: "keys:declineMessages"},
 	{spec: "WalletProvider", client: "type:WalletProvider", sandbox: "keys:providers"},
 	{spec: "EventType", client: "type:EventType", sandbox: "keys:eventTypes"},
 	{spec: "WebhookEventSelection.oneOf[1][]", clientWhy: "the client passes \"*\" through as an EventType and validates it in WebhookEndpointCreateParams.validate", sandboxWhy: sandboxInline},
 	{spec: "PaymentMethodParams.type", client: "type:PaymentMethodType", sandboxWhy: sandboxInline},
 	{spec: "PaymentMethod.type", client: "type:PaymentMethodType", sandboxWhy: sandboxInline},
-	{spec: "PaymentMethod.card.brand", clientWhy: untypedClient, sandboxWhy: sandboxInline},
-	{spec: "Payment.next_action.type", clientWhy: untypedClient, sandboxWhy: sandboxInline},
-	{spec: "Refund.failure_code", clientWhy: untypedClient, sandboxWhy: sandboxInline},
+	{spec: "PaymentMethod.card.brand", client: "type:CardBrand", sandboxWhy: sandboxInline},
+	{spec: "Payment.next_action.type", client: "type:NextActionType", sandboxWhy: sandboxInline},
+	{spec: "Refund.failure_code", client: "type:RefundFailureCode", sandboxWhy: sandboxInline},
 	{spec: "Event.data.object.object", clientWhy: "Event.Order/Payment/Refund name the snapshot types in their decoders", sandboxWhy: sandboxInline},
 	{spec: "WebhookEndpoint.status", client: "type:WebhookEndpointStatus", sandboxWhy: sandboxInline},
 	{spec: "Status.status", client: "type:PlatformState", sandboxWhy: sandboxInline},

@@ -117,7 +117,7 @@ type checkout struct {
 func runCheckout(ctx context.Context, c *tokenim.Client, st *stats, i int) checkout {
 	rng := rand.New(rand.NewPCG(chaosSeed, uint64(i)))
 	co := checkout{ref: fmt.Sprintf("chaos-%06d", i), amount: 100 + rng.Int64N(1_000_000)}
-	currencies := []string{"CNY", "USD", "EUR", "HKD", "SGD"}
+	currencies := []tokenim.Currency{"CNY", "USD", "EUR", "HKD", "SGD"}
 	params := &tokenim.OrderCreateParams{MerchantOrderID: co.ref, Amount: co.amount, Currency: currencies[rng.IntN(len(currencies))]}
 	err := st.drive(co.ref+" create order", func(opts ...tokenim.RequestOption) error {
 		o, err := c.Orders.Create(ctx, params, opts...)

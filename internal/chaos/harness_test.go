@@ -117,7 +117,7 @@ func (p *platform) client(t testing.TB, opts ...tokenim.Option) *tokenim.Client 
 		tokenim.WithHTTPClient(&http.Client{Transport: p.tr}),
 		tokenim.WithRetryWait(time.Millisecond, 5*time.Millisecond),
 	}
-	c, err := tokenim.NewClient(m.APIKey, append(base, opts...)...)
+	c, err := tokenim.NewClient(m.APIKey(), append(base, opts...)...)
 	require.NoError(t, err)
 	return c
 }

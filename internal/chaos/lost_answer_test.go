@@ -64,7 +64,7 @@ func TestUnknownOutcome_droppedThenExhausted(t *testing.T) {
 	tr.DisableKeepAlives = true
 	defer tr.CloseIdleConnections()
 	m := sb.DefaultMerchant()
-	c, err := tokenim.NewClient(m.APIKey, tokenim.WithBaseURL(ts.URL), tokenim.WithMerchantID(m.ID),
+	c, err := tokenim.NewClient(m.APIKey(), tokenim.WithBaseURL(ts.URL), tokenim.WithMerchantID(m.ID),
 		tokenim.WithHTTPClient(&http.Client{Transport: tr}), tokenim.WithMaxRetries(2),
 		tokenim.WithRetryWait(time.Millisecond, 5*time.Millisecond))
 	require.NoError(t, err)

@@ -117,7 +117,7 @@ func TestContract_everyOperation(t *testing.T) {
 		failed, err = c.Payments.Get(ctx, apiErr.PaymentID)
 		require.NoError(t, err)
 		assert.Equal(t, tokenim.PaymentStatusFailed, failed.Status)
-		assert.Equal(t, string(tokenim.DeclineGenericDecline), failed.FailureCode)
+		assert.Equal(t, tokenim.PaymentFailureGenericDecline, failed.FailureCode)
 
 		// 409 receipt_unavailable for a payment that did not succeed.
 		_, err = c.Payments.Receipt(ctx, failed.ID)
@@ -133,7 +133,7 @@ func TestContract_everyOperation(t *testing.T) {
 		assert.Equal(t, paid.Amount-paid.Fee, paid.Net)
 		require.NotNil(t, paid.Method.Card)
 		assert.Equal(t, "4242", paid.Method.Card.Last4)
-		assert.Equal(t, "visa", paid.Method.Card.Brand)
+		assert.Equal(t, tokenim.CardBrandVisa, paid.Method.Card.Brand)
 
 		// 409 order_already_paid names the payment that succeeded.
 		_, err = c.Payments.Create(ctx, &tokenim.PaymentCreateParams{OrderID: paidOrder.ID, Method: card(mastercard)})
@@ -179,7 +179,7 @@ func TestContract_everyOperation(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, tokenim.PaymentStatusRequiresAction, p.Status)
 		require.NotNil(t, p.NextAction)
-		assert.Equal(t, "otp", p.NextAction.Type)
+		assert.Equal(t, tokenim.NextActionOTP, p.NextAction.Type)
 
 		// 409 payment_in_progress while it waits for the OTP.
 		_, err = c.Payments.Create(ctx, &tokenim.PaymentCreateParams{OrderID: o.ID, Method: card(visa)})
@@ -405,7 +405,7 @@ func TestContract_everyOperation(t *testing.T) {
 		assert.ErrorIs(t, err, tokenim.ErrPermission)
 
 		// Merchants are isolated: another merchant's order is 404 to it.
-		other := e.newClient(second.APIKey, second.ID, e.client)
+		other := e.newClient(second.APIKey(), second.ID, e.client)
 		_, err = other.Orders.Get(ctx, paidOrder.ID)
 		assert.Equal(t, tokenim.CodeResourceMissing, apiError(t, err).Code)
 
@@ -466,7 +466,7 @@ func TestContract_everyOperation(t *testing.T) {
 }
 
 // newOrder creates an order or fails the test.
-func newOrder(t *testing.T, c *tokenim.Client, ref string, amount int64, currency string) *tokenim.Order {
+func newOrder(t *testing.T, c *tokenim.Client, ref string, amount int64, currency tokenim.Currency) *tokenim.Order {
 	t.Helper()
 	o, err := c.Orders.Create(context.Background(), &tokenim.OrderCreateParams{MerchantOrderID: ref, Amount: amount, Currency: currency})
 	require.NoError(t, err)

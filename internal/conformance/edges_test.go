@@ -58,7 +58,7 @@ func TestContract_lifecycles(t *testing.T) {
 	otp, err = c.Payments.Get(ctx, otp.ID)
 	require.NoError(t, err)
 	assert.Equal(t, tokenim.PaymentStatusFailed, otp.Status)
-	assert.Equal(t, "authentication_failed", otp.FailureCode)
+	assert.Equal(t, tokenim.PaymentFailureAuthenticationFailed, otp.FailureCode)
 
 	// A refund whose amount ends in 13 fails.
 	ro := newOrder(t, c, "life-refund", 5000, "CNY")
@@ -76,7 +76,7 @@ func TestContract_lifecycles(t *testing.T) {
 	returned, err = c.Payments.Get(ctx, returned.ID)
 	require.NoError(t, err)
 	assert.Equal(t, tokenim.PaymentStatusFailed, returned.Status)
-	assert.Equal(t, "transfer_returned", returned.FailureCode)
+	assert.Equal(t, tokenim.PaymentFailureTransferReturned, returned.FailureCode)
 
 	got, err := c.Orders.Get(ctx, expires.ID)
 	require.NoError(t, err)
@@ -93,7 +93,7 @@ func TestContract_lifecycles(t *testing.T) {
 	bad, err = c.Refunds.Get(ctx, bad.ID)
 	require.NoError(t, err)
 	assert.Equal(t, tokenim.RefundStatusFailed, bad.Status)
-	assert.Equal(t, "refund_declined", bad.FailureCode)
+	assert.Equal(t, tokenim.RefundFailureDeclined, bad.FailureCode)
 
 	seen := map[tokenim.EventType]bool{}
 	for ev, err := range c.Events.All(ctx, &tokenim.EventListParams{ListParams: tokenim.ListParams{Limit: 100}}) {

@@ -66,9 +66,9 @@ func newEnv(t *testing.T) *env {
 	})
 	m := e.sb.DefaultMerchant()
 	require.Equal(t, merchantID, m.ID)
-	e.c = e.newClient(m.APIKey, m.ID, e.client)
-	e.once = e.newClient(m.APIKey, m.ID, e.client, tokenim.WithMaxRetries(0))
-	e.raw = e.newClient(m.APIKey, m.ID, e.loose)
+	e.c = e.newClient(m.APIKey(), m.ID, e.client)
+	e.once = e.newClient(m.APIKey(), m.ID, e.client, tokenim.WithMaxRetries(0))
+	e.raw = e.newClient(m.APIKey(), m.ID, e.loose)
 	e.ctl = &http.Client{Transport: e.client.RoundTripper(e.tr), Timeout: 30 * time.Second}
 	return e
 }

@@ -13,15 +13,28 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tokenim/tokenim-go/sandbox"
 )
 
+// Timeouts of the standalone server, so that a slow or stalled client cannot
+// hold a connection forever. The write timeout covers the handler too: it is
+// longer than the most latency a fault plan can add to one request (a few
+// 60 s rules) and than a clock advance that waits for webhook attempts.
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 5 * time.Minute
+	DefaultIdleTimeout       = 2 * time.Minute
+)
+
 // Config is what a standalone sandbox is started with.
 type Config struct {
 	Addr          string
+	AllowedHosts  string // comma-separated Host names answered besides loopback
 	APIKey        string
 	MerchantID    string
 	WebhookURL    string
@@ -30,6 +43,9 @@ type Config struct {
 	RateLimit     float64
 	Frozen        bool
 	Verbose       bool
+
+	// Timeouts; zero means the Default… value.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
 // RegisterFlags defines the standalone sandbox's flags on fs, with defaults
@@ -39,11 +55,13 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.APIKey, "api-key", sandbox.DefaultAPIKey, "API key of the default merchant (sk_test_…)")
 	fs.StringVar(&c.MerchantID, "merchant-id", sandbox.DefaultMerchantID, "id of the default merchant (mch_…)")
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "register a webhook endpoint subscribed to all events at this URL")
-	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "secret (whsec_…) for -webhook-url; generated when empty")
+	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "secret for -webhook-url: whsec_ + padded base64 of 24–64 random bytes; generated when empty")
 	fs.Int64Var(&c.Seed, "seed", 0, "seed for generated ids (0: random)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "requests per second per merchant (0: off)")
 	fs.BoolVar(&c.Frozen, "frozen", false, "start with the sandbox clock frozen")
 	fs.BoolVar(&c.Verbose, "v", false, "log every request to stderr")
+	fs.StringVar(&c.AllowedHosts, "allowed-hosts", "",
+		"comma-separated host names to answer besides localhost, 127.0.0.0/8 and [::1] (e.g. a container name)")
 }
 
 // FlagError names a flag whose value cannot work. It never repeats the
@@ -64,10 +82,11 @@ func (c *Config) Validate() error {
 		return bad("api-key", "must start with sk_test_ and have more after it")
 	case len(c.MerchantID) <= len("mch_") || !strings.HasPrefix(c.MerchantID, "mch_"):
 		return bad("merchant-id", "must start with mch_ and have more after it")
-	case c.WebhookSecret != "" && !strings.HasPrefix(c.WebhookSecret, "whsec_"):
-		return bad("webhook-secret", "must start with whsec_")
 	case c.RateLimit < 0:
 		return bad("rate-limit", "must not be negative")
+	}
+	if c.WebhookSecret != "" && sandbox.CheckWebhookSecret(c.WebhookSecret) != nil {
+		return bad("webhook-secret", "must start with whsec_, followed by padded standard base64 of 24 to 64 random bytes (e.g. whsec_$(openssl rand -base64 32))")
 	}
 	if c.WebhookURL != "" {
 		if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -88,6 +107,9 @@ func (c *Config) options(logs io.Writer) []sandbox.Option {
 	if c.WebhookURL != "" {
 		opts = append(opts, sandbox.WithWebhookEndpoint(c.WebhookURL))
 	}
+	if c.AllowedHosts != "" {
+		opts = append(opts, sandbox.WithAllowedHosts(strings.Split(c.AllowedHosts, ",")...))
+	}
 	if c.Seed != 0 {
 		opts = append(opts, sandbox.WithSeed(c.Seed))
 	}
@@ -98,6 +120,34 @@ func (c *Config) options(logs io.Writer) []sandbox.Option {
 		opts = append(opts, sandbox.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	}
 	return opts
+}
+
+func or(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// baseURL is the URL a local client uses: a listener on every interface
+// (0.0.0.0, [::]) is reached as 127.0.0.1, a Host the sandbox answers.
+func baseURL(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	return "http://" + addr.String()
+}
+
+// CurlLine is a ready command that lists the default merchant's orders,
+// with both headers every /v1/ call needs (docs/tokenim-api.md §1).
+func CurlLine(base string, m sandbox.Merchant) string {
+	return "curl -H 'Authorization: Bearer " + m.APIKey() + "' -H 'Tokenim-Merchant-Id: " + m.ID + "' " + base + "/v1/orders"
+}
+
+// ExportLine sets the environment variables that the tokenim CLI and the
+// examples read.
+func ExportLine(base string, m sandbox.Merchant) string {
+	return "export TOKENIM_BASE_URL=" + base + " TOKENIM_API_KEY=" + m.APIKey() + " TOKENIM_MERCHANT_ID=" + m.ID
 }
 
 // Run validates c, listens, prints the base URL and the credentials to
@@ -113,19 +163,30 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer, listening func
 	if err != nil {
 		return err
 	}
-	sb := sandbox.New(c.options(stderr)...)
+	sb, err := sandbox.Open(c.options(stderr)...)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	defer sb.Close()
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           sb,
+		ReadHeaderTimeout: or(c.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		ReadTimeout:       or(c.ReadTimeout, DefaultReadTimeout),
+		WriteTimeout:      or(c.WriteTimeout, DefaultWriteTimeout),
+		IdleTimeout:       or(c.IdleTimeout, DefaultIdleTimeout),
+	}
 
 	m := sb.DefaultMerchant()
-	base := "http://" + ln.Addr().String()
+	base := baseURL(ln.Addr())
 	fmt.Fprintf(stdout, "tokenim sandbox listening on %s\n", base)
-	fmt.Fprintf(stdout, "api key:        %s\n", m.APIKey)
+	fmt.Fprintf(stdout, "api key:        %s\n", m.APIKey())
 	fmt.Fprintf(stdout, "merchant id:    %s\n", m.ID)
 	fmt.Fprintf(stdout, "webhook secret: %s\n", sb.WebhookSecret())
 	if c.WebhookURL != "" {
 		fmt.Fprintf(stdout, "webhook url:    %s\n", c.WebhookURL)
 	}
+	fmt.Fprintf(stdout, "try:            %s\n", CurlLine(base, m))
 	if listening != nil {
 		listening(base, m)
 	}

@@ -184,12 +184,12 @@ func (s *Shop) ConfirmOTP(ctx context.Context, paymentID, otp string) (*Receipt,
 // created it, it returns that one.
 func (s *Shop) order(ctx context.Context, cart Cart) (*tokenim.Order, error) {
 	order, err := s.client.Orders.Create(ctx, &tokenim.OrderCreateParams{
-		MerchantOrderID: cart.ID, Amount: cart.Total(), Currency: cart.Currency,
+		MerchantOrderID: cart.ID, Amount: cart.Total(), Currency: tokenim.Currency(cart.Currency),
 	})
 	var apiErr *tokenim.Error
 	if errors.As(err, &apiErr) && apiErr.Code == tokenim.CodeDuplicateMerchantOrderID {
 		order, err = s.client.Orders.Get(ctx, apiErr.ExistingID)
-		if err == nil && (order.Amount != cart.Total() || order.Currency != cart.Currency) {
+		if err == nil && (order.Amount != cart.Total() || order.Currency != tokenim.Currency(cart.Currency)) {
 			return nil, fmt.Errorf("%w: cart %s changed after checkout started", ErrInvalidCart, cart.ID)
 		}
 	}
@@ -206,6 +206,6 @@ func (s *Shop) receipt(ctx context.Context, paymentID string) (*Receipt, error) 
 	}
 	return &Receipt{
 		Number: r.ReceiptNumber, OrderID: r.OrderID, PaymentID: r.PaymentID,
-		Amount: r.Amount, Currency: r.Currency, Method: r.MethodSummary,
+		Amount: r.Amount, Currency: string(r.Currency), Method: r.MethodSummary,
 	}, nil
 }

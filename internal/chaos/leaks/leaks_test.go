@@ -48,7 +48,7 @@ func newClient(t *testing.T, srv *sandbox.Server, hc *http.Client) *tokenim.Clie
 	if hc != nil {
 		opts = append(opts, tokenim.WithHTTPClient(hc))
 	}
-	c, err := tokenim.NewClient(srv.APIKey, opts...)
+	c, err := tokenim.NewClient(srv.APIKey(), opts...)
 	require.NoError(t, err)
 	return c
 }

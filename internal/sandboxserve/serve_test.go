@@ -1,0 +1,97 @@
+package sandboxserve
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tokenim/tokenim-go/sandbox"
+)
+
+// startServe runs the standalone server with cfg and returns its base URL.
+func startServe(t *testing.T, cfg Config) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	ready := make(chan string, 1)
+	go func() {
+		done <- Run(ctx, cfg, io.Discard, io.Discard, func(base string, _ sandbox.Merchant) { ready <- base })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		assert.NoError(t, <-done)
+	})
+	select {
+	case base := <-ready:
+		return base
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+		return ""
+	}
+}
+
+// A client that sends headers and then stalls in its body is cut off by the
+// read timeout instead of holding the connection forever (issue 9 item 11).
+func TestRun_cutsOffASlowClient(t *testing.T) {
+	t.Parallel()
+	base := startServe(t, Config{
+		Addr: "127.0.0.1:0", APIKey: sandbox.DefaultAPIKey, MerchantID: sandbox.DefaultMerchantID,
+		ReadTimeout: 200 * time.Millisecond, IdleTimeout: 200 * time.Millisecond,
+	})
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	for name, send := range map[string]string{
+		"stalled body":    "POST /_sandbox/clock/advance HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Length: 100\r\n\r\n{\"sec",
+		"idle keep-alive": "GET /v1/status HTTP/1.1\r\nHost: " + u.Host + "\r\n\r\n",
+	} {
+		conn, err := net.Dial("tcp", u.Host)
+		require.NoError(t, err)
+		_, err = conn.Write([]byte(send))
+		require.NoError(t, err)
+		// The server must close the connection well before this deadline.
+		require.NoError(t, conn.SetReadDeadline(time.Now().Add(20*time.Second)))
+		_, err = io.Copy(io.Discard, bufio.NewReader(conn))
+		assert.NoError(t, err, "%s: the server closed the connection (EOF) before the client gave up", name)
+		conn.Close()
+	}
+}
+
+func TestRun_defaultTimeoutsAreSet(t *testing.T) {
+	t.Parallel()
+	for _, d := range []time.Duration{DefaultReadHeaderTimeout, DefaultReadTimeout, DefaultWriteTimeout, DefaultIdleTimeout} {
+		assert.Positive(t, d)
+	}
+	assert.Greater(t, DefaultWriteTimeout, time.Minute, "longer than a 60 s latency fault")
+}
+
+// -allowed-hosts widens the Host check; other Hosts get 403 (issue 9 item 10).
+func TestRun_allowedHostsFlag(t *testing.T) {
+	t.Parallel()
+	base := startServe(t, Config{
+		Addr: "127.0.0.1:0", APIKey: sandbox.DefaultAPIKey, MerchantID: sandbox.DefaultMerchantID,
+		AllowedHosts: "sandbox, tokenim.test",
+	})
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	status := func(host string) string {
+		conn, err := net.Dial("tcp", u.Host)
+		require.NoError(t, err)
+		defer conn.Close()
+		_, err = conn.Write([]byte("GET /_sandbox/clock HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"))
+		require.NoError(t, err)
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		require.NoError(t, err)
+		return line
+	}
+	assert.Contains(t, status("sandbox:8420"), " 200 ")
+	assert.Contains(t, status("tokenim.test"), " 200 ")
+	assert.Contains(t, status("localhost"), " 200 ")
+	assert.Contains(t, status("evil.example"), " 403 ")
+}

@@ -1,0 +1,134 @@
+package sandbox
+
+import "strings"
+
+// access says who may call a route and what runs before its handler.
+type access int
+
+const (
+	// accessMerchant: faults, maintenance, authentication, rate limit, body
+	// checks and idempotency (serveAPI).
+	accessMerchant access = iota
+	// accessPublic: faults only, no authentication (GET /v1/status).
+	accessPublic
+	// accessControl: the /_sandbox/ control API; same-site callers only
+	// (serveControl).
+	accessControl
+)
+
+type handlerFunc func(c *call) response
+
+type route struct {
+	method  string
+	pattern []string // "{}" matches one segment, passed in call.args
+	h       handlerFunc
+	access  access
+	// creates marks a call that takes money or creates something: a
+	// restricted merchant gets 403 account_restricted (docs/tokenim-api.md §1).
+	creates bool
+}
+
+// routes is the one route table of the sandbox: the /v1/ API (one block per
+// resource file) and the /_sandbox/ control API. A new resource adds its
+// lines here, its handlers in its own file, and a hook in resources().
+func (s *Sandbox) routes() []route {
+	return []route{
+		public("GET", "/v1/status", getStatus),
+
+		creates("POST", "/v1/orders", createOrder),
+		merchantRoute("GET", "/v1/orders", listOrders),
+		merchantRoute("GET", "/v1/orders/{}", getOrder),
+		merchantRoute("POST", "/v1/orders/{}/cancel", cancelOrder),
+
+		creates("POST", "/v1/payments", createPayment),
+		merchantRoute("GET", "/v1/payments", listPayments),
+		merchantRoute("GET", "/v1/payments/{}", getPayment),
+		creates("POST", "/v1/payments/{}/confirm", confirmPayment),
+		merchantRoute("POST", "/v1/payments/{}/cancel", cancelPayment),
+		merchantRoute("GET", "/v1/payments/{}/receipt", getReceipt),
+
+		creates("POST", "/v1/refunds", createRefund),
+		merchantRoute("GET", "/v1/refunds", listRefunds),
+		merchantRoute("GET", "/v1/refunds/{}", getRefund),
+
+		merchantRoute("GET", "/v1/events", listEvents),
+		merchantRoute("GET", "/v1/events/{}", getEvent),
+
+		creates("POST", "/v1/webhook_endpoints", createEndpoint),
+		merchantRoute("GET", "/v1/webhook_endpoints", listEndpoints),
+		merchantRoute("GET", "/v1/webhook_endpoints/{}", getEndpoint),
+		merchantRoute("DELETE", "/v1/webhook_endpoints/{}", deleteEndpoint),
+		merchantRoute("POST", "/v1/webhook_endpoints/{}/rotate_secret", rotateEndpointSecret),
+
+		control("POST", "/_sandbox/reset", controlReset),
+		control("GET", "/_sandbox/clock", controlClock),
+		control("POST", "/_sandbox/clock/advance", controlAdvance),
+		control("POST", "/_sandbox/clock/freeze", controlFreeze),
+		control("POST", "/_sandbox/clock/resume", controlResume),
+		control("POST", "/_sandbox/maintenance", controlMaintenance),
+		control("POST", "/_sandbox/faults", controlSetFaults),
+		control("DELETE", "/_sandbox/faults", controlClearFaults),
+		control("POST", "/_sandbox/merchants", controlAddMerchant),
+		control("POST", "/_sandbox/merchants/{}/restrict", controlRestrict),
+		control("POST", "/_sandbox/rate_limit", controlRateLimit),
+		control("GET", "/_sandbox/requests", controlRequests),
+		control("GET", "/_sandbox/deliveries", controlDeliveries),
+	}
+}
+
+func newRoute(method, path string, h handlerFunc, a access) route {
+	return route{method: method, pattern: strings.Split(strings.Trim(path, "/"), "/"), h: h, access: a}
+}
+
+// merchantRoute is an authenticated /v1/ route that a restricted merchant may still call.
+func merchantRoute(method, path string, h handlerFunc) route {
+	return newRoute(method, path, h, accessMerchant)
+}
+
+// creates is an authenticated /v1/ route refused to a restricted merchant.
+func creates(method, path string, h handlerFunc) route {
+	rt := newRoute(method, path, h, accessMerchant)
+	rt.creates = true
+	return rt
+}
+
+func public(method, path string, h handlerFunc) route { return newRoute(method, path, h, accessPublic) }
+
+func control(method, path string, h handlerFunc) route {
+	return newRoute(method, path, h, accessControl)
+}
+
+// match finds the route for method and path; on a path match with the wrong
+// method it returns the allowed methods instead.
+func match(routes []route, method, path string) (*route, []string, []string) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	var allow []string
+	for i := range routes {
+		rt := &routes[i]
+		if len(rt.pattern) != len(segs) {
+			continue
+		}
+		var args []string
+		ok := true
+		for j, p := range rt.pattern {
+			if p == "{}" {
+				if segs[j] == "" {
+					ok = false
+					break
+				}
+				args = append(args, segs[j])
+			} else if p != segs[j] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		if rt.method == method {
+			return rt, args, nil
+		}
+		allow = append(allow, rt.method)
+	}
+	return nil, nil, allow
+}
