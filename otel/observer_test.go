@@ -300,8 +300,8 @@ func TestObserver_noAttributeHoldsASecret(t *testing.T) {
 	}
 	endpointSecret := deliverWebhooks(t, tm, client, srv)
 
-	secrets := []string{srv.APIKey, "4242424242424242", "4000000000000002", "4242424242424241", srv.WebhookSecret,
-		strings.TrimPrefix(srv.WebhookSecret, tokenim.WebhookSecretPrefix), endpointSecret,
+	secrets := []string{srv.APIKey(), "4242424242424242", "4000000000000002", "4242424242424241", srv.WebhookSecret(),
+		strings.TrimPrefix(srv.WebhookSecret(), tokenim.WebhookSecretPrefix), endpointSecret,
 		strings.TrimPrefix(endpointSecret, tokenim.WebhookSecretPrefix)}
 	check := func(where string, v attribute.Value) {
 		s := v.Emit()

@@ -98,7 +98,7 @@ func run(ctx context.Context, out io.Writer, cfg config) ([]window, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := tokenim.NewClient(srv.APIKey, tokenim.WithMerchantID(srv.MerchantID), tokenim.WithBaseURL(srv.URL),
+	client, err := tokenim.NewClient(srv.APIKey(), tokenim.WithMerchantID(srv.MerchantID), tokenim.WithBaseURL(srv.URL),
 		tokenim.WithHTTPClient(srv.Client()), tokenim.WithObserver(obs))
 	if err != nil {
 		return nil, err
