@@ -4,7 +4,7 @@
 //
 //	obs, err := tokenimotel.NewObserver() // the global tracer, meter and propagator
 //	client, err := tokenim.NewClient(key, tokenim.WithMerchantID(id), tokenim.WithObserver(obs))
-//	handler, err := tokenim.NewWebhookHandler(fn, verifier, tokenim.WithWebhookObserver(obs))
+//	handler, err := tokenim.NewWebhookHandler(verifier, fn, tokenim.WithWebhookObserver(obs))
 //
 // Every SDK call gets an INTERNAL span named after the operation
 // ("Payments.Create") with tokenim.* attributes, and every attempt a CLIENT
