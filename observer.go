@@ -34,8 +34,9 @@ type Observer interface {
 	StartCall(ctx context.Context, call CallInfo) context.Context
 	// StartAttempt is called before each attempt is sent. h adds headers to
 	// this attempt only, such as W3C trace context; it cannot read or
-	// replace the headers the SDK sets (Authorization among them). The
-	// context it returns is handed to EndAttempt.
+	// replace the headers the SDK sets (Authorization among them), and it
+	// works only until StartAttempt returns. The context it returns is
+	// handed to EndAttempt.
 	StartAttempt(ctx context.Context, call CallInfo, attempt int, h HeaderSetter) context.Context
 	// EndAttempt is called once the attempt has an answer (its status and
 	// headers; for a 2xx the body is read after) or has failed.
