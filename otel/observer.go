@@ -22,6 +22,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/tokenim/tokenim-go"
@@ -105,6 +106,50 @@ type Observer struct {
 	unknown         metric.Int64Counter
 	deliveries      metric.Int64Counter
 	handlerDuration metric.Float64Histogram
+
+	// The attribute sets of the hot metrics, built once per combination.
+	durationSets setCache[durationKey]
+	callSets     setCache[callKey]
+}
+
+type durationKey struct {
+	method, address string
+	port            int
+	template        string
+	status          int
+	errType         string
+}
+
+type callKey struct{ operation, outcome, code string }
+
+// setCache keeps attribute sets so that recording a measurement does not
+// sort and copy its attributes each time. It holds at most maxCachedSets:
+// beyond, sets are built per measurement (a high-cardinality Client.Do
+// path, say) rather than held forever.
+type setCache[K comparable] struct {
+	mu sync.RWMutex
+	m  map[K]attribute.Set
+}
+
+const maxCachedSets = 1024
+
+func (c *setCache[K]) get(k K) (attribute.Set, bool) {
+	c.mu.RLock()
+	s, ok := c.m[k]
+	c.mu.RUnlock()
+	return s, ok
+}
+
+func (c *setCache[K]) put(k K, s attribute.Set) attribute.Set {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[K]attribute.Set)
+	}
+	if len(c.m) < maxCachedSets {
+		c.m[k] = s
+	}
+	return s
 }
 
 var _ tokenim.Observer = (*Observer)(nil)
@@ -152,9 +197,10 @@ func NewObserver(opts ...Option) (*Observer, error) {
 func (o *Observer) StartCall(ctx context.Context, call tokenim.CallInfo) context.Context {
 	ctx, span := o.tracer.Start(ctx, call.Operation, trace.WithSpanKind(trace.SpanKindInternal))
 	if span.IsRecording() {
-		span.SetAttributes(AttrOperation.String(call.Operation))
 		if call.IdempotencyKey != "" {
-			span.SetAttributes(AttrIdempotencyKey.String(call.IdempotencyKey))
+			span.SetAttributes(AttrOperation.String(call.Operation), AttrIdempotencyKey.String(call.IdempotencyKey))
+		} else {
+			span.SetAttributes(AttrOperation.String(call.Operation))
 		}
 	}
 	return ctx
@@ -165,14 +211,13 @@ func (o *Observer) StartCall(ctx context.Context, call tokenim.CallInfo) context
 func (o *Observer) StartAttempt(ctx context.Context, call tokenim.CallInfo, attempt int, h tokenim.HeaderSetter) context.Context {
 	ctx, span := o.tracer.Start(ctx, call.Method+" "+call.URLTemplate, trace.WithSpanKind(trace.SpanKindClient))
 	if span.IsRecording() {
-		attrs := []attribute.KeyValue{
-			semconv.HTTPRequestMethodKey.String(call.Method),
-			semconv.ServerAddress(call.ServerAddress),
-			semconv.ServerPort(call.ServerPort),
-			semconv.URLFull(redactQuery(call.URL)),
-			semconv.URLTemplate(call.URLTemplate),
-			AttrOperation.String(call.Operation),
-		}
+		attrs := make([]attribute.KeyValue, 6, 7)
+		attrs[0] = semconv.HTTPRequestMethodKey.String(call.Method)
+		attrs[1] = semconv.ServerAddress(call.ServerAddress)
+		attrs[2] = semconv.ServerPort(call.ServerPort)
+		attrs[3] = semconv.URLFull(redactQuery(call.URL))
+		attrs[4] = semconv.URLTemplate(call.URLTemplate)
+		attrs[5] = AttrOperation.String(call.Operation)
 		if attempt > 1 {
 			attrs = append(attrs, semconv.HTTPRequestResendCount(attempt-1))
 		}
@@ -186,38 +231,49 @@ func (o *Observer) StartAttempt(ctx context.Context, call tokenim.CallInfo, atte
 func (o *Observer) EndAttempt(ctx context.Context, call tokenim.CallInfo, r tokenim.AttemptResult) {
 	errType := attemptErrorType(r)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		attrs := make([]attribute.KeyValue, 0, 6)
 		if r.StatusCode != 0 {
-			span.SetAttributes(semconv.HTTPResponseStatusCode(r.StatusCode))
+			attrs = append(attrs, semconv.HTTPResponseStatusCode(r.StatusCode))
 		}
 		if r.RequestID != "" {
-			span.SetAttributes(AttrRequestID.String(r.RequestID))
+			attrs = append(attrs, AttrRequestID.String(r.RequestID))
 		}
 		if r.ErrorCode != "" {
-			span.SetAttributes(AttrErrorCode.String(string(r.ErrorCode)))
+			attrs = append(attrs, AttrErrorCode.String(string(r.ErrorCode)))
 		}
 		if r.DeclineCode != "" {
-			span.SetAttributes(AttrDeclineCode.String(string(r.DeclineCode)))
+			attrs = append(attrs, AttrDeclineCode.String(string(r.DeclineCode)))
 		}
 		if r.Replayed {
-			span.SetAttributes(AttrReplayed.Bool(true))
-		}
-		if errType != "" {
-			span.SetAttributes(semconv.ErrorTypeKey.String(errType))
-			// The description is the class, never the error's text.
-			span.SetStatus(codes.Error, errType)
-		}
-		span.End()
-	}
-	if o.requestDuration.Enabled(ctx) {
-		attrs := make([]attribute.KeyValue, 0, 3)
-		attrs = append(attrs, o.requestDuration.AttrURLTemplate(call.URLTemplate))
-		if r.StatusCode != 0 {
-			attrs = append(attrs, o.requestDuration.AttrResponseStatusCode(r.StatusCode))
+			attrs = append(attrs, AttrReplayed.Bool(true))
 		}
 		if errType != "" {
 			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+			// The description is the class, never the error's text.
+			span.SetStatus(codes.Error, errType)
 		}
-		o.requestDuration.Record(ctx, r.Duration.Seconds(), httpconv.RequestMethodAttr(call.Method), call.ServerAddress, call.ServerPort, attrs...)
+		span.SetAttributes(attrs...)
+		span.End()
+	}
+	if o.requestDuration.Enabled(ctx) {
+		key := durationKey{call.Method, call.ServerAddress, call.ServerPort, call.URLTemplate, r.StatusCode, errType}
+		set, ok := o.durationSets.get(key)
+		if !ok {
+			attrs := []attribute.KeyValue{
+				semconv.HTTPRequestMethodKey.String(call.Method),
+				semconv.ServerAddress(call.ServerAddress),
+				semconv.ServerPort(call.ServerPort),
+				semconv.URLTemplate(call.URLTemplate),
+			}
+			if r.StatusCode != 0 {
+				attrs = append(attrs, semconv.HTTPResponseStatusCode(r.StatusCode))
+			}
+			if errType != "" {
+				attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+			}
+			set = o.durationSets.put(key, attribute.NewSet(attrs...))
+		}
+		o.requestDuration.RecordSet(ctx, r.Duration.Seconds(), set)
 	}
 	if r.Retry && o.retries.Enabled(ctx) {
 		o.retries.Add(ctx, 1, metric.WithAttributes(AttrOperation.String(call.Operation), semconv.ErrorTypeKey.String(errType)))
@@ -254,15 +310,19 @@ func (o *Observer) EndCall(ctx context.Context, call tokenim.CallInfo, r tokenim
 		span.End()
 	}
 	if o.calls.Enabled(ctx) {
-		attrs := make([]attribute.KeyValue, 0, 3)
-		attrs = append(attrs, AttrOperation.String(call.Operation), AttrOutcome.String(outcome))
-		switch outcome {
-		case OutcomeDeclined:
-			attrs = append(attrs, AttrDeclineCode.String(code))
-		case OutcomeError:
-			attrs = append(attrs, AttrErrorCode.String(code))
+		key := callKey{call.Operation, outcome, code}
+		set, ok := o.callSets.get(key)
+		if !ok {
+			attrs := []attribute.KeyValue{AttrOperation.String(call.Operation), AttrOutcome.String(outcome)}
+			switch outcome {
+			case OutcomeDeclined:
+				attrs = append(attrs, AttrDeclineCode.String(code))
+			case OutcomeError:
+				attrs = append(attrs, AttrErrorCode.String(code))
+			}
+			set = o.callSets.put(key, attribute.NewSet(attrs...))
 		}
-		o.calls.Add(ctx, 1, metric.WithAttributes(attrs...))
+		o.calls.Add(ctx, 1, metric.WithAttributeSet(set))
 	}
 	if r.OutcomeUnknown && o.unknown.Enabled(ctx) {
 		o.unknown.Add(ctx, 1, metric.WithAttributes(AttrOperation.String(call.Operation)))
