@@ -231,19 +231,7 @@ func (o *Observer) StartAttempt(ctx context.Context, call tokenim.CallInfo, atte
 func (o *Observer) EndAttempt(ctx context.Context, call tokenim.CallInfo, r tokenim.AttemptResult) {
 	errType := attemptErrorType(r)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		attrs := make([]attribute.KeyValue, 0, 6)
-		if r.StatusCode != 0 {
-			attrs = append(attrs, semconv.HTTPResponseStatusCode(r.StatusCode))
-		}
-		if r.RequestID != "" {
-			attrs = append(attrs, AttrRequestID.String(r.RequestID))
-		}
-		if r.ErrorCode != "" {
-			attrs = append(attrs, AttrErrorCode.String(string(r.ErrorCode)))
-		}
-		if r.DeclineCode != "" {
-			attrs = append(attrs, AttrDeclineCode.String(string(r.DeclineCode)))
-		}
+		attrs := answerAttrs(make([]attribute.KeyValue, 0, 6), r.StatusCode, r.RequestID, r.ErrorCode, r.DeclineCode)
 		if r.Replayed {
 			attrs = append(attrs, AttrReplayed.Bool(true))
 		}
@@ -284,24 +272,12 @@ func (o *Observer) EndAttempt(ctx context.Context, call tokenim.CallInfo, r toke
 func (o *Observer) EndCall(ctx context.Context, call tokenim.CallInfo, r tokenim.CallResult) {
 	outcome, code := classify(r)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		attrs := []attribute.KeyValue{
-			AttrOutcome.String(outcome),
-			AttrOutcomeUnknown.Bool(r.OutcomeUnknown),
-			AttrReplayed.Bool(r.Replayed),
-			AttrAttempts.Int(r.Attempts),
-		}
-		if r.StatusCode != 0 {
-			attrs = append(attrs, semconv.HTTPResponseStatusCode(r.StatusCode))
-		}
-		if r.RequestID != "" {
-			attrs = append(attrs, AttrRequestID.String(r.RequestID))
-		}
-		if r.ErrorCode != "" {
-			attrs = append(attrs, AttrErrorCode.String(string(r.ErrorCode)))
-		}
-		if r.DeclineCode != "" {
-			attrs = append(attrs, AttrDeclineCode.String(string(r.DeclineCode)))
-		}
+		attrs := make([]attribute.KeyValue, 4, 9)
+		attrs[0] = AttrOutcome.String(outcome)
+		attrs[1] = AttrOutcomeUnknown.Bool(r.OutcomeUnknown)
+		attrs[2] = AttrReplayed.Bool(r.Replayed)
+		attrs[3] = AttrAttempts.Int(r.Attempts)
+		attrs = answerAttrs(attrs, r.StatusCode, r.RequestID, r.ErrorCode, r.DeclineCode)
 		if outcome != OutcomeSucceeded {
 			attrs = append(attrs, semconv.ErrorTypeKey.String(code))
 			span.SetStatus(codes.Error, code)
@@ -327,6 +303,23 @@ func (o *Observer) EndCall(ctx context.Context, call tokenim.CallInfo, r tokenim
 	if r.OutcomeUnknown && o.unknown.Enabled(ctx) {
 		o.unknown.Add(ctx, 1, metric.WithAttributes(AttrOperation.String(call.Operation)))
 	}
+}
+
+// answerAttrs appends what an answer said: status, request id, codes.
+func answerAttrs(attrs []attribute.KeyValue, status int, requestID string, code tokenim.ErrorCode, decline tokenim.DeclineCode) []attribute.KeyValue {
+	if status != 0 {
+		attrs = append(attrs, semconv.HTTPResponseStatusCode(status))
+	}
+	if requestID != "" {
+		attrs = append(attrs, AttrRequestID.String(requestID))
+	}
+	if code != "" {
+		attrs = append(attrs, AttrErrorCode.String(string(code)))
+	}
+	if decline != "" {
+		attrs = append(attrs, AttrDeclineCode.String(string(decline)))
+	}
+	return attrs
 }
 
 // classify gives a call's tokenim.outcome and its code: the decline code of
