@@ -37,11 +37,16 @@ func benchParams() *PaymentCreateParams {
 }
 
 // BenchmarkClient_CreatePayment is one Payments.Create through the client.
-func BenchmarkClient_CreatePayment(b *testing.B) {
+func BenchmarkClient_CreatePayment(b *testing.B) { benchmarkCreatePayment(b) }
+
+// benchmarkCreatePayment runs Payments.Create over loopback through a
+// client built with opts.
+func benchmarkCreatePayment(b *testing.B, opts ...Option) {
 	srv := newPaymentServer(b)
 	tr := benchTransport()
 	defer tr.CloseIdleConnections()
-	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}))
+	c, err := NewClient(testKey, append([]Option{WithMerchantID(testMerchantID), WithBaseURL(srv.URL),
+		WithHTTPClient(&http.Client{Transport: tr})}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -77,9 +77,14 @@ type Client struct {
 	auth       func(context.Context, http.Header) error
 	mode       string // "test" or "live", from the key's prefix; "" with WithAPIKeyFunc
 	merchantID string
-	baseURL    string // without trailing slash
+	baseURL    string    // without trailing slash
+	urls       *urlCache // absolute URLs of the routes without id
 	userAgent  []string
 	logger     *slog.Logger
+
+	observer      Observer // nil: no hook runs
+	serverAddress string   // host and port of baseURL, for the observer
+	serverPort    int
 
 	http             *http.Client // never follows redirects; its transport cannot close idle connections
 	closeIdle        func()       // closes the caller's (or the shared) transport's idle connections
@@ -133,6 +138,7 @@ type config struct {
 	timeoutSet       bool
 	maxResponseBytes int64
 	logger           *slog.Logger
+	observer         Observer
 	appInfo          string
 	keyFunc          func(context.Context) (string, error)
 }
@@ -363,8 +369,10 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		mode:             mode,
 		merchantID:       s.merchantID,
 		baseURL:          s.baseURL,
+		urls:             new(urlCache),
 		userAgent:        []string{ua},
 		logger:           s.logger,
+		observer:         s.observer,
 		http:             hc,
 		closeIdle:        closeIdle,
 		maxRetries:       s.maxRetries,
@@ -375,6 +383,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		jitter:           randomJitter,
 		sleep:            sleepContext,
 	}
+	c.serverAddress, c.serverPort = serverOf(c.baseURL)
 	c.common.client = c
 	c.Orders = (*OrdersService)(&c.common)
 	c.Payments = (*PaymentsService)(&c.common)

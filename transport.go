@@ -1,6 +1,7 @@
 package tokenim
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -10,11 +11,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -71,6 +74,20 @@ type call struct {
 	capped     cappedReader // reads a 2xx body, in the call's allocation
 	wantMeta   bool         // Do returns the metadata even without WithResponse
 	meta       *Response    // the final response's metadata, when wanted
+
+	bodyFunc  retryablehttp.ReaderFunc // bodyReader, bound once per pooled call
+	bodyReads int                      // how often go-retryablehttp asked for the body
+	firstBody *bytes.Reader            // the body reader handed out last
+
+	// Observation, used only when the client has an Observer.
+	attemptHook     retryablehttp.RequestLogHook // observeAttemptStart, bound once per pooled call
+	info            CallInfo
+	final           *http.Response  // the last answer, for EndCall
+	attemptCtx      context.Context // StartAttempt's context, for EndAttempt
+	callStart       time.Time
+	attemptStart    time.Time
+	req             *http.Request // the attempt HeaderSetter writes to, during StartAttempt only
+	observedHeaders []string      // what the observer set on the last attempt
 }
 
 // callPool recycles call states: a call and the CheckRetry bound to it are
@@ -78,6 +95,8 @@ type call struct {
 var callPool = sync.Pool{New: func() any {
 	cl := new(call)
 	cl.rc.CheckRetry = cl.checkRetry
+	cl.attemptHook = cl.observeAttemptStart
+	cl.bodyFunc = cl.bodyReader
 	return cl
 }}
 
@@ -86,14 +105,31 @@ func newCallState() *call { return callPool.Get().(*call) }
 // release returns the call to the pool once nothing refers to it: the
 // returned error and value hold copies, never the call.
 func (cl *call) release() {
-	check := cl.rc.CheckRetry
+	check, hook, body := cl.rc.CheckRetry, cl.attemptHook, cl.bodyFunc
 	*cl = call{}
-	cl.rc.CheckRetry = check
+	cl.rc.CheckRetry, cl.attemptHook, cl.bodyFunc = check, hook, body
 	callPool.Put(cl)
 }
 
-// run sends the call through go-retryablehttp and decodes a 2xx into v.
+// run makes the call, reporting it to the client's observer if it has one.
 func (cl *call) run(v any) error {
+	obs := cl.c.observer
+	if obs == nil {
+		return cl.send(v)
+	}
+	cl.callStart = time.Now()
+	cl.info = cl.callInfo()
+	if ctx := obs.StartCall(cl.ctx, cl.info); ctx != nil {
+		cl.ctx = ctx
+	}
+	cl.rc.RequestLogHook = cl.attemptHook
+	err := cl.send(v)
+	cl.observeEnd(cl.final, err)
+	return err
+}
+
+// send sends the call through go-retryablehttp and decodes a 2xx into v.
+func (cl *call) send(v any) error {
 	if err := cl.ctx.Err(); err != nil {
 		return fmt.Errorf("tokenim: %s %s: %w", cl.ep.method, cl.path, err)
 	}
@@ -109,6 +145,7 @@ func (cl *call) run(v any) error {
 		req.Header["Accept"] = acceptRaw // the caller checks the content type
 	}
 	resp, err := cl.rc.Do(req)
+	cl.final = resp
 	cl.setMeta(resp)
 	if resp != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return cl.decode(resp, v)
@@ -124,9 +161,9 @@ func (cl *call) run(v any) error {
 func (cl *call) newHTTPRequest() (*retryablehttp.Request, error) {
 	var body any // a nil []byte in an interface would make the body chunked
 	if cl.body != nil {
-		body = cl.body
+		body = cl.bodyFunc
 	}
-	req, err := retryablehttp.NewRequestWithContext(cl.ctx, cl.ep.method, cl.c.baseURL+cl.path, body)
+	req, err := retryablehttp.NewRequestWithContext(cl.ctx, cl.ep.method, cl.url(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +185,62 @@ func (cl *call) newHTTPRequest() (*retryablehttp.Request, error) {
 	return req, nil
 }
 
+// bodyReader gives go-retryablehttp the call's body to send. Its first
+// read only measures the length, so the first attempt reuses that reader;
+// every later read (a retry, or net/http rewinding a request it resends)
+// gets a reader of its own, since the transport may still hold the one
+// before. A *bytes.Reader lets net/http send headers and body in one write.
+func (cl *call) bodyReader() (io.Reader, error) {
+	cl.bodyReads++
+	if cl.bodyReads > 2 || cl.firstBody == nil {
+		cl.firstBody = bytes.NewReader(cl.body)
+	} else {
+		cl.firstBody.Reset(cl.body)
+	}
+	return cl.firstBody, nil
+}
+
+// url is the absolute URL of the call. The URL of a route without id or
+// query (every Create, every unfiltered List) is built once per client.
+func (cl *call) url() string {
+	if cl.path != cl.ep.route {
+		return cl.c.baseURL + cl.path
+	}
+	return cl.c.urls.get(cl.c.baseURL, cl.path)
+}
+
+// urlCache maps a constant route to its absolute URL. Reads take no lock:
+// a new route copies the map, which happens a handful of times per client.
+type urlCache struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[string]string]
+}
+
+// maxCachedURLs bounds the cache: Client.Do takes any path.
+const maxCachedURLs = 64
+
+func (u *urlCache) get(base, route string) string {
+	if m := u.m.Load(); m != nil {
+		if full, ok := (*m)[route]; ok {
+			return full
+		}
+	}
+	full := base + route
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	old := u.m.Load()
+	if old != nil && len(*old) >= maxCachedURLs {
+		return full
+	}
+	m := make(map[string]string, 8)
+	if old != nil {
+		maps.Copy(m, *old)
+	}
+	m[route] = full
+	u.m.Store(&m)
+	return full
+}
+
 var (
 	apiVersionHeader = []string{APIVersion}
 	acceptHeader     = []string{"application/json"}
@@ -159,12 +252,21 @@ var (
 	_ retryablehttp.Backoff    = pickedWait
 )
 
-// checkRetry is the retry policy of docs/tokenim-api.md §3, consulted by
-// go-retryablehttp after every attempt. It decodes a non-2xx answer once
-// (into cl.last), decides whether to try again and picks the wait, ending the
-// call instead when the wait is longer than the maximum (a long Retry-After)
-// or would outlive the context's deadline.
+// checkRetry is consulted by go-retryablehttp after every attempt: it
+// applies the policy and reports the attempt to the observer, if any.
 func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	retry, stop := cl.decideRetry(ctx, resp, err)
+	if cl.c.observer != nil {
+		cl.observeAttemptEnd(resp, err, retry)
+	}
+	return retry, stop
+}
+
+// decideRetry is the retry policy of docs/tokenim-api.md §3. It decodes a
+// non-2xx answer once (into cl.last), decides whether to try again and picks
+// the wait, ending the call instead when the wait is longer than the maximum
+// (a long Retry-After) or would outlive the context's deadline.
+func (cl *call) decideRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	c := cl.c
 	cl.attempts++
 	cl.retrying = false

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -742,4 +743,18 @@ func TestDo_successBodyIsCapped(t *testing.T) {
 	o, err := c.Orders.Get(context.Background(), "ord_123")
 	require.NoError(t, err)
 	assert.Equal(t, "ord_123", o.ID)
+}
+
+func TestURLCache_buildsEachRouteOnceAndStaysBounded(t *testing.T) {
+	t.Parallel()
+	var u urlCache
+	first := u.get("https://api.test", "/v1/payments")
+	assert.Equal(t, "https://api.test/v1/payments", first)
+	assert.Equal(t, first, u.get("https://api.test", "/v1/payments"))
+	assert.Equal(t, "https://api.test/v1/orders", u.get("https://api.test", "/v1/orders"), "a second route has its own URL")
+	for i := range 2 * maxCachedURLs {
+		route := "/v1/custom/" + strconv.Itoa(i)
+		assert.Equal(t, "https://api.test"+route, u.get("https://api.test", route))
+	}
+	assert.Len(t, *u.m.Load(), maxCachedURLs, "Client.Do's arbitrary paths cannot grow it without bound")
 }

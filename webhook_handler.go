@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"time"
 )
 
 // DefaultWebhookMaxBodyBytes is the largest body WebhookHandler reads; the
@@ -20,9 +21,10 @@ const DefaultWebhookMaxBodyBytes int64 = 1 << 20
 type WebhookHandlerOption func(*webhookHandlerConfig) error
 
 type webhookHandlerConfig struct {
-	maxBody int64
-	store   WebhookIDStore
-	logger  *slog.Logger
+	maxBody  int64
+	store    WebhookIDStore
+	logger   *slog.Logger
+	observer WebhookObserver
 }
 
 // WithWebhookMaxBodyBytes sets the largest body the handler reads (default
@@ -77,6 +79,7 @@ type WebhookHandler struct {
 	maxBody  int64
 	store    WebhookIDStore
 	logger   *slog.Logger
+	observer WebhookObserver // nil: deliveries are not reported
 }
 
 // NewWebhookHandler returns a handler that calls fn, with the request's
@@ -102,7 +105,7 @@ func NewWebhookHandler(verifier *WebhookVerifier, fn func(context.Context, *Even
 	if cfg.store == nil {
 		cfg.store = &MemoryWebhookIDStore{}
 	}
-	return &WebhookHandler{verifier: verifier, fn: fn, maxBody: cfg.maxBody, store: cfg.store, logger: cfg.logger}, nil
+	return &WebhookHandler{verifier: verifier, fn: fn, maxBody: cfg.maxBody, store: cfg.store, logger: cfg.logger, observer: cfg.observer}, nil
 }
 
 // Format prints a summary without key material, for every verb, by value
@@ -123,13 +126,28 @@ func (h WebhookHandler) LogValue() slog.Value { return slog.StringValue(h.String
 
 // ServeHTTP handles one delivery; see WebhookHandler for the answers.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var d WebhookDelivery
+	if h.observer != nil {
+		start := time.Now()
+		// Deferred, so that a delivery whose function aborted the answer
+		// (panic(http.ErrAbortHandler)) is reported too.
+		defer func() {
+			d.Duration = time.Since(start)
+			h.observer.ObserveWebhook(r.Context(), d)
+		}()
+	}
+	h.serve(w, r, &d)
+}
+
+// serve handles one delivery and records in d what became of it.
+func (h *WebhookHandler) serve(w http.ResponseWriter, r *http.Request, d *WebhookDelivery) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		d.reject(w, http.StatusMethodNotAllowed, "method not allowed", WebhookReasonMethodNotAllowed)
 		return
 	}
 	if r.ContentLength > h.maxBody {
-		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		d.reject(w, http.StatusRequestEntityTooLarge, "request body too large", WebhookReasonBodyTooLarge)
 		return
 	}
 	src := r.Body
@@ -140,11 +158,11 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			d.reject(w, http.StatusRequestEntityTooLarge, "request body too large", WebhookReasonBodyTooLarge)
 			return
 		}
 		h.log(r.Context(), slog.LevelWarn, "tokenim: webhook: reading body failed", "error", err)
-		http.Error(w, "invalid webhook", http.StatusBadRequest)
+		d.reject(w, http.StatusBadRequest, "invalid webhook", WebhookReasonBodyUnreadable)
 		return
 	}
 	id, err := h.verifier.verify(r.Header, body)
@@ -152,19 +170,33 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The reason goes to the merchant's log, never to the sender: it
 		// would tell an attacker how close a forgery came.
 		h.log(r.Context(), slog.LevelWarn, "tokenim: webhook rejected", "error", err)
-		http.Error(w, "invalid webhook", http.StatusBadRequest)
+		d.reject(w, http.StatusBadRequest, "invalid webhook", webhookRejection(err))
 		return
 	}
+	d.Verified, d.WebhookID = true, id
 	event, err := decodeWebhookEvent(body)
 	if err != nil {
 		h.log(r.Context(), slog.LevelError, "tokenim: webhook not decodable", "webhook_id", id, "error", err)
-		http.Error(w, "invalid webhook", http.StatusBadRequest)
+		d.reject(w, http.StatusBadRequest, "invalid webhook", WebhookReasonInvalidPayload)
 		return
 	}
-	h.handle(w, r, id, event)
+	d.EventType = event.Type
+	h.handle(w, r, id, event, d)
 }
 
-func (h *WebhookHandler) handle(w http.ResponseWriter, r *http.Request, id string, event *Event) {
+// reject answers status with msg and records the delivery as rejected.
+func (d *WebhookDelivery) reject(w http.ResponseWriter, status int, msg, reason string) {
+	http.Error(w, msg, status)
+	d.Result, d.Reason, d.StatusCode = WebhookRejected, reason, status
+}
+
+// fail answers 500 and records the delivery as failed.
+func (d *WebhookDelivery) fail(w http.ResponseWriter, msg, reason string) {
+	http.Error(w, msg, http.StatusInternalServerError)
+	d.Result, d.Reason, d.StatusCode = WebhookFailed, reason, http.StatusInternalServerError
+}
+
+func (h *WebhookHandler) handle(w http.ResponseWriter, r *http.Request, id string, event *Event, d *WebhookDelivery) {
 	ctx := r.Context()
 	// The store calls after fn must not be cut short by a client that hung
 	// up: a lost Release would block every retry until the entry expires.
@@ -172,21 +204,23 @@ func (h *WebhookHandler) handle(w http.ResponseWriter, r *http.Request, id strin
 	state, err := h.store.Reserve(ctx, id)
 	if err != nil {
 		h.log(ctx, slog.LevelError, "tokenim: webhook id store failed", "webhook_id", id, "error", err)
-		http.Error(w, "temporarily unavailable", http.StatusInternalServerError)
+		d.fail(w, "temporarily unavailable", WebhookReasonStoreError)
 		return
 	}
 	switch state {
 	case WebhookIDDone:
 		w.WriteHeader(http.StatusOK)
+		d.Result, d.StatusCode = WebhookDuplicate, http.StatusOK
 		return
 	case WebhookIDInProgress:
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "delivery in progress", http.StatusConflict)
+		d.Result, d.StatusCode = WebhookInProgress, http.StatusConflict
 		return
 	case WebhookIDReserved:
 	default:
 		h.log(ctx, slog.LevelError, "tokenim: webhook id store returned an unknown state", "webhook_id", id, "state", int(state))
-		http.Error(w, "temporarily unavailable", http.StatusInternalServerError)
+		d.fail(w, "temporarily unavailable", WebhookReasonStoreError)
 		return
 	}
 
@@ -195,12 +229,15 @@ func (h *WebhookHandler) handle(w http.ResponseWriter, r *http.Request, id strin
 			h.log(ctx, slog.LevelError, "tokenim: webhook id store release failed", "webhook_id", id, "error", rerr)
 		}
 		if errors.Is(err, errWebhookAbort) {
+			d.Result, d.Reason = WebhookFailed, WebhookReasonHandlerAborted
 			panic(http.ErrAbortHandler)
 		}
+		reason := WebhookReasonHandlerPanic
 		if !errors.Is(err, errWebhookPanic) { // a panic was logged with its stack
+			reason = WebhookReasonHandlerError
 			h.log(ctx, slog.LevelError, "tokenim: webhook handler failed", "webhook_id", id, "event_type", string(event.Type), "error", err)
 		}
-		http.Error(w, "handler failed", http.StatusInternalServerError)
+		d.fail(w, "handler failed", reason)
 		return
 	}
 	if err := h.store.Done(storeCtx, id); err != nil {
@@ -209,6 +246,7 @@ func (h *WebhookHandler) handle(w http.ResponseWriter, r *http.Request, id strin
 		h.log(ctx, slog.LevelError, "tokenim: webhook id store done failed", "webhook_id", id, "error", err)
 	}
 	w.WriteHeader(http.StatusOK)
+	d.Result, d.StatusCode = WebhookProcessed, http.StatusOK
 }
 
 // errWebhookAbort carries fn's panic(http.ErrAbortHandler) past the
