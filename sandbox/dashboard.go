@@ -87,7 +87,9 @@ func (s *Sandbox) serveDashboard(w http.ResponseWriter, r *http.Request) bool {
 	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// "same-origin", not "no-referrer": under no-referrer a browser sends
+	// Origin: null with a form, which sameOrigin rightly refuses.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 	d := &dashCall{s: s, w: w, r: r, args: args}
 	if !sameOrigin(r) {
@@ -202,7 +204,7 @@ func (d *dashCall) page(name, title string, build func(m *merchant, p *pageData)
 		body, ok := build(m, p)
 		if !ok {
 			status = http.StatusNotFound
-			p.Body = "No such " + strings.TrimSuffix(title, "s") + ": " + strconv.Quote(d.args[0]) + "."
+			p.Body = "No such " + strings.ToLower(title) + ": " + strconv.Quote(d.args[0]) + "."
 			return dashTemplates()["error"].ExecuteTemplate(&buf, "layout", p)
 		}
 		p.Body = body
@@ -355,7 +357,7 @@ var dashTemplates = sync.OnceValue(func() map[string]*template.Template {
 		"mask":   maskKey,
 		"pretty": prettyJSON,
 		"deref":  func(s *string) string { return derefOr(s, "") },
-		"dur":    func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+		"dur":    roundDuration,
 		"deliveryView": func(p *pageData, g deliveryGroup) deliveryView {
 			return deliveryView{Page: p, Group: g}
 		},
@@ -480,4 +482,12 @@ func prettyJSON(raw []byte) string {
 		return string(raw)
 	}
 	return buf.String()
+}
+
+// roundDuration shows how long an attempt took, to the millisecond.
+func roundDuration(d time.Duration) string {
+	if d < time.Millisecond {
+		return "<1ms"
+	}
+	return d.Round(time.Millisecond).String()
 }

@@ -100,7 +100,7 @@ type orderBody struct {
 }
 
 func dashOrder(d *dashCall) {
-	d.page("order", "Orders", func(m *merchant, p *pageData) (any, bool) {
+	d.page("order", "Order", func(m *merchant, p *pageData) (any, bool) {
 		o := d.s.lookupOrder(m, d.args[0])
 		if o == nil {
 			return nil, false
@@ -135,7 +135,7 @@ type paymentBody struct {
 }
 
 func dashPayment(d *dashCall) {
-	d.page("payment", "Payments", func(m *merchant, p *pageData) (any, bool) {
+	d.page("payment", "Payment", func(m *merchant, p *pageData) (any, bool) {
 		pay := m.payments[d.args[0]]
 		if pay == nil {
 			return nil, false
@@ -178,7 +178,7 @@ type refundBody struct {
 }
 
 func dashRefund(d *dashCall) {
-	d.page("refund", "Refunds", func(m *merchant, p *pageData) (any, bool) {
+	d.page("refund", "Refund", func(m *merchant, p *pageData) (any, bool) {
 		rf := m.refunds[d.args[0]]
 		if rf == nil {
 			return nil, false
@@ -211,7 +211,7 @@ type eventPage struct {
 }
 
 func dashEvent(d *dashCall) {
-	d.page("event", "Events", func(m *merchant, p *pageData) (any, bool) {
+	d.page("event", "Event", func(m *merchant, p *pageData) (any, bool) {
 		ev := m.eventByID[d.args[0]]
 		if ev == nil {
 			return nil, false
