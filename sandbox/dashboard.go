@@ -387,6 +387,9 @@ func derefOr(s *string, def string) string {
 
 // formatMoney shows minor units in the currency's major unit
 // (docs/tokenim-api.md §1: JPY has no minor unit, KWD three, the others two).
+// It is tokenim.FormatAmount's twin on purpose: the sandbox, the fake
+// platform, does not import the SDK it tests (the SDK's own tests import
+// the sandbox, so it could not).
 func formatMoney(amount int64, currency string) string {
 	exp := 2
 	switch currency {
@@ -412,7 +415,9 @@ func formatMoney(amount int64, currency string) string {
 	return currency + " " + s
 }
 
-func formatTime(t any) string {
+// asTime reads the times the templates pass: time.Time and the wire's
+// timestamp (nil or zero: false).
+func asTime(t any) (time.Time, bool) {
 	var tt time.Time
 	switch v := t.(type) {
 	case time.Time:
@@ -420,14 +425,16 @@ func formatTime(t any) string {
 	case timestamp:
 		tt = time.Time(v)
 	case *timestamp:
-		if v == nil {
-			return "—"
+		if v != nil {
+			tt = time.Time(*v)
 		}
-		tt = time.Time(*v)
-	default:
-		return ""
 	}
-	if tt.IsZero() {
+	return tt, !tt.IsZero()
+}
+
+func formatTime(t any) string {
+	tt, ok := asTime(t)
+	if !ok {
 		return "—"
 	}
 	return tt.UTC().Format("2006-01-02 15:04:05Z")
@@ -435,14 +442,8 @@ func formatTime(t any) string {
 
 // formatSince says how far t is from now in sandbox time: "5m ago", "in 2h".
 func formatSince(now time.Time, t any) string {
-	var tt time.Time
-	switch v := t.(type) {
-	case time.Time:
-		tt = v
-	case timestamp:
-		tt = time.Time(v)
-	}
-	if tt.IsZero() {
+	tt, ok := asTime(t)
+	if !ok {
 		return ""
 	}
 	d := tt.Sub(now)

@@ -416,13 +416,15 @@ type merchantRow struct {
 
 func dashMerchants(d *dashCall) {
 	d.page("merchants", "Merchants", func(_ *merchant, p *pageData) (any, bool) {
-		var rows []merchantRow
-		for _, id := range p.Merchants {
+		rows := make([]merchantRow, 0, len(p.Merchants))
+		// Oldest first for paginate: the default merchant ends on top.
+		for _, id := range slices.Backward(p.Merchants) {
 			m := d.s.merchants[id]
 			rows = append(rows, merchantRow{ID: id, Key: maskKey(m.apiKey), Restricted: m.restricted,
 				Default: id == d.s.cfg.merchantID, Orders: len(m.orderList)})
 		}
-		return rows, true
+		items, pg := paginate(d.r, rows, nil)
+		return listBodyOf[merchantRow]{Items: items, Pager: pg}, true
 	})
 }
 
