@@ -5,7 +5,6 @@ package sandbox
 // browser back to the page it came from with a line saying what happened.
 
 import (
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,12 +51,12 @@ func parseAdvance(raw string) (time.Duration, string) {
 	var d time.Duration
 	if days, ok := strings.CutSuffix(raw, "d"); ok {
 		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || n < 0 || math.IsInf(n, 0) || n > maxAdvance.Hours()/24 {
+		if err != nil || !(n >= 0 && n <= maxAdvance.Hours()/24) { // also NaN
 			return 0, hint
 		}
 		d = time.Duration(n * 24 * float64(time.Hour))
 	} else if n, err := strconv.ParseFloat(raw, 64); err == nil {
-		if n < 0 || math.IsInf(n, 0) || n > maxAdvance.Seconds() {
+		if !(n >= 0 && n <= maxAdvance.Seconds()) { // also NaN
 			return 0, hint
 		}
 		d = time.Duration(n * float64(time.Second))

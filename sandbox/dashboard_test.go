@@ -291,3 +291,17 @@ func TestDashboard_listsPaginate(t *testing.T) {
 	_, body, _ = page(t, srv, "/_sandbox/ui/requests?method=POST")
 	assert.Contains(t, body, "1–25 of "+strconv.Itoa(dashPerPage+3))
 }
+
+// The custom advance is typed by a person: no input panics, and whatever
+// it accepts lies within (0, ten years].
+func FuzzParseAdvance(f *testing.F) {
+	for _, s := range []string{"5m", "1h30m", "2d", "90", "-1", "1e400", "NaNd", "3650.0001d", "0.0000000001", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		d, msg := parseAdvance(raw)
+		if msg == "" && (d <= 0 || d > maxAdvance) {
+			t.Fatalf("parseAdvance(%q) = %v, outside (0, %v]", raw, d, maxAdvance)
+		}
+	})
+}
