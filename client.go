@@ -56,13 +56,18 @@ type Client struct {
 	WebhookEndpoints *WebhookEndpointsService
 	// Status reads the platform status.
 	Status *StatusService
+	// APIKeys lists, rolls and revokes the merchant's API keys.
+	APIKeys *APIKeysService
+	// RequestLogs reads the record of the merchant's API calls.
+	RequestLogs *RequestLogsService
 
 	common service
 
 	// auth sets Authorization and Tokenim-Merchant-Id on a request. The key
-	// lives only in this closure, so fmt and slog cannot print it.
-	auth       func(http.Header)
-	mode       string // "test" or "live", from the key's prefix
+	// lives only in this closure, so fmt and slog cannot print it; with
+	// WithAPIKeyFunc it asks the caller's function for the key (keysource.go).
+	auth       func(context.Context, http.Header) error
+	mode       string // "test" or "live", from the key's prefix; "" with WithAPIKeyFunc
 	merchantID string
 	baseURL    string // without trailing slash
 	userAgent  []string
@@ -91,7 +96,7 @@ type service struct{ client *Client }
 
 // String describes the client without its API key.
 func (c Client) String() string {
-	return "tokenim.Client{baseURL: " + c.baseURL + ", merchantID: " + c.merchantID + ", apiKey: sk_" + c.mode + "_[REDACTED]}"
+	return "tokenim.Client{baseURL: " + c.baseURL + ", merchantID: " + c.merchantID + ", apiKey: " + c.keyLabel() + "}"
 }
 
 // GoString is String, so %#v never prints the key.
@@ -103,7 +108,7 @@ func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String(
 // LogValue keeps the key out of slog output.
 func (c Client) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("base_url", c.baseURL), slog.String("merchant_id", c.merchantID),
-		slog.String("api_key", "sk_"+c.mode+"_[REDACTED]"))
+		slog.String("api_key", c.keyLabel()))
 }
 
 // Option configures a Client in NewClient.
@@ -121,6 +126,7 @@ type config struct {
 	maxResponseBytes int64
 	logger           *slog.Logger
 	appInfo          string
+	keyFunc          func(context.Context) (string, error)
 }
 
 // DefaultMaxResponseBytes is how large a successful answer may be unless
@@ -249,11 +255,13 @@ func WithAppInfo(name, version, url string) Option {
 // NewClient returns a client for apiKey (sk_test_… or sk_live_…). It checks
 // the key and every option before any request and returns the first error;
 // no error text contains the key.
+//
+// apiKey is empty when WithAPIKeyFunc supplies the key for each call instead.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	var mode string
 	switch {
 	case apiKey == "":
-		return nil, &ValidationError{Field: "api key", Reason: "is empty"}
+		// Checked after the options: WithAPIKeyFunc may supply the keys.
 	case strings.HasPrefix(apiKey, "sk_test_"):
 		mode = "test"
 	case strings.HasPrefix(apiKey, "sk_live_"):
@@ -261,7 +269,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	default:
 		return nil, &ValidationError{Field: "api key", Reason: "must start with sk_test_ or sk_live_"}
 	}
-	if len(apiKey) == len("sk_test_") || !isToken(apiKey) {
+	if mode != "" && (len(apiKey) == len("sk_test_") || !isToken(apiKey)) {
 		return nil, &ValidationError{Field: "api key", Reason: "must be sk_test_ or sk_live_ followed by visible ASCII characters"}
 	}
 	s := config{
@@ -279,6 +287,14 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	switch {
+	case apiKey == "" && s.keyFunc == nil:
+		return nil, &ValidationError{Field: "api key", Reason: "is empty"}
+	case apiKey != "" && s.keyFunc != nil:
+		return nil, &ValidationError{Field: "api key", Reason: "give either a key or WithAPIKeyFunc, not both (pass \"\" as the key)"}
+	case s.keyFunc != nil && s.baseURL == "":
+		return nil, &ValidationError{Field: "base URL", Reason: "is required with WithAPIKeyFunc (WithBaseURL), since no key says test or live"}
+	}
 	if s.merchantID == "" {
 		return nil, &ValidationError{Field: "merchant id", Reason: "is required (WithMerchantID)"}
 	}
@@ -288,7 +304,11 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 			s.baseURL = DefaultLiveURL
 		}
 	}
-	if err := checkKeyMatchesHost(mode, s.baseURL); err != nil {
+	if s.keyFunc != nil {
+		if checkKeyMatchesHost("test", s.baseURL) != nil && checkKeyMatchesHost("live", s.baseURL) != nil {
+			return nil, &ValidationError{Field: "base URL", Reason: "no key can be sent to it: a live key needs https://, a test key a host other than api.tokenim.com"}
+		}
+	} else if err := checkKeyMatchesHost(mode, s.baseURL); err != nil {
 		return nil, err
 	}
 
@@ -322,11 +342,16 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		ua += " " + s.appInfo
 	}
 	authHeader, merchantHeader := []string{"Bearer " + apiKey}, []string{s.merchantID}
+	auth := func(_ context.Context, h http.Header) error {
+		h["Authorization"] = authHeader
+		h["Tokenim-Merchant-Id"] = merchantHeader
+		return nil
+	}
+	if s.keyFunc != nil {
+		auth = keyFuncAuth(s.keyFunc, s.baseURL, merchantHeader)
+	}
 	c := &Client{
-		auth: func(h http.Header) {
-			h["Authorization"] = authHeader
-			h["Tokenim-Merchant-Id"] = merchantHeader
-		},
+		auth:             auth,
 		mode:             mode,
 		merchantID:       s.merchantID,
 		baseURL:          s.baseURL,
@@ -349,6 +374,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c.Events = (*EventsService)(&c.common)
 	c.WebhookEndpoints = (*WebhookEndpointsService)(&c.common)
 	c.Status = (*StatusService)(&c.common)
+	c.APIKeys = (*APIKeysService)(&c.common)
+	c.RequestLogs = (*RequestLogsService)(&c.common)
 	return c, nil
 }
 

@@ -27,6 +27,7 @@ const (
 	CodeParameterUnknown       ErrorCode = "parameter_unknown"
 	CodeAuthenticationRequired ErrorCode = "authentication_required"
 	CodeInvalidAPIKey          ErrorCode = "invalid_api_key"
+	CodeAPIKeyExpired          ErrorCode = "api_key_expired"
 	CodeMerchantMismatch       ErrorCode = "merchant_mismatch"
 	CodeAccountRestricted      ErrorCode = "account_restricted"
 	// CodeHostNotAllowed and CodeCrossSiteRequest come only from the bundled
@@ -53,6 +54,8 @@ const (
 	CodeRateLimited              ErrorCode = "rate_limited"
 	CodeInternalError            ErrorCode = "internal_error"
 	CodeServiceUnavailable       ErrorCode = "service_unavailable"
+	CodeAPIKeyNotActive          ErrorCode = "api_key_not_active"
+	CodeCannotRevokeCurrentKey   ErrorCode = "cannot_revoke_current_key"
 )
 
 // DeclineCode says why a card was declined (the `decline_code` of a
@@ -108,6 +111,7 @@ type Error struct {
 	PaymentID   string      `json:"payment_id"`
 	OrderID     string      `json:"order_id"`
 	ExistingID  string      `json:"existing_id"`
+	APIKeyID    string      `json:"api_key_id"`
 
 	// HTTPStatus is the status code of the response (Status repeats it when
 	// the body was a problem document).

@@ -26,6 +26,11 @@ const (
 	EventPaymentCanceled       EventType = "payment.canceled"
 	EventRefundSucceeded       EventType = "refund.succeeded"
 	EventRefundFailed          EventType = "refund.failed"
+	// EventAPIKeyRolled: a key was rolled; the event's object is the old
+	// key, now expiring, with its expires_at (docs/tokenim-api.md §7).
+	EventAPIKeyRolled EventType = "api_key.rolled"
+	// EventAPIKeyExpired: an expiring key reached its expires_at.
+	EventAPIKeyExpired EventType = "api_key.expired"
 )
 
 // Event records a change to an order, payment or refund. Webhooks deliver

@@ -129,7 +129,9 @@ func (cl *call) newHTTPRequest() (*retryablehttp.Request, error) {
 	}
 	h := req.Header
 	if !cl.ep.noAuth {
-		cl.c.auth(h)
+		if err := cl.c.auth(cl.ctx, h); err != nil {
+			return nil, err
+		}
 	}
 	h["Tokenim-Version"] = apiVersionHeader
 	h["User-Agent"] = cl.c.userAgent

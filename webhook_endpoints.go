@@ -116,14 +116,20 @@ func (p *WebhookEndpointRotateParams) body() (*rotateBody, error) {
 	if p == nil {
 		return &rotateBody{}, nil
 	}
-	d := p.ExpireOldAfter
+	return newRotateBody(p.ExpireOldAfter, p.ExpireOldNow)
+}
+
+// newRotateBody is the body of a rotation with an overlap (an endpoint's
+// secret, an API key): d in whole seconds up to 7 days, zero for the
+// platform default unless now asks to end the old one at once.
+func newRotateBody(d time.Duration, now bool) (*rotateBody, error) {
 	if d < 0 || d > 7*24*time.Hour || d%time.Second != 0 {
 		return nil, invalid("expire_old_after", "must be whole seconds between 0 and 7 days")
 	}
-	if p.ExpireOldNow && d != 0 {
+	if now && d != 0 {
 		return nil, invalid("expire_old_after", "must be zero with ExpireOldNow")
 	}
-	if d == 0 && !p.ExpireOldNow {
+	if d == 0 && !now {
 		return &rotateBody{}, nil
 	}
 	secs := int64(d / time.Second)

@@ -30,6 +30,7 @@ var eventTypes = map[string]bool{
 	"order.paid": true, "order.canceled": true, "order.expired": true, "order.refunded": true,
 	"payment.succeeded": true, "payment.failed": true, "payment.requires_action": true, "payment.canceled": true,
 	"refund.succeeded": true, "refund.failed": true,
+	"api_key.rolled": true, "api_key.expired": true,
 }
 
 // emit records an event with a snapshot of obj and starts its webhook

@@ -15,6 +15,7 @@ import (
 type call struct {
 	s     *Sandbox
 	m     *merchant
+	key   *apiKey // the key the call authenticated with
 	r     *http.Request
 	body  []byte
 	args  []string // path parameters, in order
@@ -42,12 +43,17 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := RequestRecord{Time: s.clock.Now(), Method: r.Method, Path: path}
 	// Every answer to a keyed POST says whether it is a replay.
 	keyed := r.Method == http.MethodPost && len(r.Header["Idempotency-Key"]) > 0
-	resp, replayed, drop := s.serveAPI(w, r, reqID, &rec)
+	var lg logNote
+	started := time.Now()
+	resp, replayed, drop := s.serveAPI(w, r, reqID, &rec, &lg)
 	// A request dropped after commit keeps the status it executed with; one
 	// dropped before has 0.
 	rec.Status = resp.status
 	rec.Replayed = replayed
 	s.record(rec)
+	if resp.status != 0 {
+		s.logRequest(&lg, r, reqID, resp, replayed, rec.Time, time.Since(started), rec.IdempotencyKey)
+	}
 	if s.log != nil {
 		s.log.Info("tokenim sandbox request", "method", r.Method, "path", path, "status", rec.Status,
 			"request_id", reqID, "merchant_id", rec.MerchantID, "replayed", replayed, "fault", rec.Fault)
@@ -121,11 +127,16 @@ func (s *Sandbox) serveControl(w http.ResponseWriter, r *http.Request, reqID str
 // serveAPI runs one /v1/ request through faults, maintenance, auth, rate
 // limit, body checks and idempotency. drop asks the caller to close the
 // connection instead of answering.
-func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string, rec *RequestRecord) (resp response, replayed, drop bool) {
+//
+// lg learns whose request log the call goes to (docs/tokenim-api.md §7).
+func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string, rec *RequestRecord, lg *logNote) (resp response, replayed, drop bool) {
 	rt, args, allow := match(s.table, r.Method, r.URL.Path)
 	if rt != nil && rt.access == accessControl {
 		rt = nil // a control route is never reachable under /v1/
 	}
+	s.mu.Lock()
+	s.noteCaller(r, lg)
+	s.mu.Unlock()
 	if rt == nil {
 		if len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
@@ -153,6 +164,9 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 	}
 	if d.rule != nil {
 		rec.Fault = string(d.rule.Kind)
+		// Answered before the platform handled the call: not in the
+		// merchant's request log (§7); drop_after_commit is.
+		lg.skip = d.rule.Kind != FaultDropAfterCommit
 		switch d.rule.Kind {
 		case FaultDropBeforeCommit:
 			return response{}, false, true
@@ -179,12 +193,13 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 	maintenance, rate := s.maintenance, s.rateLimit
 	s.mu.Unlock()
 	if maintenance {
+		lg.skip = true
 		e := newError(503, "service_unavailable", "Service unavailable", "The platform is down for maintenance.")
 		e.retryAfter = 30
 		return e.response(reqID), false, false
 	}
 
-	m, aerr := s.authenticate(r)
+	m, key, aerr := s.authenticate(r)
 	if aerr != nil {
 		return aerr.response(reqID), false, false
 	}
@@ -208,7 +223,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 		return e.response(reqID), false, false
 	}
 
-	c := &call{s: s, m: m, r: r, args: args, reqID: reqID}
+	c := &call{s: s, m: m, key: key, r: r, args: args, reqID: reqID}
 	if r.Method == http.MethodPost {
 		body, berr := readBody(w, r, true)
 		if berr != nil {
@@ -224,7 +239,7 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 				return errInvalid("Idempotency-Key", "The Idempotency-Key header must be 1 to 255 visible ASCII characters.").response(reqID), false, false
 			}
 			rec.IdempotencyKey = key
-			resp, replayed := s.idempotent(c, rt.h, key)
+			resp, replayed := s.idempotent(c, rt, key)
 			return resp, replayed, dropAfter
 		}
 	}
@@ -232,8 +247,12 @@ func (s *Sandbox) serveAPI(w http.ResponseWriter, r *http.Request, reqID string,
 }
 
 // idempotent runs h at most once per (merchant, key) per §2.
-func (s *Sandbox) idempotent(c *call, h handlerFunc, key string) (response, bool) {
+func (s *Sandbox) idempotent(c *call, rt *route, key string) (response, bool) {
+	h := rt.h
 	fp := newFingerprint(c.r.Method, c.r.URL.Path, c.body)
+	if rt.callerInFingerprint {
+		fp.caller = c.key.ID
+	}
 	s.mu.Lock()
 	now := s.clock.Now()
 	res, e := c.m.idem.begin(key, fp, now)
@@ -315,30 +334,40 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// authenticate applies the checks of §1 in the decided order.
-func (s *Sandbox) authenticate(r *http.Request) (*merchant, *apiError) {
+// authenticate applies the checks of §1 in the decided order, with the key
+// states of §7: an expiring key works until its expires_at on the sandbox
+// clock, an expired one is 401 api_key_expired, a revoked one 401
+// invalid_api_key. A call that passes stamps the key's last_used_at.
+func (s *Sandbox) authenticate(r *http.Request) (*merchant, *apiKey, *apiError) {
 	authz := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(authz, "Bearer ")
 	if !ok || !wellFormedKey(tok) {
-		return nil, newError(401, "authentication_required", "Authentication required",
+		return nil, nil, newError(401, "authentication_required", "Authentication required",
 			"Send your API key as Authorization: Bearer sk_test_….")
 	}
 	s.mu.Lock()
-	m, known := s.byKey[keyDigest(tok)]
-	s.mu.Unlock()
-	if !known {
-		return nil, newError(401, "invalid_api_key", "Invalid API key", "The API key is not known to this sandbox.")
+	defer s.mu.Unlock()
+	k := s.byKey[keyDigest(tok)]
+	if k == nil || k.Status == keyRevoked {
+		return nil, nil, newError(401, "invalid_api_key", "Invalid API key", "The API key is not known to this sandbox, or was revoked.")
+	}
+	now := s.clock.Now()
+	s.expireKeyLocked(k.m, k, now)
+	if k.Status == keyExpired {
+		return nil, nil, newError(401, "api_key_expired", "API key expired",
+			"The API key was rolled and its overlap has ended; use the key that replaced it.").withAPIKey(k.ID)
 	}
 	mid := r.Header.Get("Tokenim-Merchant-Id")
 	if mid == "" {
-		return nil, newError(401, "authentication_required", "Authentication required",
+		return nil, nil, newError(401, "authentication_required", "Authentication required",
 			"The Tokenim-Merchant-Id header is required.").withParam("Tokenim-Merchant-Id")
 	}
-	if mid != m.id {
-		return nil, newError(403, "merchant_mismatch", "Merchant mismatch",
+	if mid != k.m.id {
+		return nil, nil, newError(403, "merchant_mismatch", "Merchant mismatch",
 			"The API key does not belong to the merchant in Tokenim-Merchant-Id.")
 	}
-	return m, nil
+	k.LastUsedAt = timestampPtr(now)
+	return k.m, k, nil
 }
 
 func wellFormedKey(tok string) bool {

@@ -15,6 +15,7 @@ type fingerprint struct {
 	method string
 	path   string
 	body   [sha256.Size]byte
+	caller string // the calling key's id, for a key roll (§7); else empty
 }
 
 func newFingerprint(method, path string, body []byte) fingerprint {

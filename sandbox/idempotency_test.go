@@ -265,9 +265,9 @@ func TestIdempotent_panickingHandlerFreesTheKey(t *testing.T) {
 	c := &call{s: sb, m: m, r: httptest.NewRequest("POST", "/v1/orders", nil), body: []byte(`{}`)}
 
 	assert.Panics(t, func() {
-		sb.idempotent(c, func(*call) response { panic("boom") }, "k-panic")
+		sb.idempotent(c, &route{h: func(*call) response { panic("boom") }}, "k-panic")
 	})
-	resp, replayed := sb.idempotent(c, func(*call) response { return response{status: 200} }, "k-panic")
+	resp, replayed := sb.idempotent(c, &route{h: func(*call) response { return response{status: 200} }}, "k-panic")
 	assert.Equal(t, 200, resp.status, "the retry executes")
 	assert.False(t, replayed)
 }

@@ -41,6 +41,11 @@ type merchant struct {
 	endpoints map[string]*endpoint
 	epList    []*endpoint
 	pos       map[string]int // id → index in its list, for starting_after
+	keys      map[string]*apiKey
+	keyList   []*apiKey
+	logs      []*requestLog // oldest first
+	logByID   map[string]*requestLog
+	logSeq    uint64
 
 	receiptSeq int
 }
@@ -56,5 +61,7 @@ func newMerchant(id, key string, idemCap int) *merchant {
 		eventByID: map[string]*event{},
 		endpoints: map[string]*endpoint{},
 		pos:       map[string]int{},
+		keys:      map[string]*apiKey{},
+		logByID:   map[string]*requestLog{},
 	}
 }

@@ -16,6 +16,7 @@ type apiError struct {
 	paymentID   string
 	orderID     string
 	existingID  string
+	apiKeyID    string
 	retryAfter  int // seconds; 0 = no header
 }
 
@@ -42,6 +43,7 @@ func errMissing(kind, id, param string) *apiError {
 func (e *apiError) withParam(p string) *apiError    { e.param = &p; return e }
 func (e *apiError) withPayment(id string) *apiError { e.paymentID = id; return e }
 func (e *apiError) withOrder(id string) *apiError   { e.orderID = id; return e }
+func (e *apiError) withAPIKey(id string) *apiError  { e.apiKeyID = id; return e }
 
 // problemBody is the wire form; extension members are omitted when unset but
 // param is always present (null when the error is not about one parameter).
@@ -57,6 +59,7 @@ type problemBody struct {
 	PaymentID   string  `json:"payment_id,omitempty"`
 	OrderID     string  `json:"order_id,omitempty"`
 	ExistingID  string  `json:"existing_id,omitempty"`
+	APIKeyID    string  `json:"api_key_id,omitempty"`
 }
 
 // response is one answer as the idempotency store keeps it.
@@ -82,6 +85,7 @@ func (e *apiError) response(requestID string) response {
 		PaymentID:   e.paymentID,
 		OrderID:     e.orderID,
 		ExistingID:  e.existingID,
+		APIKeyID:    e.apiKeyID,
 	})
 	r := response{status: e.status, body: b, contentType: "application/problem+json", retryAfter: e.retryAfter, code: e.code}
 	switch {

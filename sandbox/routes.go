@@ -31,6 +31,9 @@ type route struct {
 	creates bool
 	// page serves a dashboard route (accessDashboard) instead of h.
 	page pageFunc
+	// callerInFingerprint adds the calling API key to the idempotency
+	// fingerprint (a key roll, docs/tokenim-api.md §7).
+	callerInFingerprint bool
 }
 
 // routes is the one route table of the sandbox: the /v1/ API (one block per
@@ -64,6 +67,14 @@ func (s *Sandbox) routes() []route {
 		merchantRoute("GET", "/v1/webhook_endpoints/{}", getEndpoint),
 		merchantRoute("DELETE", "/v1/webhook_endpoints/{}", deleteEndpoint),
 		merchantRoute("POST", "/v1/webhook_endpoints/{}/rotate_secret", rotateEndpointSecret),
+
+		merchantRoute("GET", "/v1/api_keys", listAPIKeys),
+		merchantRoute("GET", "/v1/api_keys/{}", getAPIKey),
+		keyRoll("POST", "/v1/api_keys/{}/roll", rollAPIKey),
+		merchantRoute("POST", "/v1/api_keys/{}/revoke", revokeAPIKey),
+
+		merchantRoute("GET", "/v1/request_logs", listRequestLogs),
+		merchantRoute("GET", "/v1/request_logs/{}", getRequestLog),
 
 		control("POST", "/_sandbox/reset", controlReset),
 		control("GET", "/_sandbox/clock", controlClock),
@@ -113,6 +124,14 @@ func merchantRoute(method, path string, h handlerFunc) route {
 func creates(method, path string, h handlerFunc) route {
 	rt := newRoute(method, path, h, accessMerchant)
 	rt.creates = true
+	return rt
+}
+
+// keyRoll is an authenticated /v1/ route whose idempotency fingerprint
+// includes the calling key; a restricted merchant may still call it (§1).
+func keyRoll(method, path string, h handlerFunc) route {
+	rt := newRoute(method, path, h, accessMerchant)
+	rt.callerInFingerprint = true
 	return rt
 }
 

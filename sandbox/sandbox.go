@@ -244,7 +244,7 @@ type state struct {
 
 	mu          sync.Mutex // guards everything below
 	merchants   map[string]*merchant
-	byKey       map[[sha256.Size]byte]*merchant // by keyDigest: the map never holds a key itself
+	byKey       map[[sha256.Size]byte]*apiKey // by keyDigest: the map never holds a key itself
 	maintenance bool
 	statusAt    time.Time
 	rateLimit   float64
@@ -320,7 +320,7 @@ func newSecret() string {
 func (s *Sandbox) resetLocked() {
 	old := s.merchants
 	s.merchants = map[string]*merchant{}
-	s.byKey = map[[sha256.Size]byte]*merchant{}
+	s.byKey = map[[sha256.Size]byte]*apiKey{}
 	s.addMerchantLocked(s.cfg.merchantID, s.cfg.creds.apiKey.open())
 	for id, m := range old {
 		if id != s.cfg.merchantID && !m.viaControl {
@@ -340,7 +340,7 @@ func (s *Sandbox) resetLocked() {
 func (s *Sandbox) addMerchantLocked(id, key string) *merchant {
 	m := newMerchant(id, key, s.cfg.idemCapacity)
 	s.merchants[id] = m
-	s.byKey[keyDigest(key)] = m
+	s.addKeyLocked(m, keyIDFor(key), key)
 	return m
 }
 

@@ -143,17 +143,27 @@ func deleteEndpoint(c *call) response {
 
 var rotateSchema = []field{{name: "expire_old_after_seconds", kind: kInt}}
 
-func rotateEndpointSecret(c *call) response {
-	o, e := decodeStrict(c.body, rotateSchema)
+// expireOldAfter reads the body of a rotation (an endpoint's secret, an API
+// key): {"expire_old_after_seconds": 0…604800}, default 86400.
+func expireOldAfter(body []byte) (int64, *apiError) {
+	o, e := decodeStrict(body, rotateSchema)
 	if e != nil {
-		return e.response(c.reqID)
+		return 0, e
 	}
 	after := int64(86400)
 	if o.has("expire_old_after_seconds") {
 		after = o.int("expire_old_after_seconds")
 		if after < 0 || after > 604800 {
-			return errInvalid("expire_old_after_seconds", "expire_old_after_seconds must be from 0 to 604800.").response(c.reqID)
+			return 0, errInvalid("expire_old_after_seconds", "expire_old_after_seconds must be from 0 to 604800.")
 		}
+	}
+	return after, nil
+}
+
+func rotateEndpointSecret(c *call) response {
+	after, e := expireOldAfter(c.body)
+	if e != nil {
+		return e.response(c.reqID)
 	}
 	s := c.s
 	s.mu.Lock()

@@ -80,6 +80,8 @@ var objectRows = []objectRow{
 	// The client's public WebhookEndpointRotateParams takes a Duration; the
 	// wire body is its unexported rotateBody.
 	{schema: "WebhookEndpointRotateSecretParams", request: true, client: "rotateBody", sandbox: "fields:rotateSchema"},
+	// A key roll has the same body as a secret rotation, on both sides.
+	{schema: "APIKeyRollParams", request: true, client: "rotateBody", sandbox: "fields:rotateSchema"},
 
 	// Resources.
 	{schema: "Order", client: "Order", sandbox: "order"},
@@ -94,6 +96,11 @@ var objectRows = []objectRow{
 		specOnly: map[string]string{"secret": "the sandbox's listed endpoint has no secret field at all, so it can never leak one"}},
 	{schema: "WebhookEndpointDeleted", client: "DeletedWebhookEndpoint", sandbox: "deletedBody"},
 	{schema: "Status", client: "PlatformStatus", sandbox: "statusBody"},
+	{schema: "APIKey", client: "APIKey", sandbox: "apiKeyWithSecret"},
+	{schema: "APIKeyWithSecret", client: "APIKey", sandbox: "apiKeyWithSecret"},
+	{schema: "APIKeyWithoutSecret", client: "APIKey", sandbox: "apiKey",
+		specOnly: map[string]string{"secret": "the sandbox's listed key has no secret field at all, so it can never leak one"}},
+	{schema: "RequestLog", client: "RequestLog", sandbox: "requestLog"},
 
 	// List envelopes: one generic client type; the sandbox's listBody holds
 	// []any, so its items are checked through their own rows above.
@@ -102,6 +109,8 @@ var objectRows = []objectRow{
 	{schema: "RefundList", client: "List[Refund]", sandbox: "listBody"},
 	{schema: "EventList", client: "List[Event]", sandbox: "listBody"},
 	{schema: "WebhookEndpointList", client: "List[WebhookEndpoint]", sandbox: "listBody"},
+	{schema: "APIKeyList", client: "List[APIKey]", sandbox: "listBody"},
+	{schema: "RequestLogList", client: "List[RequestLog]", sandbox: "listBody"},
 
 	// Problems (RFC 9457). The Problem* views narrow Problem and are covered
 	// by this row (see isView).
@@ -172,6 +181,8 @@ var enumRows = []enumRow{
 	{spec: "Event.data.object.object", clientWhy: "Event.Order/Payment/Refund name the snapshot types in their decoders", sandboxWhy: sandboxInline},
 	{spec: "WebhookEndpoint.status", client: "type:WebhookEndpointStatus", sandboxWhy: sandboxInline},
 	{spec: "Status.status", client: "type:PlatformState", sandboxWhy: sandboxInline},
+	{spec: "APIKey.mode", client: "type:APIKeyMode", sandboxWhy: "the sandbox issues test keys only and writes \"test\" where it makes one"},
+	{spec: "APIKey.status", client: "type:APIKeyStatus", sandbox: "keys:apiKeyStatuses"},
 	{spec: "ErrorCode", client: "type:ErrorCode", sandbox: "call:newError:1"},
 	{spec: "ProblemBadRequest.allOf[1].code", subsetOf: "ErrorCode"},
 	{spec: "ProblemUnauthorized.allOf[1].code", subsetOf: "ErrorCode"},
@@ -209,6 +220,9 @@ var queryRows = []queryRow{
 	{operation: "listRefunds", client: "RefundListParams", sandbox: []string{"listRefunds", listPaging}},
 	{operation: "listEvents", client: "EventListParams", sandbox: []string{"listEvents", listPaging}},
 	{operation: "listWebhookEndpoints", client: "WebhookEndpointListParams", sandbox: []string{"listEndpoints", listPaging}},
+	{operation: "listAPIKeys", client: "APIKeyListParams", sandbox: []string{"listAPIKeys", listPaging}},
+	// The request log pages itself (its entries leave with retention).
+	{operation: "listRequestLogs", client: "RequestLogListParams", sandbox: []string{"listRequestLogs", "parseLogFilter"}},
 }
 
 // goSources parses the client and the sandbox once for every test.

@@ -64,6 +64,13 @@ const (
 	endpointWithSecret = `{"id":"we_0Aa9zXc","object":"webhook_endpoint","url":"https://shop.example.com/hooks/tokenim",
 		"events":["*"],"description":"shop","status":"enabled","created_at":"2026-11-21T08:00:00Z",
 		"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw1K6ZzDz+ABE="}`
+	apiKeyActive = `{"id":"key_9Zz8Yy7","object":"api_key","mode":"test","last4":"A1b2","status":"active",
+		"created_at":"2026-11-21T09:30:00Z","expires_at":null,"last_used_at":"2026-11-21T09:31:12Z"}`
+	apiKeyExpiring = `{"id":"key_1Ab2Cd3","object":"api_key","mode":"test","last4":"p7dc","status":"expiring",
+		"created_at":"2026-11-01T08:00:00Z","expires_at":"2026-11-21T10:30:00Z","last_used_at":null}`
+	requestLog = `{"id":"req_0123456789abcdefghijklmn","object":"request_log","method":"POST","path":"/v1/orders",
+		"status":409,"error_code":"duplicate_merchant_order_id","idempotency_key":"order-A-1001","replayed":false,
+		"api_key_last4":"A1b2","duration_ms":12,"created_at":"2026-11-21T09:31:12Z"}`
 	receipt = `{"object":"receipt","receipt_number":"RCPT-20261121-000001","payment_id":"pay_3Jd9sKa",
 		"order_id":"ord_8Hn2kLq","merchant_order_id":"A-1001","amount":1999,"currency":"CNY","fee":88,
 		"method_summary":"visa •••• 4242","paid_at":"2026-11-21T09:31:12Z"}`
@@ -235,6 +242,22 @@ var validExchanges = []exchange{
 		status: 200, resp: `{"object":"status","status":"maintenance","message":"Back at 10:00 UTC.","updated_at":"2026-11-21T09:00:00Z"}`},
 	{opID: "getStatus", method: "GET", target: "/v1/status", noAuth: true,
 		status: 502, resp: problem(502, "internal_error", "")},
+
+	{opID: "listAPIKeys", method: "GET", target: "/v1/api_keys?limit=2", status: 200, resp: list(apiKeyExpiring, apiKeyActive)},
+	{opID: "getAPIKey", method: "GET", target: "/v1/api_keys/key_1Ab2Cd3", status: 200, resp: apiKeyActive},
+	{opID: "rollAPIKey", method: "POST", target: "/v1/api_keys/key_1Ab2Cd3/roll", body: `{"expire_old_after_seconds":3600}`,
+		status: 200, resp: strings.Replace(apiKeyActive, `}`, `,"secret":"sk_test_51HqNewSecretA1b2"}`, 1)},
+	{opID: "rollAPIKey", method: "POST", target: "/v1/api_keys/key_1Ab2Cd3/roll",
+		status: 409, resp: problem(409, "api_key_not_active", `,"api_key_id":"key_1Ab2Cd3"`)},
+	{opID: "revokeAPIKey", method: "POST", target: "/v1/api_keys/key_1Ab2Cd3/revoke",
+		status: 200, resp: strings.Replace(apiKeyExpiring, `"expiring","expires_at":"2026-11-21T10:30:00Z"`, `"revoked","expires_at":null`, 1)},
+	{opID: "revokeAPIKey", method: "POST", target: "/v1/api_keys/key_9Zz8Yy7/revoke",
+		status: 409, resp: problem(409, "cannot_revoke_current_key", `,"api_key_id":"key_9Zz8Yy7"`)},
+	{opID: "listRequestLogs", method: "GET", target: "/v1/request_logs?status=4xx&path=%2Fv1%2Forders&created_gte=2026-11-21T09%3A00%3A00Z",
+		status: 200, resp: list(requestLog)},
+	{opID: "getRequestLog", method: "GET", target: "/v1/request_logs/req_0123456789abcdefghijklmn", status: 200, resp: requestLog},
+	{opID: "getOrder", method: "GET", target: "/v1/orders/ord_8Hn2kLq",
+		status: 401, resp: problem(401, "api_key_expired", `,"api_key_id":"key_1Ab2Cd3"`)},
 
 	{opID: "sandboxReset", method: "POST", target: "/_sandbox/reset", status: 200, resp: `{"ok":true}`},
 	{opID: "sandboxAdvanceClock", method: "POST", target: "/_sandbox/clock/advance", body: `{"seconds":3600}`,

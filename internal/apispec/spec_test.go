@@ -19,6 +19,8 @@ var contractOperations = []string{
 	"getEvent", "listEvents",
 	"createWebhookEndpoint", "listWebhookEndpoints", "getWebhookEndpoint", "deleteWebhookEndpoint", "rotateWebhookEndpointSecret",
 	"getStatus",
+	"listAPIKeys", "getAPIKey", "rollAPIKey", "revokeAPIKey",
+	"listRequestLogs", "getRequestLog",
 }
 
 type operation struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -415,6 +416,66 @@ func TestContract_everyOperation(t *testing.T) {
 		assert.Equal(t, tokenim.CodeAccountRestricted, apiError(t, err).Code)
 		_, err = other.Orders.List(ctx, nil)
 		assert.NoError(t, err)
+	})
+
+	t.Run("api keys and request logs", func(t *testing.T) {
+		// A merchant of its own, so that rolling its key leaves the other
+		// subtests' key alone.
+		m := e.sb.AddMerchant()
+		var current atomic.Value
+		current.Store(m.APIKey())
+		kc := e.newClient("", m.ID, e.client, tokenim.WithAPIKeyFunc(func(context.Context) (string, error) {
+			return current.Load().(string), nil
+		}))
+		keys, err := kc.APIKeys.List(ctx, nil)
+		require.NoError(t, err)
+		require.Len(t, keys.Data, 1)
+		old := keys.Data[0]
+		assert.Equal(t, tokenim.APIKeyActive, old.Status)
+		assert.True(t, old.Secret.IsZero())
+		got, err := kc.APIKeys.Get(ctx, old.ID)
+		require.NoError(t, err)
+		assert.Equal(t, old.ID, got.ID)
+
+		var rolled tokenim.Response
+		fresh, err := kc.APIKeys.Roll(ctx, old.ID, &tokenim.APIKeyRollParams{ExpireOldAfter: time.Hour}, tokenim.WithResponse(&rolled))
+		require.NoError(t, err)
+		assert.Equal(t, tokenim.APIKeyActive, fresh.Status)
+		require.False(t, fresh.Secret.IsZero())
+		// 409 api_key_not_active: the old key, now expiring, cannot roll.
+		_, err = kc.APIKeys.Roll(ctx, fresh.ID, nil)
+		apiErr := apiError(t, err)
+		assert.Equal(t, tokenim.CodeAPIKeyNotActive, apiErr.Code)
+		assert.Equal(t, old.ID, apiErr.APIKeyID)
+
+		current.Store(fresh.Secret.Reveal())
+		_, err = kc.APIKeys.Revoke(ctx, fresh.ID)
+		assert.Equal(t, tokenim.CodeCannotRevokeCurrentKey, apiError(t, err).Code)
+		revoked, err := kc.APIKeys.Revoke(ctx, old.ID)
+		require.NoError(t, err)
+		assert.Equal(t, tokenim.APIKeyRevoked, revoked.Status)
+		oldClient := e.newClient(m.APIKey(), m.ID, e.client)
+		_, err = oldClient.Orders.List(ctx, nil)
+		assert.Equal(t, tokenim.CodeInvalidAPIKey, apiError(t, err).Code)
+
+		// 401 api_key_expired once an expiring key's overlap ends.
+		second, err := kc.APIKeys.Roll(ctx, fresh.ID, &tokenim.APIKeyRollParams{ExpireOldAfter: time.Minute})
+		require.NoError(t, err)
+		e.advance(time.Minute)
+		_, err = kc.Orders.List(ctx, nil)
+		apiErr = apiError(t, err)
+		assert.Equal(t, tokenim.CodeAPIKeyExpired, apiErr.Code)
+		assert.ErrorIs(t, err, tokenim.ErrAuthentication)
+		current.Store(second.Secret.Reveal())
+
+		logs, err := kc.RequestLogs.List(ctx, &tokenim.RequestLogListParams{Path: "/v1/api_keys", Method: "POST", Status: "2xx"})
+		require.NoError(t, err)
+		require.NotEmpty(t, logs.Data)
+		l, err := kc.RequestLogs.Get(ctx, rolled.RequestID)
+		require.NoError(t, err)
+		assert.Equal(t, "/v1/api_keys/"+old.ID+"/roll", l.Path)
+		assert.Equal(t, old.Last4, l.APIKeyLast4)
+		assert.Empty(t, l.IdempotencyKey, "no idempotency key in the log of a /v1/api_keys call")
 	})
 
 	// Rate limit and maintenance change the whole sandbox: they run last.
