@@ -50,6 +50,8 @@ type Client struct {
 	Payments *PaymentsService
 	// Refunds manages refunds.
 	Refunds *RefundsService
+	// Disputes answers disputes with evidence before their deadline.
+	Disputes *DisputesService
 	// Events lists events for reconciliation.
 	Events *EventsService
 	// WebhookEndpoints manages webhook endpoints.
@@ -371,6 +373,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c.Orders = (*OrdersService)(&c.common)
 	c.Payments = (*PaymentsService)(&c.common)
 	c.Refunds = (*RefundsService)(&c.common)
+	c.Disputes = (*DisputesService)(&c.common)
 	c.Events = (*EventsService)(&c.common)
 	c.WebhookEndpoints = (*WebhookEndpointsService)(&c.common)
 	c.Status = (*StatusService)(&c.common)

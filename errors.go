@@ -51,6 +51,9 @@ const (
 	CodeIdempotencyKeyInUse      ErrorCode = "idempotency_key_in_use"
 	CodeIdempotencyKeyReused     ErrorCode = "idempotency_key_reused"
 	CodePaymentUnexpectedState   ErrorCode = "payment_unexpected_state"
+	CodePaymentDisputed          ErrorCode = "payment_disputed"
+	CodePaymentNotDisputable     ErrorCode = "payment_not_disputable"
+	CodeDisputeNotOpen           ErrorCode = "dispute_not_open"
 	CodeRateLimited              ErrorCode = "rate_limited"
 	CodeInternalError            ErrorCode = "internal_error"
 	CodeServiceUnavailable       ErrorCode = "service_unavailable"
@@ -112,6 +115,7 @@ type Error struct {
 	OrderID     string      `json:"order_id"`
 	ExistingID  string      `json:"existing_id"`
 	APIKeyID    string      `json:"api_key_id"`
+	DisputeID   string      `json:"dispute_id"`
 
 	// HTTPStatus is the status code of the response (Status repeats it when
 	// the body was a problem document).

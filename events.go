@@ -31,6 +31,11 @@ const (
 	EventAPIKeyRolled EventType = "api_key.rolled"
 	// EventAPIKeyExpired: an expiring key reached its expires_at.
 	EventAPIKeyExpired EventType = "api_key.expired"
+	// Dispute events (docs/tokenim-api.md §8).
+	EventDisputeCreated         EventType = "dispute.created"
+	EventDisputeUpdated         EventType = "dispute.updated"
+	EventDisputeEvidenceDueSoon EventType = "dispute.evidence_due_soon"
+	EventDisputeClosed          EventType = "dispute.closed"
 )
 
 // Event records a change to an order, payment or refund. Webhooks deliver
@@ -66,6 +71,12 @@ func (e *Event) Payment() (*Payment, error) {
 func (e *Event) Refund() (*Refund, error) {
 	r := new(Refund)
 	return r, e.decode("refund", r)
+}
+
+// Dispute decodes the snapshot of a dispute.* event.
+func (e *Event) Dispute() (*Dispute, error) {
+	d := new(Dispute)
+	return d, e.decode("dispute", d)
 }
 
 // decode checks that the event is about a resource of kind and decodes it.

@@ -86,6 +86,7 @@ type Payment struct {
 	Fee            int64              `json:"fee"`
 	Net            int64              `json:"net"`
 	AmountRefunded int64              `json:"amount_refunded"`
+	Disputed       bool               `json:"disputed"` // true once a dispute opened; stays true (docs/tokenim-api.md §8)
 	ReceiptNumber  string             `json:"receipt_number"`
 	CreatedAt      time.Time          `json:"created_at"`
 	SucceededAt    *time.Time         `json:"succeeded_at"`

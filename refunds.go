@@ -115,8 +115,9 @@ var refundsList = newLister[RefundListParams](endpoint{"Refunds.List", http.Meth
 // refund.failed events; Get shows its status). Errors:
 //   - the payment cannot be refunded: an *Error matching ErrConflict with Code
 //     payment_not_refundable (not succeeded), refund_exceeds_remaining (more
-//     than is left) or refund_window_expired (180 days passed); test with
-//     errors.As(err, &apiErr) and apiErr.Code.
+//     than is left), refund_window_expired (180 days passed) or
+//     payment_disputed (a dispute is open or was lost; DisputeID names it);
+//     test with errors.As(err, &apiErr) and apiErr.Code.
 //   - an unknown payment: an *Error matching ErrNotFound.
 //   - a lost answer: *UnknownOutcomeError (errors.Is(err, ErrUnknownOutcome));
 //     repeat with WithIdempotencyKey(uo.IdempotencyKey), never with a new

@@ -30,7 +30,8 @@
 // clock/resume, GET clock, POST maintenance {"enabled":bool}, POST faults (a
 // FaultPlan), DELETE faults, POST merchants {"restricted":bool}, POST
 // merchants/{id}/restrict {"restricted":bool}, POST rate_limit
-// {"per_second":n}, GET requests, GET deliveries.
+// {"per_second":n}, GET requests, GET deliveries, POST disputes
+// {"payment_id","reason"} (opens a dispute on a succeeded card payment).
 //
 // # Hosts
 //

@@ -39,6 +39,8 @@ type merchant struct {
 	events    []*event
 	eventByID map[string]*event
 	endpoints map[string]*endpoint
+	disputes  map[string]*dispute
+	dpList    []*dispute
 	epList    []*endpoint
 	pos       map[string]int // id → index in its list, for starting_after
 	keys      map[string]*apiKey
@@ -46,6 +48,9 @@ type merchant struct {
 	logs      []*requestLog // oldest first
 	logByID   map[string]*requestLog
 	logSeq    uint64
+
+	txns    map[string]*balanceTxn // the ledger (balance.go)
+	txnList []*balanceTxn
 
 	receiptSeq int
 }
@@ -60,6 +65,7 @@ func newMerchant(id, key string, idemCap int) *merchant {
 		refunds:   map[string]*refund{},
 		eventByID: map[string]*event{},
 		endpoints: map[string]*endpoint{},
+		disputes:  map[string]*dispute{},
 		pos:       map[string]int{},
 		keys:      map[string]*apiKey{},
 		logByID:   map[string]*requestLog{},

@@ -41,6 +41,7 @@ type payment struct {
 	Fee            int64             `json:"fee"`
 	Net            int64             `json:"net"`
 	AmountRefunded int64             `json:"amount_refunded"`
+	Disputed       bool              `json:"disputed"`
 	ReceiptNumber  *string           `json:"receipt_number"`
 	CreatedAt      timestamp         `json:"created_at"`
 	SucceededAt    *timestamp        `json:"succeeded_at"`
@@ -49,7 +50,8 @@ type payment struct {
 	order       *order
 	succeededAt time.Time
 	otpFailures int
-	committed   int64 // sum of refunds not failed
+	committed   int64    // sum of refunds not failed
+	dispute     *dispute // its dispute, once one opened (docs/tokenim-api.md §8)
 }
 
 var paymentSchema = []field{
@@ -277,7 +279,11 @@ func createPayment(c *call) response {
 		er.declineCode = decline
 		return er.response(c.reqID)
 	}
-	return s.succeedPayment(m, p)
+	resp := s.succeedPayment(m, p)
+	if card != nil {
+		s.scheduleCardDispute(m, p, card.number, now)
+	}
+	return resp
 }
 
 // feeFor is the platform fee, rounded half up and capped at the amount.
@@ -304,6 +310,7 @@ func (s *Sandbox) succeedPayment(m *merchant, p *payment) response {
 	p.SucceededAt = timestampPtr(now)
 	p.Fee = feeFor(p.Method.Type, p.Amount)
 	p.Net = p.Amount - p.Fee
+	s.addBalanceTransaction(m, txnPayment, p.ID, p.OrderID, p.Amount, p.Fee, p.Currency, now)
 	m.receiptSeq++
 	p.ReceiptNumber = stringPtr(fmt.Sprintf("RCPT-%s-%06d", now.UTC().Format("20060102"), m.receiptSeq))
 	o := p.order

@@ -17,6 +17,7 @@ type apiError struct {
 	orderID     string
 	existingID  string
 	apiKeyID    string
+	disputeID   string
 	retryAfter  int // seconds; 0 = no header
 }
 
@@ -60,6 +61,7 @@ type problemBody struct {
 	OrderID     string  `json:"order_id,omitempty"`
 	ExistingID  string  `json:"existing_id,omitempty"`
 	APIKeyID    string  `json:"api_key_id,omitempty"`
+	DisputeID   string  `json:"dispute_id,omitempty"`
 }
 
 // response is one answer as the idempotency store keeps it.
@@ -86,6 +88,7 @@ func (e *apiError) response(requestID string) response {
 		OrderID:     e.orderID,
 		ExistingID:  e.existingID,
 		APIKeyID:    e.apiKeyID,
+		DisputeID:   e.disputeID,
 	})
 	r := response{status: e.status, body: b, contentType: "application/problem+json", retryAfter: e.retryAfter, code: e.code}
 	switch {

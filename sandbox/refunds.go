@@ -66,6 +66,9 @@ func createRefund(c *call) response {
 		return newError(409, "payment_not_refundable", "Payment not refundable",
 			"Only a succeeded payment can be refunded; this one is "+p.Status+".").withPayment(p.ID).response(c.reqID)
 	}
+	if p.dispute.blocksRefund() {
+		return errPaymentDisputed(p).response(c.reqID)
+	}
 	if now.After(p.succeededAt.Add(refundWindow)) {
 		return newError(409, "refund_window_expired", "Refund window expired",
 			"A payment can be refunded for 180 days after it succeeded.").withPayment(p.ID).response(c.reqID)
@@ -109,6 +112,7 @@ func (s *Sandbox) completeRefund(m *merchant, rf *refund, now time.Time) {
 	rf.Status = "succeeded"
 	rf.SucceededAt = timestampPtr(now)
 	p.AmountRefunded += rf.Amount
+	s.addBalanceTransaction(m, txnRefund, rf.ID, rf.OrderID, -rf.Amount, 0, rf.Currency, now)
 	o := p.order
 	o.AmountRefunded += rf.Amount
 	if o.AmountRefunded >= o.Amount {

@@ -59,6 +59,11 @@ func (s *Sandbox) routes() []route {
 		merchantRoute("GET", "/v1/refunds", listRefunds),
 		merchantRoute("GET", "/v1/refunds/{}", getRefund),
 
+		merchantRoute("GET", "/v1/disputes", listDisputes),
+		merchantRoute("GET", "/v1/disputes/{}", getDispute),
+		merchantRoute("POST", "/v1/disputes/{}/evidence", submitEvidence),
+		merchantRoute("POST", "/v1/disputes/{}/accept", acceptDispute),
+
 		merchantRoute("GET", "/v1/events", listEvents),
 		merchantRoute("GET", "/v1/events/{}", getEvent),
 
@@ -89,6 +94,7 @@ func (s *Sandbox) routes() []route {
 		control("POST", "/_sandbox/rate_limit", controlRateLimit),
 		control("GET", "/_sandbox/requests", controlRequests),
 		control("GET", "/_sandbox/deliveries", controlDeliveries),
+		control("POST", "/_sandbox/disputes", controlOpenDispute),
 
 		dashboard("GET", "/_sandbox", dashOverview),
 		dashboard("GET", "/_sandbox/ui/assets/{}", dashAsset),

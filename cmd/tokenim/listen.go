@@ -186,6 +186,7 @@ func eventTypeNames() []string {
 		tokenim.EventOrderPaid, tokenim.EventOrderCanceled, tokenim.EventOrderExpired, tokenim.EventOrderRefunded,
 		tokenim.EventPaymentSucceeded, tokenim.EventPaymentFailed, tokenim.EventPaymentRequiresAction,
 		tokenim.EventPaymentCanceled, tokenim.EventRefundSucceeded, tokenim.EventRefundFailed,
+		tokenim.EventDisputeCreated, tokenim.EventDisputeUpdated, tokenim.EventDisputeEvidenceDueSoon, tokenim.EventDisputeClosed,
 	} {
 		names = append(names, string(t))
 	}

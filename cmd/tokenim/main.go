@@ -6,6 +6,7 @@
 //	tokenim listen --forward-to URL     forward new events as signed webhooks
 //	tokenim webhook sign|verify         sign or check a webhook payload
 //	tokenim orders|payments|refunds|events get ID|list
+//	tokenim disputes list --due-within 48h  disputes to answer, most urgent first
 //	tokenim status
 //	tokenim version                     print the tool, Go and API versions
 //
@@ -146,6 +147,7 @@ func commands() []command {
 		{"payments", "read payments (get, list)", resourceCommand(paymentsResource)},
 		{"refunds", "read refunds (get, list)", resourceCommand(refundsResource)},
 		{"events", "read events (get, list)", resourceCommand(eventsResource)},
+		{"disputes", "answer disputes before their deadline (list, get, evidence, accept)", cmdDisputes},
 		{"status", "show the platform status", cmdStatus},
 		{"version", "print the tool, Go and API versions", cmdVersion},
 	}

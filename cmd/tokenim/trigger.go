@@ -26,20 +26,27 @@ const (
 	triggerAmount    = 1999
 	triggerCurrency  = "CNY"
 	refundFailAmount = 1013 // a full refund of it ends in 13: refund_declined
+	// cardDisputed succeeds, then a fraudulent dispute opens an hour of
+	// sandbox time later (docs/tokenim-api.md §8).
+	cardDisputed = "4000000000000259"
 )
 
 // scenarios maps each event type to the calls that make a sandbox emit it.
 var scenarios = map[tokenim.EventType]func(t *triggerer) error{
-	tokenim.EventOrderPaid:             (*triggerer).paidOrder,
-	tokenim.EventPaymentSucceeded:      (*triggerer).paidOrder,
-	tokenim.EventPaymentFailed:         (*triggerer).declinedPayment,
-	tokenim.EventPaymentRequiresAction: (*triggerer).requiresAction,
-	tokenim.EventPaymentCanceled:       (*triggerer).canceledPayment,
-	tokenim.EventOrderCanceled:         (*triggerer).canceledOrder,
-	tokenim.EventOrderExpired:          (*triggerer).expiredOrder,
-	tokenim.EventRefundSucceeded:       (*triggerer).succeededRefund,
-	tokenim.EventOrderRefunded:         (*triggerer).succeededRefund,
-	tokenim.EventRefundFailed:          (*triggerer).failedRefund,
+	tokenim.EventOrderPaid:              (*triggerer).paidOrder,
+	tokenim.EventPaymentSucceeded:       (*triggerer).paidOrder,
+	tokenim.EventPaymentFailed:          (*triggerer).declinedPayment,
+	tokenim.EventPaymentRequiresAction:  (*triggerer).requiresAction,
+	tokenim.EventPaymentCanceled:        (*triggerer).canceledPayment,
+	tokenim.EventOrderCanceled:          (*triggerer).canceledOrder,
+	tokenim.EventOrderExpired:           (*triggerer).expiredOrder,
+	tokenim.EventRefundSucceeded:        (*triggerer).succeededRefund,
+	tokenim.EventOrderRefunded:          (*triggerer).succeededRefund,
+	tokenim.EventRefundFailed:           (*triggerer).failedRefund,
+	tokenim.EventDisputeCreated:         (*triggerer).openedDispute,
+	tokenim.EventDisputeUpdated:         (*triggerer).stagedEvidence,
+	tokenim.EventDisputeEvidenceDueSoon: (*triggerer).disputeDueSoon,
+	tokenim.EventDisputeClosed:          (*triggerer).acceptedDispute,
 }
 
 func triggerTypes() []string {
@@ -308,6 +315,82 @@ func (t *triggerer) refund(amount int64) error {
 
 func (t *triggerer) succeededRefund() error { return t.refund(triggerAmount) }
 func (t *triggerer) failedRefund() error    { return t.refund(refundFailAmount) }
+
+// dispute pays with the dispute test card and moves the sandbox clock the
+// hour after which its dispute opens.
+func (t *triggerer) dispute() (*tokenim.Dispute, error) {
+	o, err := t.order(triggerAmount, nil)
+	if err != nil {
+		return nil, err
+	}
+	p, err := t.pay(o, cardDisputed)
+	if err != nil {
+		return nil, fmt.Errorf("POST /v1/payments: %w", err)
+	}
+	if err := t.advance(3600); err != nil {
+		return nil, err
+	}
+	l, err := t.c.Disputes.List(t.ctx, &tokenim.DisputeListParams{PaymentID: p.ID})
+	if err != nil {
+		return nil, fmt.Errorf("GET /v1/disputes: %w", err)
+	}
+	if len(l.Data) == 0 {
+		return nil, fmt.Errorf("GET /v1/disputes: no dispute opened on %s", p.ID)
+	}
+	d := l.Data[0]
+	t.step("GET /v1/disputes?payment_id="+p.ID, fmt.Sprintf("%s (%s, due %s)", d.ID, d.Status, ts(&d.EvidenceDueBy)))
+	return d, nil
+}
+
+func (t *triggerer) openedDispute() error {
+	_, err := t.dispute()
+	return err
+}
+
+func (t *triggerer) stagedEvidence() error {
+	d, err := t.dispute()
+	if err != nil {
+		return err
+	}
+	call := "POST /v1/disputes/" + d.ID + "/evidence"
+	d, err = t.c.Disputes.UpdateEvidence(t.ctx, d.ID, &tokenim.DisputeEvidence{ProductDescription: "staged by tokenim trigger"})
+	if err != nil {
+		return fmt.Errorf("%s: %w", call, err)
+	}
+	t.step(call, fmt.Sprintf("%s (%s)", d.ID, d.Status))
+	return nil
+}
+
+func (t *triggerer) disputeDueSoon() error {
+	d, err := t.dispute()
+	if err != nil {
+		return err
+	}
+	// 48 hours before evidence_due_by, which is 7 days after opening.
+	if err := t.advance(5 * 24 * 3600); err != nil {
+		return err
+	}
+	call := "GET /v1/disputes/" + d.ID
+	if d, err = t.c.Disputes.Get(t.ctx, d.ID); err != nil {
+		return fmt.Errorf("%s: %w", call, err)
+	}
+	t.step(call, fmt.Sprintf("%s (%s)", d.ID, d.Status))
+	return nil
+}
+
+func (t *triggerer) acceptedDispute() error {
+	d, err := t.dispute()
+	if err != nil {
+		return err
+	}
+	call := "POST /v1/disputes/" + d.ID + "/accept"
+	d, err = t.c.Disputes.Accept(t.ctx, d.ID)
+	if err != nil {
+		return fmt.Errorf("%s: %w", call, err)
+	}
+	t.step(call, fmt.Sprintf("%s (%s)", d.ID, d.Status))
+	return nil
+}
 
 // control calls the sandbox control API and decodes its answer into v.
 func (t *triggerer) control(method, path string, body any, v any) error {

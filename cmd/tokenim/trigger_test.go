@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,10 @@ func TestTrigger_everyEventType(t *testing.T) {
 		{tokenim.EventRefundSucceeded, []string{"POST /v1/orders", "POST /v1/payments", "POST /v1/refunds", "POST /_sandbox/clock/advance 300s", "GET /v1/refunds/re_"}, `re_\w+ \(succeeded\)`},
 		{tokenim.EventOrderRefunded, []string{"POST /v1/orders", "POST /v1/payments", "POST /v1/refunds", "POST /_sandbox/clock/advance 300s", "GET /v1/orders/ord_"}, `ord_\w+ \(refunded\)`},
 		{tokenim.EventRefundFailed, []string{"POST /v1/orders", "POST /v1/payments", "POST /v1/refunds", "POST /_sandbox/clock/advance 300s", "GET /v1/refunds/re_"}, `re_\w+ \(failed\)`},
+		{tokenim.EventDisputeCreated, []string{"POST /v1/orders", "POST /v1/payments", "POST /_sandbox/clock/advance 3600s", "GET /v1/disputes?payment_id=pay_"}, `dp_\w+ \(needs_response, due \S+\)`},
+		{tokenim.EventDisputeUpdated, []string{"POST /v1/orders", "POST /v1/payments", "POST /_sandbox/clock/advance 3600s", "POST /v1/disputes/dp_"}, `dp_\w+ \(needs_response\)`},
+		{tokenim.EventDisputeEvidenceDueSoon, []string{"POST /v1/orders", "POST /v1/payments", "POST /_sandbox/clock/advance 3600s", "POST /_sandbox/clock/advance 432000s", "GET /v1/disputes/dp_"}, `dp_\w+ \(needs_response\)`},
+		{tokenim.EventDisputeClosed, []string{"POST /v1/orders", "POST /v1/payments", "POST /_sandbox/clock/advance 3600s", "POST /v1/disputes/dp_"}, `dp_\w+ \(lost\)`},
 	}
 	require.Len(t, cases, len(scenarios), "every scenario is tested")
 	assert.Equal(t, eventTypeNames(), triggerTypes(), "every event type can be triggered")
@@ -78,7 +83,8 @@ func TestTrigger_errors(t *testing.T) {
 
 	r := against(t, srv, "trigger", "payment.exploded")
 	assert.Equal(t, exitUsage, r.code)
-	assert.Contains(t, r.stderr, `unknown event type "payment.exploded"; valid types: order.canceled, order.expired, order.paid, order.refunded, payment.canceled, payment.failed, payment.requires_action, payment.succeeded, refund.failed, refund.succeeded`)
+	assert.Contains(t, r.stderr, `unknown event type "payment.exploded"; valid types: `+strings.Join(triggerTypes(), ", "))
+	assert.Contains(t, r.stderr, "order.canceled, order.expired, order.paid, order.refunded, payment.canceled,")
 
 	r = against(t, srv, "trigger")
 	assert.Equal(t, exitUsage, r.code)
@@ -130,7 +136,7 @@ func TestTrigger_suggestsNearestEventType(t *testing.T) {
 	assert.Empty(t, r.stdout)
 	r = cli(t, "trigger", "invoice.created")
 	assert.Equal(t, exitUsage, r.code)
-	assert.Contains(t, r.stderr, `unknown event type "invoice.created"; valid types: order.canceled,`)
+	assert.Contains(t, r.stderr, `unknown event type "invoice.created"; valid types: dispute.closed,`)
 	r = cli(t, "listen", "--forward-to", "http://x.test", "--events", "refund.fail")
 	assert.Equal(t, exitUsage, r.code)
 	assert.Contains(t, r.stderr, `--events: unknown event type "refund.fail"; did you mean "refund.failed"?`)

@@ -82,6 +82,9 @@ var objectRows = []objectRow{
 	{schema: "WebhookEndpointRotateSecretParams", request: true, client: "rotateBody", sandbox: "fields:rotateSchema"},
 	// A key roll has the same body as a secret rotation, on both sides.
 	{schema: "APIKeyRollParams", request: true, client: "rotateBody", sandbox: "fields:rotateSchema"},
+	// The client's UpdateEvidence/SubmitEvidence take the evidence and say
+	// submit by which method is called; the wire body is disputeEvidenceParams.
+	{schema: "DisputeEvidenceParams", request: true, client: "disputeEvidenceParams", sandbox: "fields:evidenceSchema"},
 
 	// Resources.
 	{schema: "Order", client: "Order", sandbox: "order"},
@@ -101,6 +104,8 @@ var objectRows = []objectRow{
 	{schema: "APIKeyWithoutSecret", client: "APIKey", sandbox: "apiKey",
 		specOnly: map[string]string{"secret": "the sandbox's listed key has no secret field at all, so it can never leak one"}},
 	{schema: "RequestLog", client: "RequestLog", sandbox: "requestLog"},
+	{schema: "Dispute", client: "Dispute", sandbox: "dispute"},
+	{schema: "DisputeEvidence", client: "DisputeEvidence", sandbox: "disputeEvidence"},
 
 	// List envelopes: one generic client type; the sandbox's listBody holds
 	// []any, so its items are checked through their own rows above.
@@ -111,6 +116,7 @@ var objectRows = []objectRow{
 	{schema: "WebhookEndpointList", client: "List[WebhookEndpoint]", sandbox: "listBody"},
 	{schema: "APIKeyList", client: "List[APIKey]", sandbox: "listBody"},
 	{schema: "RequestLogList", client: "List[RequestLog]", sandbox: "listBody"},
+	{schema: "DisputeList", client: "List[Dispute]", sandbox: "listBody"},
 
 	// Problems (RFC 9457). The Problem* views narrow Problem and are covered
 	// by this row (see isView).
@@ -122,6 +128,7 @@ var objectRows = []objectRow{
 	{schema: "SandboxClock", clientWhy: sandboxControlOnly, sandbox: "clockBody",
 		goOnly: map[string]string{"frozen": "SandboxClock says the sandbox may add fields such as whether it is frozen"}},
 	{schema: "SandboxMerchant", clientWhy: sandboxControlOnly, sandbox: "merchantBody"},
+	{schema: "SandboxDisputeParams", request: true, clientWhy: sandboxControlOnly, sandbox: "fields:openDisputeSchema"},
 	{schema: "SandboxFaultPlan", request: true, clientWhy: sandboxControlOnly, sandbox: "FaultPlan"},
 	{schema: "SandboxFaultRule", request: true, clientWhy: sandboxControlOnly, sandbox: "FaultRule"},
 	{schema: "SandboxFaultRule", request: true, clientWhy: sandboxControlOnly, sandbox: "fields:faultRuleSchema"},
@@ -172,13 +179,16 @@ var enumRows = []enumRow{
 	{spec: "PaymentFailureCode", client: "type:PaymentFailureCode", sandbox: "keys:declineMessages"},
 	{spec: "WalletProvider", client: "type:WalletProvider", sandbox: "keys:providers"},
 	{spec: "EventType", client: "type:EventType", sandbox: "keys:eventTypes"},
+	{spec: "DisputeStatus", client: "type:DisputeStatus", sandbox: "keys:disputeStatuses"},
+	{spec: "DisputeReason", client: "type:DisputeReason", sandbox: "keys:disputeReasons"},
+	{spec: "Dispute.object", clientWhy: "Event.Dispute names the snapshot type in its decoder", sandboxWhy: sandboxInline},
 	{spec: "WebhookEventSelection.oneOf[1][]", clientWhy: "the client passes \"*\" through as an EventType and validates it in WebhookEndpointCreateParams.validate", sandboxWhy: sandboxInline},
 	{spec: "PaymentMethodParams.type", client: "type:PaymentMethodType", sandboxWhy: sandboxInline},
 	{spec: "PaymentMethod.type", client: "type:PaymentMethodType", sandboxWhy: sandboxInline},
 	{spec: "PaymentMethod.card.brand", client: "type:CardBrand", sandboxWhy: sandboxInline},
 	{spec: "Payment.next_action.type", client: "type:NextActionType", sandboxWhy: sandboxInline},
 	{spec: "Refund.failure_code", client: "type:RefundFailureCode", sandboxWhy: sandboxInline},
-	{spec: "Event.data.object.object", clientWhy: "Event.Order/Payment/Refund name the snapshot types in their decoders", sandboxWhy: sandboxInline},
+	{spec: "Event.data.object.object", clientWhy: "Event.Order/Payment/Refund/Dispute name the snapshot types in their decoders", sandboxWhy: sandboxInline},
 	{spec: "WebhookEndpoint.status", client: "type:WebhookEndpointStatus", sandboxWhy: sandboxInline},
 	{spec: "Status.status", client: "type:PlatformState", sandboxWhy: sandboxInline},
 	{spec: "APIKey.mode", client: "type:APIKeyMode", sandboxWhy: "the sandbox issues test keys only and writes \"test\" where it makes one"},
@@ -223,6 +233,7 @@ var queryRows = []queryRow{
 	{operation: "listAPIKeys", client: "APIKeyListParams", sandbox: []string{"listAPIKeys", listPaging}},
 	// The request log pages itself (its entries leave with retention).
 	{operation: "listRequestLogs", client: "RequestLogListParams", sandbox: []string{"listRequestLogs", "parseLogFilter"}},
+	{operation: "listDisputes", client: "DisputeListParams", sandbox: []string{"listDisputes", listPaging}},
 }
 
 // goSources parses the client and the sandbox once for every test.
@@ -868,12 +879,12 @@ func TestDrift_reportsSchemaWithoutRow(t *testing.T) {
 	t.Parallel()
 	client, sandbox := loadSources(t)
 	doc := loadDoc(t)
-	doc.Components.Schemas["Dispute"] = openapi3.NewSchemaRef("", openapi3.NewObjectSchema().
+	doc.Components.Schemas["Chargeback"] = openapi3.NewSchemaRef("", openapi3.NewObjectSchema().
 		WithProperty("id", openapi3.NewStringSchema()))
 	rows := append(slices.Clone(objectRows), objectRow{schema: "Settlement", client: "Settlement", sandbox: "settlement"})
 
 	r := checkObjects(doc, client, sandbox, rows)
-	assert.Contains(t, r.problems, "schema Dispute: no row in objectRows pairs it with the client's and the sandbox's Go types")
+	assert.Contains(t, r.problems, "schema Chargeback: no row in objectRows pairs it with the client's and the sandbox's Go types")
 	assert.Contains(t, r.problems, "objectRows: schema Settlement is not in api/openapi.yaml (remove or rename the row)")
 }
 

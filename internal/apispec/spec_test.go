@@ -21,6 +21,7 @@ var contractOperations = []string{
 	"getStatus",
 	"listAPIKeys", "getAPIKey", "rollAPIKey", "revokeAPIKey",
 	"listRequestLogs", "getRequestLog",
+	"listDisputes", "getDispute", "updateDisputeEvidence", "acceptDispute",
 }
 
 type operation struct {

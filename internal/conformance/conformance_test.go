@@ -260,6 +260,72 @@ func TestContract_everyOperation(t *testing.T) {
 		assert.Equal(t, p.Amount, p.AmountRefunded)
 	})
 
+	t.Run("disputes", func(t *testing.T) {
+		// The fraudulent test card: it succeeds, and a dispute opens an hour later.
+		o := newOrder(t, c, "conf-dispute", 5000, "CNY")
+		p, err := c.Payments.Create(ctx, &tokenim.PaymentCreateParams{OrderID: o.ID, Method: card("4000000000000259")})
+		require.NoError(t, err)
+		assert.False(t, p.Disputed)
+		e.advance(time.Hour)
+		page, err := c.Disputes.List(ctx, &tokenim.DisputeListParams{PaymentID: p.ID})
+		require.NoError(t, err)
+		require.Len(t, page.Data, 1)
+		d := page.Data[0]
+		assert.Equal(t, tokenim.DisputeReasonFraudulent, d.Reason)
+		assert.Equal(t, int64(5000), d.Amount)
+		assert.Equal(t, int64(1500), d.Fee)
+		p, err = c.Payments.Get(ctx, p.ID)
+		require.NoError(t, err)
+		assert.True(t, p.Disputed)
+
+		due, err := c.Disputes.NeedingResponse(ctx, d.CreatedAt)
+		require.NoError(t, err)
+		require.Len(t, due, 1)
+		assert.Equal(t, 7*24*time.Hour, due[0].Left)
+
+		_, err = c.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: p.ID, Remaining: true})
+		apiErr := apiError(t, err)
+		assert.Equal(t, tokenim.CodePaymentDisputed, apiErr.Code)
+		assert.Equal(t, d.ID, apiErr.DisputeID)
+
+		staged, err := c.Disputes.UpdateEvidence(ctx, d.ID, &tokenim.DisputeEvidence{ProductDescription: "2 coffees"})
+		require.NoError(t, err)
+		assert.Equal(t, tokenim.DisputeStatusNeedsResponse, staged.Status)
+		sub, err := c.Disputes.SubmitEvidence(ctx, d.ID, &tokenim.DisputeEvidence{ShippingTrackingNumber: "SF1"})
+		require.NoError(t, err)
+		assert.Equal(t, tokenim.DisputeStatusUnderReview, sub.Status)
+		assert.Equal(t, "2 coffees", sub.Evidence.ProductDescription)
+		_, err = c.Disputes.SubmitEvidence(ctx, d.ID, nil)
+		apiErr = apiError(t, err)
+		assert.Equal(t, tokenim.CodeDisputeNotOpen, apiErr.Code)
+		assert.ErrorIs(t, err, tokenim.ErrConflict)
+		e.advance(24 * time.Hour)
+		won, err := c.Disputes.Get(ctx, d.ID)
+		require.NoError(t, err)
+		assert.Equal(t, tokenim.DisputeStatusWon, won.Status)
+		_, err = c.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: p.ID, Amount: 100})
+		require.NoError(t, err, "after a won dispute the rest may be refunded")
+
+		// A dispute opened through the control API, then conceded.
+		o2 := newOrder(t, c, "conf-dispute-2", 800, "USD")
+		p2, err := c.Payments.Create(ctx, &tokenim.PaymentCreateParams{OrderID: o2.ID, Method: card(visa)})
+		require.NoError(t, err)
+		var opened tokenim.Dispute
+		e.control(http.MethodPost, "/_sandbox/disputes", map[string]string{"payment_id": p2.ID, "reason": "unrecognized"}, &opened)
+		lost, err := c.Disputes.Accept(ctx, opened.ID)
+		require.NoError(t, err)
+		assert.Equal(t, tokenim.DisputeStatusLost, lost.Status)
+		_, err = c.Disputes.Accept(ctx, opened.ID)
+		assert.Equal(t, tokenim.CodeDisputeNotOpen, apiError(t, err).Code)
+
+		var ids []string
+		for d, err := range c.Disputes.All(ctx, &tokenim.DisputeListParams{ListParams: tokenim.ListParams{Limit: 1}}) {
+			require.NoError(t, err)
+			ids = append(ids, d.ID)
+		}
+		assert.Equal(t, []string{opened.ID, d.ID}, ids)
+	})
+
 	t.Run("events", func(t *testing.T) {
 		list, err := c.Events.List(ctx, &tokenim.EventListParams{Type: tokenim.EventOrderPaid})
 		require.NoError(t, err)
