@@ -62,6 +62,12 @@ type Client struct {
 	APIKeys *APIKeysService
 	// RequestLogs reads the record of the merchant's API calls.
 	RequestLogs *RequestLogsService
+	// Balance reads the merchant's balance.
+	Balance *BalanceService
+	// BalanceTransactions lists the movements of the merchant's money.
+	BalanceTransactions *BalanceTransactionsService
+	// Settlements reads the daily payouts and their statements.
+	Settlements *SettlementsService
 
 	common service
 
@@ -379,6 +385,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c.Status = (*StatusService)(&c.common)
 	c.APIKeys = (*APIKeysService)(&c.common)
 	c.RequestLogs = (*RequestLogsService)(&c.common)
+	c.Balance = (*BalanceService)(&c.common)
+	c.BalanceTransactions = (*BalanceTransactionsService)(&c.common)
+	c.Settlements = (*SettlementsService)(&c.common)
 	return c, nil
 }
 

@@ -321,7 +321,13 @@ func (cl *call) decode(resp *http.Response, v any) error {
 		return nil
 	}
 	cl.capped = cappedReader{r: resp.Body, left: cl.c.maxResponseBytes}
-	err := json.NewDecoder(&cl.capped).Decode(v)
+	var err error
+	if raw, ok := v.(*rawBody); ok {
+		raw.contentType = resp.Header.Get("Content-Type")
+		raw.data, err = io.ReadAll(&cl.capped)
+	} else {
+		err = json.NewDecoder(&cl.capped).Decode(v)
+	}
 	if err == nil {
 		return nil
 	}
@@ -345,6 +351,14 @@ func (cl *call) decode(resp *http.Response, v any) error {
 }
 
 var errResponseTooLarge = errors.New("response body too large")
+
+// rawBody receives a 2xx answer that is not JSON — a settlement's text/csv
+// statement (docs/tokenim-api.md §9) — as its bytes and content type, read
+// whole within WithMaxResponseBytes: fetch[rawBody] is the call.
+type rawBody struct {
+	contentType string
+	data        []byte
+}
 
 // cappedReader fails with errResponseTooLarge past left bytes.
 type cappedReader struct {

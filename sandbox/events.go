@@ -31,6 +31,7 @@ var eventTypes = map[string]bool{
 	"payment.succeeded": true, "payment.failed": true, "payment.requires_action": true, "payment.canceled": true,
 	"refund.succeeded": true, "refund.failed": true,
 	"api_key.rolled": true, "api_key.expired": true,
+	"settlement.paid": true,
 	"dispute.created": true, "dispute.updated": true, "dispute.evidence_due_soon": true, "dispute.closed": true,
 }
 

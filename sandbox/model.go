@@ -49,8 +49,7 @@ type merchant struct {
 	logByID   map[string]*requestLog
 	logSeq    uint64
 
-	txns    map[string]*balanceTxn // the ledger (balance.go)
-	txnList []*balanceTxn
+	ledger ledgerBook // balance transactions and settlements (balance.go)
 
 	receiptSeq int
 }

@@ -80,6 +80,12 @@ func (s *Sandbox) routes() []route {
 
 		merchantRoute("GET", "/v1/request_logs", listRequestLogs),
 		merchantRoute("GET", "/v1/request_logs/{}", getRequestLog),
+		merchantRoute("GET", "/v1/balance", getBalance),
+		merchantRoute("GET", "/v1/balance_transactions", listBalanceTransactions),
+		merchantRoute("GET", "/v1/balance_transactions/{}", getBalanceTransaction),
+		merchantRoute("GET", "/v1/settlements", listSettlements),
+		merchantRoute("GET", "/v1/settlements/{}", getSettlement),
+		merchantRoute("GET", "/v1/settlements/{}/report", getSettlementReport),
 
 		control("POST", "/_sandbox/reset", controlReset),
 		control("GET", "/_sandbox/clock", controlClock),

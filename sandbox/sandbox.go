@@ -341,6 +341,7 @@ func (s *Sandbox) addMerchantLocked(id, key string) *merchant {
 	m := newMerchant(id, key, s.cfg.idemCapacity)
 	s.merchants[id] = m
 	s.addKeyLocked(m, keyIDFor(key), key)
+	s.scheduleSettlement(m, s.clock.Now())
 	return m
 }
 

@@ -8,6 +8,10 @@
 //	tokenim orders|payments|refunds|events get ID|list
 //	tokenim disputes list --due-within 48h  disputes to answer, most urgent first
 //	tokenim status
+//	tokenim balance                     the balance per currency
+//	tokenim transactions get ID|list     balance transactions
+//	tokenim settlements list|get ID|report ID [--csv]
+//	tokenim reconcile --orders orders.csv --from DATE --to DATE [--json]
 //	tokenim version                     print the tool, Go and API versions
 //
 // Credentials come from --api-key, --merchant-id and --base-url or from the
@@ -149,6 +153,10 @@ func commands() []command {
 		{"events", "read events (get, list)", resourceCommand(eventsResource)},
 		{"disputes", "answer disputes before their deadline (list, get, evidence, accept)", cmdDisputes},
 		{"status", "show the platform status", cmdStatus},
+		{"balance", "show the balance per currency", cmdBalance},
+		{"transactions", "read balance transactions (get, list)", resourceCommand(balanceTransactionsResource)},
+		{"settlements", "read settlements and their statements (list, get, report)", cmdSettlements},
+		{"reconcile", "reconcile your orders against the platform's transactions", cmdReconcile},
 		{"version", "print the tool, Go and API versions", cmdVersion},
 	}
 }
@@ -163,9 +171,9 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(w, `  help       show help for a command
+	fmt.Fprint(w, `  help         show help for a command
 
 Configuration: --api-key, --merchant-id and --base-url on any command that
 calls the API, or TOKENIM_API_KEY, TOKENIM_MERCHANT_ID, TOKENIM_BASE_URL in the

@@ -71,6 +71,14 @@ const (
 	requestLog = `{"id":"req_0123456789abcdefghijklmn","object":"request_log","method":"POST","path":"/v1/orders",
 		"status":409,"error_code":"duplicate_merchant_order_id","idempotency_key":"order-A-1001","replayed":false,
 		"api_key_last4":"A1b2","duration_ms":12,"created_at":"2026-11-21T09:31:12Z"}`
+	txnPayment = `{"id":"txn_3Kk2lMn","object":"balance_transaction","type":"payment","source":"pay_3Jd9sKa",
+		"order_id":"ord_8Hn2kLq","amount":1999,"fee":88,"net":1911,"currency":"CNY",
+		"available_on":"2026-11-22T09:31:12Z","settlement_id":"st_9Pq1rSt","created_at":"2026-11-21T09:31:12Z"}`
+	txnRefund = `{"id":"txn_4Ll3mNo","object":"balance_transaction","type":"refund","source":"re_2Bv8nQw",
+		"order_id":"ord_8Hn2kLq","amount":-500,"fee":0,"net":-500,"currency":"CNY",
+		"available_on":"2026-11-22T11:05:00Z","settlement_id":null,"created_at":"2026-11-21T11:05:00Z"}`
+	settlementPaid = `{"id":"st_9Pq1rSt","object":"settlement","currency":"CNY","amount":1411,"transaction_count":2,
+		"period_end":"2026-11-23T00:00:00Z","created_at":"2026-11-23T00:00:00Z","status":"paid"}`
 	disputeOpen = `{"id":"dp_3Xw7pLm","object":"dispute","payment_id":"pay_3Jd9sKa","order_id":"ord_8Hn2kLq",
 		"amount":1999,"currency":"CNY","fee":1500,"reason":"product_not_received","status":"needs_response",
 		"evidence":{"product_description":"2 coffees","customer_communication":null,"shipping_tracking_number":null,
@@ -262,6 +270,24 @@ var validExchanges = []exchange{
 		status: 200, resp: `{"object":"status","status":"maintenance","message":"Back at 10:00 UTC.","updated_at":"2026-11-21T09:00:00Z"}`},
 	{opID: "getStatus", method: "GET", target: "/v1/status", noAuth: true,
 		status: 502, resp: problem(502, "internal_error", "")},
+	{opID: "getBalance", method: "GET", target: "/v1/balance", status: 200,
+		resp: `{"object":"balance","available":[{"currency":"CNY","amount":9680},{"currency":"JPY","amount":-117}],"pending":[{"currency":"CNY","amount":0},{"currency":"JPY","amount":990}]}`},
+	{opID: "listBalanceTransactions", method: "GET", target: "/v1/balance_transactions?type=refund&source=re_2Bv8nQw&settlement_id=st_9Pq1rSt&created_gte=2026-11-21T00:00:00Z&created_lt=2026-11-22T00:00:00%2B08:00&limit=5&starting_after=txn_1Aa",
+		status: 200, resp: list(txnRefund)},
+	{opID: "listBalanceTransactions", method: "GET", target: "/v1/balance_transactions?type=payout",
+		invalid: true, status: 400, resp: problem(400, "invalid_request", `,"param":"type"`)},
+	{opID: "getBalanceTransaction", method: "GET", target: "/v1/balance_transactions/txn_3Kk2lMn", status: 200, resp: txnPayment},
+	{opID: "getBalanceTransaction", method: "GET", target: "/v1/balance_transactions/txn_0ther", status: 404,
+		resp: problem(404, "resource_missing", "")},
+	{opID: "listSettlements", method: "GET", target: "/v1/settlements?limit=1", status: 200, resp: list(settlementPaid)},
+	{opID: "getSettlement", method: "GET", target: "/v1/settlements/st_9Pq1rSt", status: 200, resp: settlementPaid},
+	{opID: "getSettlementReport", method: "GET", target: "/v1/settlements/st_9Pq1rSt/report", status: 200,
+		resp: "balance_transaction_id,type,source,order_id,merchant_order_id,amount,fee,net,currency,created_at\r\n" +
+			"txn_3Kk2lMn,payment,pay_3Jd9sKa,ord_8Hn2kLq,A-1001,1999,88,1911,CNY,2026-11-21T09:31:12Z\r\n" +
+			"txn_4Ll3mNo,refund,re_2Bv8nQw,ord_8Hn2kLq,A-1001,-500,0,-500,CNY,2026-11-21T11:05:00Z\r\n",
+		respHead: http.Header{"Content-Type": {"text/csv; charset=utf-8"}}},
+	{opID: "getSettlementReport", method: "GET", target: "/v1/settlements/st_0ther/report", status: 404,
+		resp: problem(404, "resource_missing", "")},
 
 	{opID: "listAPIKeys", method: "GET", target: "/v1/api_keys?limit=2", status: 200, resp: list(apiKeyExpiring, apiKeyActive)},
 	{opID: "getAPIKey", method: "GET", target: "/v1/api_keys/key_1Ab2Cd3", status: 200, resp: apiKeyActive},

@@ -447,6 +447,69 @@ func TestContract_everyOperation(t *testing.T) {
 		assert.Equal(t, "method.card.number", apiErr.Param)
 	})
 
+	t.Run("balance and settlements", func(t *testing.T) {
+		// docs/tokenim-api.md §9, through every balance and settlement
+		// operation: the paid order's payment settles at the second 00:00
+		// UTC after it, and its statement parses back into the transaction.
+		bal, err := c.Balance.Get(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "balance", bal.Object)
+		txns, err := c.BalanceTransactions.List(ctx, &tokenim.BalanceTransactionListParams{
+			Type: tokenim.BalanceTransactionPayment, Source: paid.ID, CreatedLT: time.Now().Add(time.Hour),
+		})
+		require.NoError(t, err)
+		require.Len(t, txns.Data, 1)
+		txn := txns.Data[0]
+		assert.Equal(t, paid.Fee, txn.Fee)
+		assert.Equal(t, paid.Amount-paid.Fee, txn.Net)
+		assert.Empty(t, txn.SettlementID)
+		got, err := c.BalanceTransactions.Get(ctx, txn.ID)
+		require.NoError(t, err)
+		assert.Equal(t, txn, got)
+		_, err = c.BalanceTransactions.Get(ctx, "txn_missing")
+		assert.Equal(t, tokenim.CodeResourceMissing, apiError(t, err).Code)
+		var settled int64
+		for st, err := range c.Settlements.All(ctx, nil) {
+			require.NoError(t, err)
+			if st.Currency == paid.Currency {
+				settled += st.Amount
+			}
+		}
+		assert.Equal(t, sumNets(t, c, paid.Currency), settled+bal.AvailableIn(paid.Currency)+bal.PendingIn(paid.Currency),
+			"settlements + balance = every net (docs/tokenim-api.md §9)")
+
+		e.sb.Advance(72 * time.Hour)
+		page, err := c.Settlements.List(ctx, &tokenim.SettlementListParams{ListParams: tokenim.ListParams{Limit: 100}})
+		require.NoError(t, err)
+		require.NotEmpty(t, page.Data)
+		var all []*tokenim.Settlement
+		for s, err := range c.Settlements.All(ctx, nil) {
+			require.NoError(t, err)
+			all = append(all, s)
+		}
+		assert.Equal(t, page.Data, all)
+		st := all[0]
+		one, err := c.Settlements.Get(ctx, st.ID)
+		require.NoError(t, err)
+		assert.Equal(t, st, one)
+		rep, err := c.Settlements.Report(ctx, st.ID)
+		require.NoError(t, err)
+		var sum, n int64
+		for row, err := range rep.Rows() {
+			require.NoError(t, err)
+			sum += row.Net
+			n++
+			x, err := c.BalanceTransactions.Get(ctx, row.BalanceTransactionID)
+			require.NoError(t, err)
+			assert.Equal(t, st.ID, x.SettlementID)
+			assert.Equal(t, []any{x.Amount, x.Fee, x.Net, x.Currency, x.CreatedAt.Unix()}, []any{row.Amount, row.Fee, row.Net, row.Currency, row.CreatedAt.Unix()})
+		}
+		assert.Equal(t, st.Amount, sum, "the net column sums to the settlement")
+		assert.Equal(t, st.TransactionCount, n)
+		_, err = c.Settlements.Report(ctx, "st_missing")
+		assert.Equal(t, tokenim.CodeResourceMissing, apiError(t, err).Code)
+	})
+
 	t.Run("authentication", func(t *testing.T) {
 		// The second merchant comes from the Go API, not POST
 		// /_sandbox/merchants, whose answer breaks the spec (see
@@ -590,6 +653,19 @@ func TestContract_everyOperation(t *testing.T) {
 	assert.Empty(t, e.server.Failures())
 	assert.Empty(t, e.client.Failures())
 	assert.Empty(t, e.loose.Failures())
+}
+
+// sumNets is the sum of the nets of every balance transaction in currency.
+func sumNets(t *testing.T, c *tokenim.Client, currency tokenim.Currency) int64 {
+	t.Helper()
+	var sum int64
+	for x, err := range c.BalanceTransactions.All(context.Background(), nil) {
+		require.NoError(t, err)
+		if x.Currency == currency {
+			sum += x.Net
+		}
+	}
+	return sum
 }
 
 // newOrder creates an order or fails the test.
