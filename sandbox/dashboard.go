@@ -158,7 +158,7 @@ func (p *pageData) ObjHref(id string) template.URL {
 }
 
 // objectPages maps id prefixes to the dashboard's page of that kind.
-var objectPages = map[string]string{"ord_": "orders", "pay_": "payments", "re_": "refunds", "evt_": "events"}
+var objectPages = map[string]string{"ord_": "orders", "pay_": "payments", "re_": "refunds", "evt_": "events", "dp_": "disputes"}
 
 func (p *pageData) merchantQuery(sep string) string {
 	if p.Merchant == "" || len(p.Merchants) < 2 || p.Merchant == p.Merchants[0] {

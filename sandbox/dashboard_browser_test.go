@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -170,14 +171,15 @@ func TestDashboard_inBrowser(t *testing.T) {
 		b := newTab(t, browser, srv)
 		b.open("/_sandbox/")
 		for _, nav := range []struct{ link, h1 string }{
-			{"Orders", "Orders"}, {"Payments", "Payments"}, {"Refunds", "Refunds"}, {"Events", "Events"},
-			{"Webhooks", "Webhooks"}, {"Request log", "Request log"}, {"Merchants", "Merchants"}, {"Overview", "Overview"},
+			{"Orders", "Orders"}, {"Payments", "Payments"}, {"Refunds", "Refunds"}, {"Disputes", "Disputes"},
+			{"Balance", "Balance"}, {"Events", "Events"}, {"Webhooks", "Webhooks"}, {"Request logs", "Request logs"},
+			{"API keys", "API keys"}, {"Merchants", "Merchants"}, {"Overview", "Overview"},
 		} {
 			b.click(`header.top nav a:nth-child(` + navIndex(nav.link) + `)`)
 			assert.Equal(t, nav.h1, b.text("main h1"), "after clicking %s", nav.link)
 			assertNoSecrets(t, srv, b.html(), b.location())
 		}
-		for _, path := range []string{"/_sandbox/ui/orders/" + o.ID, "/_sandbox/ui/payments/" + p.ID} {
+		for _, path := range []string{"/_sandbox/ui/orders/" + o.ID, "/_sandbox/ui/payments/" + p.ID, "/_sandbox/ui/requests?all=1"} {
 			b.open(path)
 			assertNoSecrets(t, srv, b.html(), path)
 		}
@@ -206,9 +208,43 @@ func TestDashboard_inBrowser(t *testing.T) {
 		b.shot("payment")
 		b.open("/_sandbox/ui/payments")
 		b.shot("payments")
-		b.open("/_sandbox/ui/requests")
-		assert.Contains(t, b.text("#requests"), "/v1/payments")
-		b.shot("requests")
+		b.open("/_sandbox/ui/request_logs")
+		logs := b.text("#request-logs")
+		assert.Contains(t, logs, "/v1/payments")
+		assert.Contains(t, logs, "…"+srv.APIKey()[len(srv.APIKey())-4:], "which key made the call")
+		b.shot("request-logs")
+	})
+
+	t.Run("open a dispute with the button and see its due-in; the balance and its statement", func(t *testing.T) {
+		t.Parallel()
+		c, srv := tokenimtest.Start(t, sandbox.WithFrozenClock(start))
+		_, p := checkout(t, c, "browser-dispute", 8800)
+		_, _ = checkout(t, c, "browser-balance", 12000)
+		b := newTab(t, browser, srv)
+		b.open("/_sandbox/ui/payments/" + p.ID)
+		require.NoError(t, chromedp.Do(b.ctx, chromedp.SetValue(chromedp.ID("dispute-reason"), "product_not_received")))
+		b.click("#open-dispute")
+		assert.Contains(t, b.text("#flash"), "Opened dispute dp_")
+		b.click("main a[href^='/_sandbox/ui/disputes/dp_']")
+		assert.Equal(t, "needs_response", b.text("#dispute-status"))
+		assert.Contains(t, b.text("#due-in"), "2026-11-28 09:30:00Z (in 7d)")
+		b.click("#advance-1d")
+		assert.Contains(t, b.text("#due-in"), "(in 6d)")
+		b.open("/_sandbox/ui/disputes")
+		b.shot("disputes")
+		got, err := c.Disputes.List(context.Background(), nil)
+		require.NoError(t, err)
+		require.Len(t, got.Data, 1)
+		assert.Equal(t, tokenim.DisputeStatusNeedsResponse, got.Data[0].Status, "the client sees it too")
+
+		b.click("#advance-1d") // the second payment's money settles at 00:00
+		b.click(`header.top nav a:nth-child(` + navIndex("Balance") + `)`)
+		assert.Contains(t, b.text("#transactions"), "dispute")
+		b.shot("balance")
+		b.click("#settlements-link")
+		link, err := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS("#settlements a[download]"), "href"))
+		require.NoError(t, err)
+		assert.True(t, strings.HasSuffix(link.Value, "/report"), link.Value)
 	})
 
 	t.Run("advance the clock with the button and see the refund settle", func(t *testing.T) {
@@ -316,11 +352,15 @@ func TestDashboard_inBrowser(t *testing.T) {
 	})
 }
 
+// dashboardNav is the layout's navigation, in order.
+var dashboardNav = []string{"Overview", "Orders", "Payments", "Refunds", "Disputes", "Balance", "Events", "Webhooks",
+	"Request logs", "API keys", "Merchants"}
+
 // navIndex is the position of a nav link in the layout (1-based).
 func navIndex(link string) string {
-	for i, l := range []string{"Overview", "Orders", "Payments", "Refunds", "Events", "Webhooks", "Request log", "Merchants"} {
+	for i, l := range dashboardNav {
 		if l == link {
-			return string(rune('1' + i))
+			return strconv.Itoa(i + 1)
 		}
 	}
 	return "0"

@@ -13,6 +13,8 @@ import (
 )
 
 type overviewBody struct {
+	Disputes, NeedsResponse        int
+	Keys                           int
 	Faults                         *FaultPlan
 	FaultsJSON                     string
 	Orders, Payments, Refunds      int
@@ -32,6 +34,12 @@ func dashOverview(d *dashCall) {
 		}
 		for _, pay := range m.payList {
 			b.ByStatus[pay.Status]++
+		}
+		b.Disputes, b.Keys = len(m.dpList), len(m.keyList)
+		for _, dp := range m.dpList {
+			if dp.NeedsResponse() {
+				b.NeedsResponse++
+			}
 		}
 		for _, rf := range m.refList {
 			if rf.Status == "pending" {
@@ -129,9 +137,10 @@ func dashPayments(d *dashCall) {
 }
 
 type paymentBody struct {
-	Payment *payment
-	Refunds []*refund
-	Events  []*event
+	Payment        *payment
+	Refunds        []*refund
+	Events         []*event
+	DisputeReasons []string // for the "open a dispute" form
 }
 
 func dashPayment(d *dashCall) {
@@ -140,7 +149,7 @@ func dashPayment(d *dashCall) {
 		if pay == nil {
 			return nil, false
 		}
-		b := paymentBody{Payment: pay, Events: eventsAbout(m, pay.ID)}
+		b := paymentBody{Payment: pay, Events: eventsAbout(m, pay.ID), DisputeReasons: sortedKeys(disputeReasons)}
 		for _, rf := range slices.Backward(m.refList) {
 			if rf.PaymentID == pay.ID {
 				b.Refunds = append(b.Refunds, rf)
@@ -420,8 +429,14 @@ func dashMerchants(d *dashCall) {
 		// Oldest first for paginate: the default merchant ends on top.
 		for _, id := range slices.Backward(p.Merchants) {
 			m := d.s.merchants[id]
-			rows = append(rows, merchantRow{ID: id, Key: maskKey(m.apiKey), Restricted: m.restricted,
-				Default: id == d.s.cfg.merchantID, Orders: len(m.orderList)})
+			row := merchantRow{ID: id, Key: "none active", Restricted: m.restricted,
+				Default: id == d.s.cfg.merchantID, Orders: len(m.orderList)}
+			for _, k := range m.keyList {
+				if k.Status == keyActive {
+					row.Key = "sk_" + k.Mode + "_…" + k.Last4
+				}
+			}
+			rows = append(rows, row)
 		}
 		items, pg := paginate(d.r, rows, nil)
 		return listBodyOf[merchantRow]{Items: items, Pager: pg}, true

@@ -75,7 +75,9 @@ func TestDashboard_everyPageRendersAndShowsNoSecret(t *testing.T) {
 	paths := []string{"/_sandbox/", "/_sandbox", "/_sandbox/ui/orders", "/_sandbox/ui/payments", "/_sandbox/ui/refunds",
 		"/_sandbox/ui/events", "/_sandbox/ui/deliveries", "/_sandbox/ui/requests?all=1", "/_sandbox/ui/merchants",
 		"/_sandbox/ui/orders/" + ids[0], "/_sandbox/ui/payments/" + ids[1], "/_sandbox/ui/refunds/" + ids[2],
-		"/_sandbox/ui/events/" + evID, "/_sandbox/ui/orders?merchant=" + other.ID}
+		"/_sandbox/ui/events/" + evID, "/_sandbox/ui/orders?merchant=" + other.ID,
+		"/_sandbox/ui/keys", "/_sandbox/ui/request_logs", "/_sandbox/ui/disputes", "/_sandbox/ui/balance",
+		"/_sandbox/ui/settlements"}
 	for _, p := range paths {
 		status, body, h := page(t, srv, p)
 		assert.Equal(t, 200, status, p)
@@ -304,4 +306,67 @@ func FuzzParseAdvance(f *testing.F) {
 			t.Fatalf("parseAdvance(%q) = %v, outside (0, %v]", raw, d, maxAdvance)
 		}
 	})
+}
+
+func TestDashboard_openADisputeAndSeeItsDueIn(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	oid := newOrder(t, srv, 3000)
+	p := api(t, srv, "POST", "/v1/payments", cardPayment(oid, "4242424242424242"))
+	require.Equal(t, 200, p.status)
+	_, body, _ := page(t, srv, "/_sandbox/ui/payments/"+p.str("id"))
+	assert.Contains(t, body, `id="open-dispute"`)
+
+	status, loc := post(t, srv, "/_sandbox/ui/disputes/open", url.Values{"payment": {p.str("id")}, "reason": {"product_not_received"}})
+	require.Equal(t, http.StatusSeeOther, status)
+	assert.Contains(t, loc, "Opened+dispute+dp_")
+	l := api(t, srv, "GET", "/v1/disputes", nil)
+	require.Len(t, l.body["data"], 1)
+	dp := l.body["data"].([]any)[0].(map[string]any)
+	assert.Equal(t, "needs_response", dp["status"])
+
+	_, body, _ = page(t, srv, "/_sandbox/ui/disputes")
+	assert.Contains(t, body, `<td class="due">in 7d</td>`)
+	srv.Advance(6 * 24 * time.Hour)
+	_, body, _ = page(t, srv, "/_sandbox/ui/disputes/"+dp["id"].(string))
+	assert.Contains(t, body, "(in 24h)")
+	_, body, _ = page(t, srv, "/_sandbox/ui/payments/"+p.str("id"))
+	assert.NotContains(t, body, `id="open-dispute"`, "one dispute per payment")
+
+	status, _ = post(t, srv, "/_sandbox/ui/disputes/open", url.Values{"payment": {p.str("id")}, "reason": {"fraudulent"}})
+	assert.Equal(t, 400, status, "a second dispute is refused with the sandbox's reason")
+	status, _ = post(t, srv, "/_sandbox/ui/disputes/open", url.Values{"payment": {p.str("id")}, "reason": {"bored"}})
+	assert.Equal(t, 400, status)
+}
+
+func TestDashboard_settlementStatementDownloads(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	oid := newOrder(t, srv, 10000)
+	require.Equal(t, 200, api(t, srv, "POST", "/v1/payments", cardPayment(oid, "4242424242424242")).status)
+	srv.Advance(48 * time.Hour)
+	l := api(t, srv, "GET", "/v1/settlements", nil)
+	require.Len(t, l.body["data"], 1)
+	id := l.body["data"].([]any)[0].(map[string]any)["id"].(string)
+
+	_, body, _ := page(t, srv, "/_sandbox/ui/settlements")
+	link := "/_sandbox/ui/settlements/" + id + "/report"
+	assert.Contains(t, body, `href="`+link+`"`)
+	status, csv, h := page(t, srv, link)
+	assert.Equal(t, 200, status)
+	assert.Equal(t, "text/csv; charset=utf-8", h.Get("Content-Type"))
+	assert.Contains(t, h.Get("Content-Disposition"), id+".csv")
+	req, err := http.NewRequest("GET", srv.URL+"/v1/settlements/"+id+"/report", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+srv.APIKey())
+	req.Header.Set("Tokenim-Merchant-Id", srv.MerchantID)
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	want, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, string(want), csv, "the very statement the API gives")
+	assert.True(t, strings.HasPrefix(csv, "balance_transaction_id,type,"), csv)
+	status, _, _ = page(t, srv, "/_sandbox/ui/settlements/st_nope/report")
+	assert.Equal(t, 404, status)
 }

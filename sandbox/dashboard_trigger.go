@@ -18,11 +18,12 @@ import (
 
 // Sandbox test cards (docs/tokenim-api.md §6).
 const (
-	triggerCardOK      = "4242424242424242"
-	triggerCardDecline = "4000000000000002"
-	triggerCard3DS     = "4000002760003184"
-	triggerAmount      = 1999
-	triggerRefundFails = 1013 // a refund of an amount ending in 13 fails
+	triggerCardOK       = "4242424242424242"
+	triggerCardDecline  = "4000000000000002"
+	triggerCard3DS      = "4000002760003184"
+	triggerCardDisputed = "4000000000000259" // disputed (fraudulent) an hour after it succeeds
+	triggerAmount       = 1999
+	triggerRefundFails  = 1013 // a refund of an amount ending in 13 fails
 )
 
 // triggerSteps maps each event type to the calls that make it happen.
@@ -53,6 +54,25 @@ var triggerSteps = map[string]func(t *selfCaller) error{
 			return err
 		}
 		t.s.Advance(2 * time.Minute)
+		return nil
+	},
+	"dispute.created": func(t *selfCaller) error {
+		oid, err := t.order(triggerAmount, "")
+		if err != nil {
+			return err
+		}
+		if _, err := t.payOrder(oid, triggerCardDisputed, 200); err != nil {
+			return err
+		}
+		t.s.Advance(testDisputeDelay)
+		return nil
+	},
+	"settlement.paid": func(t *selfCaller) error {
+		if _, err := t.paid(triggerAmount); err != nil {
+			return err
+		}
+		// Available a day later, paid out at the next 00:00 UTC after that.
+		t.s.Advance(availableAfter + 24*time.Hour)
 		return nil
 	},
 	"refund.succeeded": func(t *selfCaller) error { return t.refund(triggerAmount) },
