@@ -370,3 +370,33 @@ func TestDashboard_settlementStatementDownloads(t *testing.T) {
 	status, _, _ = page(t, srv, "/_sandbox/ui/settlements/st_nope/report")
 	assert.Equal(t, 404, status)
 }
+
+func TestDashboard_keysAndRequestLogsShowLast4Only(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	keys := api(t, srv, "GET", "/v1/api_keys", nil)
+	require.Len(t, keys.body["data"], 1)
+	keyID := keys.body["data"].([]any)[0].(map[string]any)["id"].(string)
+	roll := api(t, srv, "POST", "/v1/api_keys/"+keyID+"/roll", map[string]any{"expire_old_after_seconds": 3600})
+	require.Equal(t, 200, roll.status, "%s", roll.raw)
+	fresh := roll.str("secret")
+	require.NotEmpty(t, fresh)
+	withFresh := Merchant{ID: srv.MerchantID, key: &credentials{apiKey: seal(fresh)}}
+	require.Equal(t, 200, apiAs(t, srv, withFresh, "GET", "/v1/orders", nil).status)
+
+	_, body, _ := page(t, srv, "/_sandbox/ui/keys")
+	assert.Contains(t, body, "sk_test_…"+fresh[len(fresh)-4:])
+	assert.Contains(t, body, "expiring")
+	assert.Contains(t, body, "(in 1h)")
+	_, logs, _ := page(t, srv, "/_sandbox/ui/request_logs?key="+url.QueryEscape(srv.APIKey()[len(srv.APIKey())-4:]))
+	assert.Contains(t, logs, "/v1/api_keys/"+keyID+"/roll", "the old key made the roll")
+	assert.Contains(t, logs, "1–2 of 2", "the list and the roll; the new key read the orders")
+	_, logs, _ = page(t, srv, "/_sandbox/ui/request_logs?key="+url.QueryEscape(fresh[len(fresh)-4:]))
+	assert.Contains(t, logs, "1–1 of 1")
+	assert.Contains(t, logs, `<td class="path">/v1/orders</td>`)
+	for _, p := range []string{"/_sandbox/ui/keys", "/_sandbox/ui/request_logs", "/_sandbox/ui/merchants"} {
+		_, body, _ := page(t, srv, p)
+		assert.NotContains(t, body, fresh, p)
+		assert.NotContains(t, body, srv.APIKey(), p)
+	}
+}
