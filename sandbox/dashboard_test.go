@@ -400,3 +400,17 @@ func TestDashboard_keysAndRequestLogsShowLast4Only(t *testing.T) {
 		assert.NotContains(t, body, srv.APIKey(), p)
 	}
 }
+
+// After the configured key was rolled and expired, the trigger says so
+// rather than showing a bare 401.
+func TestDashboard_triggerAfterTheKeyWasRolled(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	keys := api(t, srv, "GET", "/v1/api_keys", nil)
+	keyID := keys.body["data"].([]any)[0].(map[string]any)["id"].(string)
+	require.Equal(t, 200, api(t, srv, "POST", "/v1/api_keys/"+keyID+"/roll", map[string]any{"expire_old_after_seconds": 60}).status)
+	srv.Advance(time.Minute)
+	_, err := srv.trigger(srv.MerchantID, srv.APIKey(), "order.paid")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no longer active")
+}

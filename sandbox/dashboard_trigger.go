@@ -137,6 +137,11 @@ func (t *selfCaller) call(method, path string, body any, want int) (string, erro
 	}
 	_ = json.Unmarshal(rec.Body.Bytes(), &ans)
 	if rec.Code != want {
+		if rec.Code == http.StatusUnauthorized {
+			// The sandbox keeps only digests of rolled keys: it can call as
+			// the merchant only with the key it was configured with.
+			return "", errors.New(method + " " + path + ": the merchant's configured API key is no longer active (rolled or expired); run `tokenim trigger` with the current key instead")
+		}
 		if rec.Code == 0 || rec.Body.Len() == 0 {
 			return "", errors.New(method + " " + path + ": no answer (a fault plan dropped it?)")
 		}
