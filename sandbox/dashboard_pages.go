@@ -391,7 +391,7 @@ type requestsBody struct {
 func dashRequests(d *dashCall) {
 	q := d.r.URL.Query()
 	method, status, pathPart, all := q.Get("method"), q.Get("status"), q.Get("path"), q.Get("all") == "1"
-	d.page("requests", "Request log", func(m *merchant, p *pageData) (any, bool) {
+	d.page("requests", "Sandbox request log", func(m *merchant, p *pageData) (any, bool) {
 		keep := func(r RequestRecord) bool {
 			return (all || r.MerchantID == m.id) && (method == "" || r.Method == method) &&
 				(pathPart == "" || strings.Contains(r.Path, pathPart)) && statusMatches(r.Status, status)
