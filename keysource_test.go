@@ -132,3 +132,23 @@ func TestWithAPIKeyFunc_clientNeverPrintsTheKey(t *testing.T) {
 		assert.Contains(t, s, "from WithAPIKeyFunc")
 	}
 }
+
+// BenchmarkClientOverhead_APIKeyFunc is BenchmarkClientOverhead_CreatePayment
+// with the key taken from WithAPIKeyFunc: the cost of asking and checking a
+// key on every call.
+func BenchmarkClientOverhead_APIKeyFunc(b *testing.B) {
+	c, err := NewClient("", WithMerchantID(testMerchantID), WithBaseURL(testBaseURL),
+		WithHTTPClient(&http.Client{Transport: staticTransport{[]byte(paymentJSON)}}),
+		WithAPIKeyFunc(func(context.Context) (string, error) { return testKey, nil }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	params := benchParams()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Payments.Create(ctx, params); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,5 +1,6 @@
 // Package sandbox is an in-process fake of the Tokenim platform: the whole
-// wire contract (orders, payments, refunds, events, webhook endpoints, status)
+// wire contract (orders, payments, refunds, events, webhook endpoints, status,
+// API keys and request logs)
 // with the test-mode outcomes of §6, a virtual clock, deterministic fault
 // injection, webhook delivery and inspection. Start one in a test like an
 // httptest.Server:
@@ -15,7 +16,7 @@
 //
 // Everything that happens later (order expiry, bank settlement after 1 h,
 // refund completion after 5 min, idempotency expiry after 24 h, webhook
-// retries) is a job on one scheduler keyed by sandbox time. Advance runs every
+// retries, a rolled API key's expiry, request logs leaving after 30 days) is a job on one scheduler keyed by sandbox time. Advance runs every
 // job that falls due in time order, stepping the clock to each job's instant,
 // and waits for the webhook attempts those jobs start before it returns. While
 // the clock is not frozen, a background timer also fires jobs as real time
@@ -32,6 +33,8 @@
 // merchants/{id}/restrict {"restricted":bool}, POST rate_limit
 // {"per_second":n}, GET requests, GET deliveries, POST disputes
 // {"payment_id","reason"} (opens a dispute on a succeeded card payment).
+// GET requests is the sandbox's own record for tests; merchants read
+// theirs at /v1/request_logs.
 //
 // # Dashboard
 //

@@ -68,7 +68,9 @@ Usage:
 	}
 	want := map[string]bool{}
 	if *types != "" {
-		known := eventTypeNames()
+		// The API key events (rolled, expired) are forwarded too; trigger
+		// does not make them, as it would roll the key the tool calls with.
+		known := append(eventTypeNames(), string(tokenim.EventAPIKeyExpired), string(tokenim.EventAPIKeyRolled))
 		for _, t := range strings.Split(*types, ",") {
 			t = strings.TrimSpace(t)
 			if !slices.Contains(known, t) {

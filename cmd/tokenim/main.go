@@ -7,6 +7,8 @@
 //	tokenim webhook sign|verify         sign or check a webhook payload
 //	tokenim orders|payments|refunds|events get ID|list
 //	tokenim disputes list --due-within 48h  disputes to answer, most urgent first
+//	tokenim keys list|roll|revoke       rotate API keys
+//	tokenim logs [--follow]             read the account's API calls
 //	tokenim status
 //	tokenim balance                     the balance per currency
 //	tokenim transactions get ID|list     balance transactions
@@ -152,6 +154,8 @@ func commands() []command {
 		{"refunds", "read refunds (get, list)", resourceCommand(refundsResource)},
 		{"events", "read events (get, list)", resourceCommand(eventsResource)},
 		{"disputes", "answer disputes before their deadline (list, get, evidence, accept)", cmdDisputes},
+		{"keys", "list, roll and revoke API keys (list, roll, revoke)", cmdKeys},
+		{"logs", "show or follow the account's API calls", cmdLogs},
 		{"status", "show the platform status", cmdStatus},
 		{"balance", "show the balance per currency", cmdBalance},
 		{"transactions", "read balance transactions (get, list)", resourceCommand(balanceTransactionsResource)},
