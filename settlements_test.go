@@ -116,11 +116,14 @@ func csvResponse(body string) *http.Response {
 func TestSettlements_Report_rawBytesAndTypedRows(t *testing.T) {
 	t.Parallel()
 	c, mt, _ := newTestClient(t)
-	mt.RegisterResponder("GET", testBaseURL+"/v1/settlements/st_1/report", func(*http.Request) (*http.Response, error) {
+	var accept string
+	mt.RegisterResponder("GET", testBaseURL+"/v1/settlements/st_1/report", func(req *http.Request) (*http.Response, error) {
+		accept = req.Header.Get("Accept")
 		return csvResponse(statementCSV), nil
 	})
 	rep, err := c.Settlements.Report(context.Background(), "st_1")
 	require.NoError(t, err)
+	assert.Regexp(t, `^text/csv,`, accept, "the statement is asked for as CSV")
 	assert.Equal(t, statementCSV, string(rep.Raw()), "the statement as sent, for archiving")
 
 	var rows []SettlementReportRow

@@ -105,6 +105,9 @@ func (cl *call) run(v any) error {
 	if err != nil {
 		return fmt.Errorf("tokenim: %s %s: build request: %w", cl.ep.method, cl.path, err)
 	}
+	if _, raw := v.(*rawBody); raw {
+		req.Header["Accept"] = acceptRaw // the caller checks the content type
+	}
 	resp, err := cl.rc.Do(req)
 	cl.setMeta(resp)
 	if resp != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
@@ -351,6 +354,10 @@ func (cl *call) decode(resp *http.Response, v any) error {
 }
 
 var errResponseTooLarge = errors.New("response body too large")
+
+// acceptRaw is the Accept of a call read into a rawBody: a statement
+// (text/csv), or a problem (application/problem+json) when it fails.
+var acceptRaw = []string{"text/csv, application/problem+json;q=0.9, */*;q=0.1"}
 
 // rawBody receives a 2xx answer that is not JSON — a settlement's text/csv
 // statement (docs/tokenim-api.md §9) — as its bytes and content type, read

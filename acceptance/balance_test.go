@@ -270,7 +270,8 @@ func TestSettlements_dailyPerCurrencyWithCarryOver(t *testing.T) {
 func TestSettlements_report(t *testing.T) {
 	e := start(t)
 	e.toDayStart()
-	o1, p1 := e.paidOrder(1999)
+	o1 := e.orderWith(1999, map[string]any{"merchant_order_id": unique(`A-1, "window"`)}) // RFC 4180 quoting
+	p1 := e.ok(e.pay(str(o1, "id"), card("4242424242424242")))
 	o2, p2 := e.paidOrder(5000)
 	rf := e.ok(e.refund(str(p2, "id"), map[string]any{"amount": 1000}))
 	e.advance(3 * 24 * time.Hour)
@@ -283,6 +284,7 @@ func TestSettlements_report(t *testing.T) {
 	assert.Equal(t, "text/csv; charset=utf-8", r.header.Get("Content-Type"))
 	e.checkCommon(r)
 	assert.True(t, bytes.HasSuffix(r.raw, []byte("\r\n")), "RFC 4180 lines end in CRLF")
+	assert.Contains(t, string(r.raw), `,"A-1, ""window""`, "a field with a comma or a quote is quoted, its quotes doubled")
 	rows, err := csv.NewReader(bytes.NewReader(r.raw)).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, 4)
@@ -318,19 +320,27 @@ func TestSettlements_conservation(t *testing.T) {
 		e.advance(11 * time.Hour)
 	}
 	e.advance(30 * time.Hour)
-	nets := map[string]int64{}
+	nets, _ := e.assertConservation()
+	assert.Len(t, nets, 4)
+}
+
+// assertConservation checks, per currency, settlements + available +
+// pending = the sum of every transaction's net (docs/tokenim-api.md §9), and
+// returns the nets and the settled totals.
+func (e *env) assertConservation() (nets, settled map[string]int64) {
+	e.t.Helper()
+	nets, settled = map[string]int64{}, map[string]int64{}
 	for _, x := range e.txns("") {
 		nets[str(x, "currency")] += num(x, "net")
 	}
-	total := map[string]int64{}
 	for _, s := range e.settlements() {
-		total[str(s, "currency")] += num(s, "amount")
+		settled[str(s, "currency")] += num(s, "amount")
 	}
 	avail, pend := e.balance()
 	for cur, n := range nets {
-		assert.Equal(t, n, total[cur]+avail[cur]+pend[cur], cur)
+		assert.Equal(e.t, n, settled[cur]+avail[cur]+pend[cur], cur)
 	}
-	assert.Len(t, nets, 4)
+	return nets, settled
 }
 
 func TestBalance_merchantIsolationAndReset(t *testing.T) {
@@ -355,4 +365,46 @@ func TestBalance_merchantIsolationAndReset(t *testing.T) {
 	e.paidOrder(1000)
 	e.advance(3 * 24 * time.Hour)
 	assert.Len(t, e.settlements(), 1)
+}
+
+// An opened dispute adds -amount with the dispute fee (1500 minor units in
+// every currency); a won one adds +amount with fee 0; a lost one adds
+// nothing more; the balance may go negative and the law still holds.
+func TestBalance_disputeMovements(t *testing.T) {
+	e := start(t)
+	e.toDayStart()
+	_, won := e.paidIn(5000, "CNY", card("4242424242424242"))       // net 4825
+	_, lost := e.paidIn(20000, "KWD", card("4242424242424242"))     // fee 610, net 19390
+	e.ok(e.refund(str(lost, "id"), map[string]any{"amount": 4000})) // the dispute takes what is left
+	e.advance(10 * time.Minute)
+	dWon := e.openDispute(str(won, "id"), "fraudulent")
+	dLost := e.openDispute(str(lost, "id"), "duplicate")
+
+	opened := e.txns("type=dispute&source=" + str(dWon, "id"))
+	require.Len(t, opened, 1)
+	assertTxnShape(t, opened[0])
+	assert.Equal(t, []int64{-5000, 1500, -6500}, []int64{num(opened[0], "amount"), num(opened[0], "fee"), num(opened[0], "net")})
+	assert.Equal(t, str(won, "order_id"), str(opened[0], "order_id"))
+	kwd := e.txns("type=dispute&source=" + str(dLost, "id"))
+	require.Len(t, kwd, 1)
+	assert.Equal(t, []int64{-16000, 1500, -17500}, []int64{num(kwd[0], "amount"), num(kwd[0], "fee"), num(kwd[0], "net")},
+		"1.500 KWD: the fee is 1500 minor units whatever the exponent")
+	_, pend := e.balance()
+	assert.Equal(t, int64(4825-6500), pend["CNY"], "the balance goes negative")
+
+	e.ok(e.evidence(str(dWon, "id"), map[string]any{"uncategorized_text": "delivered, signed for"}, true))
+	e.ok(e.post("/v1/disputes/"+str(dLost, "id")+"/accept", nil))
+	e.advance(24*time.Hour + time.Minute) // the submitted dispute is decided after a day
+	require.Equal(t, "won", str(e.getDispute(str(dWon, "id")), "status"))
+	back := e.txns("type=dispute_reversal")
+	require.Len(t, back, 1, "only the won dispute returns money")
+	assert.Equal(t, str(dWon, "id"), str(back[0], "source"))
+	assert.Equal(t, []int64{5000, 0, 5000}, []int64{num(back[0], "amount"), num(back[0], "fee"), num(back[0], "net")})
+
+	e.advance(3 * 24 * time.Hour)
+	_, total := e.assertConservation()
+	avail, _ := e.balance()
+	assert.Equal(t, int64(4825-6500+5000), total["CNY"], "everything CNY settles once the reversal lifts it above 0")
+	assert.Equal(t, int64(19390-4000-17500), avail["KWD"], "KWD stays negative: carried over, never settled")
+	assert.Zero(t, total["KWD"])
 }

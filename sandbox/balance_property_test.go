@@ -15,7 +15,8 @@ import (
 
 // The conservation law of docs/tokenim-api.md §9 as a property: over random
 // sequences of payments (every method, declines, bank transfers that settle
-// or are returned), refunds (partial, full, failing, refused) and clock moves
+// or are returned), refunds (partial, full, failing, refused), disputes
+// (opened, refused, won, lost, accepted; docs/tokenim-api.md §8) and clock moves
 // (minutes to days, across midnights one by one), at every step and in every
 // currency (0, 2 and 3 decimals)
 //
@@ -35,7 +36,7 @@ func TestLedger_conservationProperty(t *testing.T) {
 	}
 	sb := New(WithFrozenClock(t0), WithRateLimit(0), WithSeed(1))
 	t.Cleanup(sb.Close)
-	var txns, settlements, refunds, carried int
+	var txns, settlements, refunds, disputes, reversals, carried int
 	for seq := range sequences {
 		sb.Reset()
 		p := &ledgerProp{t: t, sb: sb, rng: rand.New(rand.NewPCG(uint64(seq), 13)), seq: seq}
@@ -51,17 +52,25 @@ func TestLedger_conservationProperty(t *testing.T) {
 		txns += len(l.txnList)
 		settlements += len(l.stlList)
 		for _, x := range l.txnList {
-			if x.Type == txnRefund {
+			switch x.Type {
+			case txnRefund:
 				refunds++
+			case txnDispute:
+				disputes++
+			case txnDisputeReversal:
+				reversals++
 			}
 		}
 		carried += len(l.unsettled)
 		sb.mu.Unlock()
 	}
 	// The property is only as strong as what the sequences reach.
-	t.Logf("%d sequences: %d transactions (%d refunds), %d settlements, %d left unsettled", sequences, txns, refunds, settlements, carried)
+	t.Logf("%d sequences: %d transactions (%d refunds, %d disputes, %d won back), %d settlements, %d left unsettled",
+		sequences, txns, refunds, disputes, reversals, settlements, carried)
 	require.Greater(t, settlements, sequences/2)
 	require.Greater(t, refunds, sequences/2)
+	require.Greater(t, disputes, sequences/4)
+	require.Greater(t, reversals, sequences/40)
 }
 
 type ledgerProp struct {
@@ -72,6 +81,8 @@ type ledgerProp struct {
 	step     int
 	n        int
 	payments []string // ids of every payment made, whatever its outcome
+	disputes []string // ids of every dispute opened
+	cards    []string // succeeded card payments: the disputable ones
 	log      []string // what this sequence did, for a failure message
 }
 
@@ -97,7 +108,7 @@ func (p *ledgerProp) amount() int64 {
 }
 
 func (p *ledgerProp) act() {
-	switch r := p.rng.IntN(10); {
+	switch r := p.rng.IntN(12); {
 	case r < 4:
 		p.n++
 		cur := propCurrencies[p.rng.IntN(len(propCurrencies))]
@@ -107,14 +118,24 @@ func (p *ledgerProp) act() {
 			"expires_at": p.sb.Clock().Now().Add(7 * 24 * time.Hour).UTC().Format(time.RFC3339),
 		})
 		meth := propMethods[p.rng.IntN(len(propMethods))]
+		if meth["type"] == "card" {
+			// The clock runs on across sequences (Reset never rewinds it):
+			// keep the card valid whatever year it has reached.
+			cd := map[string]any{"exp_month": 12, "exp_year": p.sb.Clock().Now().Year() + 3, "cvc": "123"}
+			cd["number"] = meth["card"].(map[string]any)["number"]
+			meth = map[string]any{"type": "card", "card": cd}
+		}
 		pay := p.call("POST", "/v1/payments", map[string]any{"order_id": o["id"], "method": meth})
 		if id, ok := pay["id"].(string); ok {
 			p.payments = append(p.payments, id)
+			if pay["status"] == "succeeded" && meth["type"] == "card" {
+				p.cards = append(p.cards, id)
+			}
 		} else if id, ok := pay["payment_id"].(string); ok {
 			p.payments = append(p.payments, id)
 		}
 		p.log = append(p.log, fmt.Sprintf("pay %d %s by %v", amt, cur, meth["type"]))
-	case r < 7 && len(p.payments) > 0:
+	case r < 6 && len(p.payments) > 0:
 		id := p.payments[p.rng.IntN(len(p.payments))]
 		body := map[string]any{"payment_id": id}
 		if p.rng.IntN(3) > 0 {
@@ -122,10 +143,43 @@ func (p *ledgerProp) act() {
 		}
 		p.call("POST", "/v1/refunds", body)
 		p.log = append(p.log, fmt.Sprintf("refund %v of %s", body["amount"], id))
+	case r < 8 && len(p.payments) > 0:
+		p.dispute()
 	default:
 		d := []time.Duration{time.Minute, 5 * time.Minute, time.Hour, 7 * time.Hour, 23 * time.Hour, 24 * time.Hour, 3 * 24 * time.Hour}[p.rng.IntN(7)]
 		p.sb.Advance(d)
 		p.log = append(p.log, "advance "+d.String())
+	}
+}
+
+// dispute opens a dispute on a random payment (refused unless it is a
+// succeeded card payment with something unrefunded and no dispute yet), or
+// answers one: evidence that wins or loses a day later, or acceptance.
+func (p *ledgerProp) dispute() {
+	if len(p.disputes) == 0 || p.rng.IntN(2) == 0 {
+		id := p.payments[p.rng.IntN(len(p.payments))]
+		if len(p.cards) > 0 && p.rng.IntN(5) > 0 {
+			id = p.cards[p.rng.IntN(len(p.cards))]
+		}
+		d := p.call("POST", "/_sandbox/disputes", map[string]any{"payment_id": id})
+		if did, ok := d["id"].(string); ok && d["object"] == "dispute" {
+			p.disputes = append(p.disputes, did)
+		}
+		p.log = append(p.log, "dispute "+id)
+		return
+	}
+	id := p.disputes[p.rng.IntN(len(p.disputes))]
+	switch p.rng.IntN(3) {
+	case 0:
+		p.call("POST", "/v1/disputes/"+id+"/accept", nil)
+		p.log = append(p.log, "accept "+id)
+	default:
+		text := "delivered"
+		if p.rng.IntN(2) == 0 {
+			text = "losing_evidence"
+		}
+		p.call("POST", "/v1/disputes/"+id+"/evidence", map[string]any{"evidence": map[string]any{"uncategorized_text": text}, "submit": true})
+		p.log = append(p.log, "evidence "+text+" "+id)
 	}
 }
 

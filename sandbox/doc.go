@@ -16,7 +16,9 @@
 //
 // Everything that happens later (order expiry, bank settlement after 1 h,
 // refund completion after 5 min, idempotency expiry after 24 h, webhook
-// retries, a rolled API key's expiry, request logs leaving after 30 days) is a job on one scheduler keyed by sandbox time. Advance runs every
+// retries, a rolled API key's expiry, request logs leaving after 30 days,
+// each merchant's daily settlement at 00:00 UTC) is a job on one scheduler
+// keyed by sandbox time. Advance runs every
 // job that falls due in time order, stepping the clock to each job's instant,
 // and waits for the webhook attempts those jobs start before it returns. While
 // the clock is not frozen, a background timer also fires jobs as real time

@@ -5,8 +5,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -54,7 +56,7 @@ Usage:
 	var currencies []tokenim.Currency
 	for _, list := range [][]tokenim.BalanceAmount{b.Available, b.Pending} {
 		for _, a := range list {
-			if !containsCurrency(currencies, a.Currency) {
+			if !slices.Contains(currencies, a.Currency) {
 				currencies = append(currencies, a.Currency)
 			}
 		}
@@ -65,15 +67,6 @@ Usage:
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", cur, money(b.AvailableIn(cur), cur), money(b.PendingIn(cur), cur))
 	}
 	return tw.Flush()
-}
-
-func containsCurrency(list []tokenim.Currency, c tokenim.Currency) bool {
-	for _, x := range list {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
 
 var balanceTransactionsResource = resource{
@@ -341,4 +334,28 @@ func writeReconcileReport(e *env, p *platform.Period, rep *reconcile.Report) {
 	for _, d := range rep.Differences {
 		fmt.Fprintln(e.stdout, "  "+d.String())
 	}
+}
+
+// settlement pays an order and moves the sandbox clock to the second 00:00
+// UTC after the payment, when it has been available for a while and is paid
+// out (docs/tokenim-api.md §9).
+func (t *triggerer) settlement() error {
+	p, err := t.paidPayment(triggerAmount)
+	if err != nil {
+		return err
+	}
+	payout := p.CreatedAt.UTC().Truncate(24 * time.Hour).Add(48 * time.Hour)
+	if err := t.advance(int(payout.Sub(p.CreatedAt).Seconds()) + 1); err != nil {
+		return err
+	}
+	l, err := t.c.Settlements.List(t.ctx, &tokenim.SettlementListParams{ListParams: tokenim.ListParams{Limit: 1}})
+	if err != nil {
+		return fmt.Errorf("GET /v1/settlements: %w", err)
+	}
+	if len(l.Data) == 0 {
+		return errors.New("GET /v1/settlements: nothing was settled (the merchant's available CNY balance is not above 0)")
+	}
+	s := l.Data[0]
+	t.step("GET /v1/settlements?limit=1", fmt.Sprintf("%s (%s, %s)", s.ID, s.Status, money(s.Amount, s.Currency)))
+	return nil
 }

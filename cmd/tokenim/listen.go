@@ -189,6 +189,7 @@ func eventTypeNames() []string {
 		tokenim.EventPaymentSucceeded, tokenim.EventPaymentFailed, tokenim.EventPaymentRequiresAction,
 		tokenim.EventPaymentCanceled, tokenim.EventRefundSucceeded, tokenim.EventRefundFailed,
 		tokenim.EventDisputeCreated, tokenim.EventDisputeUpdated, tokenim.EventDisputeEvidenceDueSoon, tokenim.EventDisputeClosed,
+		tokenim.EventSettlementPaid,
 	} {
 		names = append(names, string(t))
 	}

@@ -47,6 +47,7 @@ var scenarios = map[tokenim.EventType]func(t *triggerer) error{
 	tokenim.EventDisputeUpdated:         (*triggerer).stagedEvidence,
 	tokenim.EventDisputeEvidenceDueSoon: (*triggerer).disputeDueSoon,
 	tokenim.EventDisputeClosed:          (*triggerer).acceptedDispute,
+	tokenim.EventSettlementPaid:         (*triggerer).settlement,
 }
 
 func triggerTypes() []string {

@@ -37,6 +37,7 @@ func TestTrigger_everyEventType(t *testing.T) {
 		{tokenim.EventDisputeUpdated, []string{"POST /v1/orders", "POST /v1/payments", "POST /_sandbox/clock/advance 3600s", "POST /v1/disputes/dp_"}, `dp_\w+ \(needs_response\)`},
 		{tokenim.EventDisputeEvidenceDueSoon, []string{"POST /v1/orders", "POST /v1/payments", "POST /_sandbox/clock/advance 3600s", "POST /_sandbox/clock/advance 432000s", "GET /v1/disputes/dp_"}, `dp_\w+ \(needs_response\)`},
 		{tokenim.EventDisputeClosed, []string{"POST /v1/orders", "POST /v1/payments", "POST /_sandbox/clock/advance 3600s", "POST /v1/disputes/dp_"}, `dp_\w+ \(lost\)`},
+		{tokenim.EventSettlementPaid, []string{"POST /v1/orders", "POST /v1/payments", "POST /_sandbox/clock/advance", "GET /v1/settlements?limit=1"}, `st_\w+ \(paid, 19\.\d\d CNY\)`},
 	}
 	require.Len(t, cases, len(scenarios), "every scenario is tested")
 	assert.Equal(t, eventTypeNames(), triggerTypes(), "every event type can be triggered")
