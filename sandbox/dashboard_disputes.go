@@ -10,15 +10,13 @@ import (
 )
 
 func dashDisputes(d *dashCall) {
-	status := d.r.URL.Query().Get("status")
-	d.page("disputes", "Disputes", func(m *merchant, p *pageData) (any, bool) {
+	filteredList(d, "disputes", "Disputes", "status", sortedKeys(disputeStatuses), func(m *merchant) []*dispute {
 		now := d.s.clock.Now()
 		for _, dp := range m.dpList {
 			d.s.settleDeadline(m, dp, now)
 		}
-		items, pg := paginate(d.r, m.dpList, func(dp *dispute) bool { return status == "" || dp.Status == status })
-		return listBodyOf[*dispute]{items, pg, filterForm{"status", "Status", status, sortedKeys(disputeStatuses)}}, true
-	})
+		return m.dpList
+	}, func(dp *dispute) string { return dp.Status })
 }
 
 type disputeBody struct {

@@ -7,15 +7,13 @@ package sandbox
 import "strings"
 
 func dashKeys(d *dashCall) {
-	status := d.r.URL.Query().Get("status")
-	d.page("keys", "API keys", func(m *merchant, p *pageData) (any, bool) {
+	filteredList(d, "keys", "API keys", "status", sortedKeys(apiKeyStatuses), func(m *merchant) []*apiKey {
 		now := d.s.clock.Now()
 		for _, k := range m.keyList {
 			d.s.expireKeyLocked(m, k, now)
 		}
-		items, pg := paginate(d.r, m.keyList, func(k *apiKey) bool { return status == "" || k.Status == status })
-		return listBodyOf[*apiKey]{items, pg, filterForm{"status", "Status", status, sortedKeys(apiKeyStatuses)}}, true
-	})
+		return m.keyList
+	}, func(k *apiKey) string { return k.Status })
 }
 
 type requestLogsBody struct {

@@ -82,6 +82,17 @@ type listBodyOf[T any] struct {
 	filterForm
 }
 
+// filteredList serves a list page with one filter: ?key= keeps the items
+// whose field equals it. items reads the merchant's list (oldest first)
+// under the state lock, settling what fell due.
+func filteredList[T any](d *dashCall, name, title, key string, values []string, items func(*merchant) []T, field func(T) string) {
+	want := d.r.URL.Query().Get(key)
+	d.page(name, title, func(m *merchant, _ *pageData) (any, bool) {
+		shown, pg := paginate(d.r, items(m), func(x T) bool { return want == "" || field(x) == want })
+		return listBodyOf[T]{shown, pg, filterForm{key, strings.ToUpper(key[:1]) + key[1:], want, values}}, true
+	})
+}
+
 // filterForm is a list's one filter: a query key and the values it takes.
 type filterForm struct {
 	FilterKey, FilterName, Filter string
@@ -89,15 +100,13 @@ type filterForm struct {
 }
 
 func dashOrders(d *dashCall) {
-	status := d.r.URL.Query().Get("status")
-	d.page("orders", "Orders", func(m *merchant, p *pageData) (any, bool) {
+	filteredList(d, "orders", "Orders", "status", sortedKeys(orderStatuses), func(m *merchant) []*order {
 		now := d.s.clock.Now()
 		for _, o := range m.orderList {
 			d.s.expireIfDue(m, o, now)
 		}
-		items, pg := paginate(d.r, m.orderList, func(o *order) bool { return status == "" || o.Status == status })
-		return listBodyOf[*order]{items, pg, filterForm{"status", "Status", status, sortedKeys(orderStatuses)}}, true
-	})
+		return m.orderList
+	}, func(o *order) string { return o.Status })
 }
 
 type orderBody struct {
@@ -129,11 +138,8 @@ func dashOrder(d *dashCall) {
 }
 
 func dashPayments(d *dashCall) {
-	status := d.r.URL.Query().Get("status")
-	d.page("payments", "Payments", func(m *merchant, p *pageData) (any, bool) {
-		items, pg := paginate(d.r, m.payList, func(pay *payment) bool { return status == "" || pay.Status == status })
-		return listBodyOf[*payment]{items, pg, filterForm{"status", "Status", status, sortedKeys(paymentStatuses)}}, true
-	})
+	filteredList(d, "payments", "Payments", "status", sortedKeys(paymentStatuses),
+		func(m *merchant) []*payment { return m.payList }, func(p *payment) string { return p.Status })
 }
 
 type paymentBody struct {
@@ -172,11 +178,8 @@ func (p *payment) MethodSummary() string {
 }
 
 func dashRefunds(d *dashCall) {
-	status := d.r.URL.Query().Get("status")
-	d.page("refunds", "Refunds", func(m *merchant, p *pageData) (any, bool) {
-		items, pg := paginate(d.r, m.refList, func(rf *refund) bool { return status == "" || rf.Status == status })
-		return listBodyOf[*refund]{items, pg, filterForm{"status", "Status", status, []string{"failed", "pending", "succeeded"}}}, true
-	})
+	filteredList(d, "refunds", "Refunds", "status", []string{"failed", "pending", "succeeded"},
+		func(m *merchant) []*refund { return m.refList }, func(rf *refund) string { return rf.Status })
 }
 
 type refundBody struct {
@@ -204,11 +207,8 @@ func dashRefund(d *dashCall) {
 const refundSettleDelay = 5 * time.Minute
 
 func dashEvents(d *dashCall) {
-	typ := d.r.URL.Query().Get("type")
-	d.page("events", "Events", func(m *merchant, p *pageData) (any, bool) {
-		items, pg := paginate(d.r, m.events, func(e *event) bool { return typ == "" || e.typ == typ })
-		return listBodyOf[*event]{items, pg, filterForm{"type", "Type", typ, sortedKeys(eventTypes)}}, true
-	})
+	filteredList(d, "events", "Events", "type", sortedKeys(eventTypes),
+		func(m *merchant) []*event { return m.events }, func(e *event) string { return e.typ })
 }
 
 type eventPage struct {
