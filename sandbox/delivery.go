@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -41,6 +42,15 @@ type Delivery struct {
 	Succeeded bool      `json:"succeeded"`
 	// Final is set on the last attempt of a delivery that was given up.
 	Final bool `json:"final"`
+	// Manual marks an attempt resent by hand (ResendDelivery): it schedules
+	// no retries of its own.
+	Manual bool `json:"manual"`
+
+	// What the dashboard shows of an attempt: how long the endpoint took
+	// (real time) and the signature headers sent. None is a secret.
+	took      time.Duration
+	timestamp int64
+	signature string
 }
 
 // deliverer runs webhook attempts in goroutines, tracked so that Close and
@@ -73,6 +83,11 @@ func (d *deliverer) init(s *Sandbox) {
 // start launches one attempt of ev to ep at sandbox time at. The caller
 // holds s.mu; the attempt itself runs without it.
 func (d *deliverer) start(m *merchant, ep *endpoint, ev *event, attempt int, at time.Time) {
+	d.launch(m, ep, ev, attempt, at, false)
+}
+
+// launch is start for an automatic attempt (manual false) or a resend.
+func (d *deliverer) launch(m *merchant, ep *endpoint, ev *event, attempt int, at time.Time, manual bool) {
 	secrets := ep.activeSecrets(at)
 	d.mu.Lock()
 	if d.closed {
@@ -83,7 +98,7 @@ func (d *deliverer) start(m *merchant, ep *endpoint, ev *event, attempt int, at 
 	gen := d.gen
 	d.wg.Add(1)
 	d.mu.Unlock()
-	go d.attempt(gen, m, ep.ID, ep.URL, ev, secrets, attempt, at)
+	go d.attempt(gen, m, ep.ID, ep.URL, ev, secrets, attempt, at, manual)
 }
 
 // sign returns the webhook-signature header value: one v1 signature per secret.
@@ -106,10 +121,13 @@ func secretKey(secret string) []byte {
 	return k
 }
 
-func (d *deliverer) attempt(gen uint64, m *merchant, epID, url string, ev *event, secrets []string, attempt int, at time.Time) {
+func (d *deliverer) attempt(gen uint64, m *merchant, epID, url string, ev *event, secrets []string, attempt int, at time.Time, manual bool) {
 	defer d.done()
-	rec := Delivery{EventID: ev.id, EventType: ev.typ, EndpointID: epID, URL: url, Attempt: attempt, At: at}
+	rec := Delivery{EventID: ev.id, EventType: ev.typ, EndpointID: epID, URL: url, Attempt: attempt, At: at, Manual: manual}
 	ts := time.Now().Unix() // real wall clock, so a real verifier accepts it
+	rec.timestamp = ts
+	rec.signature = sign(secrets, ev.id, ts, ev.raw)
+	began := time.Now()
 	ctx, cancel := context.WithTimeout(d.ctx, deliveryTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(ev.raw))
@@ -118,7 +136,7 @@ func (d *deliverer) attempt(gen uint64, m *merchant, epID, url string, ev *event
 		req.Header.Set("User-Agent", "tokenim-sandbox-webhooks/1")
 		req.Header.Set("webhook-id", ev.id)
 		req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
-		req.Header.Set("webhook-signature", sign(secrets, ev.id, ts, ev.raw))
+		req.Header.Set("webhook-signature", rec.signature)
 		var resp *http.Response
 		resp, err = d.client.Do(req)
 		if err == nil {
@@ -134,8 +152,9 @@ func (d *deliverer) attempt(gen uint64, m *merchant, epID, url string, ev *event
 	if err != nil {
 		rec.Err = err.Error()
 	}
-	retry := !rec.Succeeded && attempt <= len(retryDelays)
-	rec.Final = !rec.Succeeded && !retry
+	rec.took = time.Since(began)
+	retry := !rec.Succeeded && attempt <= len(retryDelays) && !manual
+	rec.Final = !rec.Succeeded && !retry && !manual
 	d.mu.Lock()
 	if gen != d.gen || d.closed {
 		d.mu.Unlock()
@@ -226,4 +245,40 @@ func (s *Sandbox) FlushDeliveries(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// ResendDelivery sends the event eventID to the webhook endpoint endpointID
+// once more, now, as a manual attempt (the dashboard's resend button). It
+// schedules no retries and leaves the automatic schedule alone, then waits
+// until the attempt has finished (or ctx ends) so that Deliveries shows it.
+func (s *Sandbox) ResendDelivery(ctx context.Context, eventID, endpointID string) error {
+	s.mu.Lock()
+	var m *merchant
+	var ev *event
+	for _, mm := range s.merchants {
+		if e := mm.eventByID[eventID]; e != nil {
+			m, ev = mm, e
+			break
+		}
+	}
+	if ev == nil {
+		s.mu.Unlock()
+		return errors.New("sandbox: resend: no event " + strconv.Quote(eventID))
+	}
+	ep := m.endpoints[endpointID]
+	if ep == nil {
+		s.mu.Unlock()
+		return errors.New("sandbox: resend: no webhook endpoint " + strconv.Quote(endpointID) + " for the event's merchant")
+	}
+	attempt := 1
+	s.delivery.mu.Lock()
+	for _, d := range s.delivery.log.items {
+		if d.EventID == eventID && d.EndpointID == endpointID && d.Attempt >= attempt {
+			attempt = d.Attempt + 1
+		}
+	}
+	s.delivery.mu.Unlock()
+	s.delivery.launch(m, ep, ev, attempt, s.clock.Now(), true)
+	s.mu.Unlock()
+	return s.FlushDeliveries(ctx)
 }

@@ -35,8 +35,19 @@
 // merchants/{id}/restrict {"restricted":bool}, POST rate_limit
 // {"per_second":n}, GET requests, GET deliveries, POST disputes
 // {"payment_id","reason"} (opens a dispute on a succeeded card payment).
-// GET requests is the sandbox's own record for tests; merchants read theirs
-// at /v1/request_logs.
+// GET requests is the sandbox's own record for tests; merchants read
+// theirs at /v1/request_logs.
+//
+// # Dashboard
+//
+// GET /_sandbox/ (DashboardPath) is a dashboard for people: HTML pages of the
+// orders, payments, refunds, disputes, balance and settlements, events,
+// webhook deliveries (each attempt, the next retry, a resend button: also
+// ResendDelivery), request logs and API keys, with forms that move the
+// clock, toggle maintenance, set or clear a fault plan, open a dispute and
+// trigger an event. It keeps the control API's Host and same-origin rules,
+// checks a per-sandbox CSRF token on every form, and shows no API key,
+// webhook secret or card number (last four only).
 //
 // # Hosts
 //

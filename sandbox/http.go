@@ -34,6 +34,9 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if path == "/_sandbox" || strings.HasPrefix(path, "/_sandbox/") {
+		if s.serveDashboard(w, r) {
+			return
+		}
 		writeResponse(w, s.serveControl(w, r, reqID), false, false)
 		return
 	}

@@ -14,6 +14,9 @@ const (
 	// accessControl: the /_sandbox/ control API; same-site callers only
 	// (serveControl).
 	accessControl
+	// accessDashboard: the HTML dashboard under /_sandbox/; the control
+	// API's cross-site rules plus a CSRF token on every POST (serveDashboard).
+	accessDashboard
 )
 
 type handlerFunc func(c *call) response
@@ -26,6 +29,8 @@ type route struct {
 	// creates marks a call that takes money or creates something: a
 	// restricted merchant gets 403 account_restricted (docs/tokenim-api.md §1).
 	creates bool
+	// page serves a dashboard route (accessDashboard) instead of h.
+	page pageFunc
 	// callerInFingerprint adds the calling API key to the idempotency
 	// fingerprint (a key roll, docs/tokenim-api.md §7).
 	callerInFingerprint bool
@@ -97,6 +102,33 @@ func (s *Sandbox) routes() []route {
 		control("GET", "/_sandbox/requests", controlRequests),
 		control("GET", "/_sandbox/deliveries", controlDeliveries),
 		control("POST", "/_sandbox/disputes", controlOpenDispute),
+
+		dashboard("GET", "/_sandbox", dashOverview),
+		dashboard("GET", "/_sandbox/ui/assets/{}", dashAsset),
+		dashboard("GET", "/_sandbox/ui/orders", dashOrders),
+		dashboard("GET", "/_sandbox/ui/orders/{}", dashOrder),
+		dashboard("GET", "/_sandbox/ui/payments", dashPayments),
+		dashboard("GET", "/_sandbox/ui/payments/{}", dashPayment),
+		dashboard("GET", "/_sandbox/ui/refunds", dashRefunds),
+		dashboard("GET", "/_sandbox/ui/refunds/{}", dashRefund),
+		dashboard("GET", "/_sandbox/ui/events", dashEvents),
+		dashboard("GET", "/_sandbox/ui/events/{}", dashEvent),
+		dashboard("GET", "/_sandbox/ui/deliveries", dashDeliveries),
+		dashboard("GET", "/_sandbox/ui/requests", dashRequests),
+		dashboard("GET", "/_sandbox/ui/merchants", dashMerchants),
+		dashboard("GET", "/_sandbox/ui/keys", dashKeys),
+		dashboard("GET", "/_sandbox/ui/request_logs", dashRequestLogs),
+		dashboard("GET", "/_sandbox/ui/disputes", dashDisputes),
+		dashboard("GET", "/_sandbox/ui/disputes/{}", dashDispute),
+		dashboard("POST", "/_sandbox/ui/disputes/open", dashOpenDispute),
+		dashboard("GET", "/_sandbox/ui/balance", dashBalance),
+		dashboard("GET", "/_sandbox/ui/settlements", dashSettlements),
+		dashboard("GET", "/_sandbox/ui/settlements/{}/report", dashSettlementReport),
+		dashboard("POST", "/_sandbox/ui/clock", dashAdvance),
+		dashboard("POST", "/_sandbox/ui/maintenance", dashMaintenance),
+		dashboard("POST", "/_sandbox/ui/faults", dashFaults),
+		dashboard("POST", "/_sandbox/ui/deliveries/resend", dashResend),
+		dashboard("POST", "/_sandbox/ui/trigger", dashTrigger),
 	}
 }
 
@@ -128,6 +160,13 @@ func public(method, path string, h handlerFunc) route { return newRoute(method, 
 
 func control(method, path string, h handlerFunc) route {
 	return newRoute(method, path, h, accessControl)
+}
+
+// dashboard is a route of the HTML dashboard (dashboard.go).
+func dashboard(method, path string, p pageFunc) route {
+	rt := newRoute(method, path, nil, accessDashboard)
+	rt.page = p
+	return rt
 }
 
 // match finds the route for method and path; on a path match with the wrong

@@ -249,6 +249,7 @@ type state struct {
 	statusAt    time.Time
 	rateLimit   float64
 	requests    ringLog[RequestRecord]
+	dash        dashboardState // the dashboard's CSRF token (dashboard.go)
 
 	closeOnce sync.Once
 }

@@ -187,6 +187,7 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer, listening func
 		fmt.Fprintf(stdout, "webhook url:    %s\n", c.WebhookURL)
 	}
 	fmt.Fprintf(stdout, "try:            %s\n", CurlLine(base, m))
+	fmt.Fprintf(stdout, "dashboard:      %s\n", base+sandbox.DashboardPath)
 	if listening != nil {
 		listening(base, m)
 	}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,4 +96,41 @@ func TestRun_allowedHostsFlag(t *testing.T) {
 	assert.Contains(t, status("tokenim.test"), " 200 ")
 	assert.Contains(t, status("localhost"), " 200 ")
 	assert.Contains(t, status("evil.example"), " 403 ")
+}
+
+// issue 16: the banner gives the dashboard's URL, and it serves the overview.
+func TestRun_bannerGivesTheDashboard(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out strings.Builder
+	done := make(chan error, 1)
+	ready := make(chan struct{})
+	go func() {
+		done <- Run(ctx, Config{Addr: "127.0.0.1:0", APIKey: sandbox.DefaultAPIKey, MerchantID: sandbox.DefaultMerchantID},
+			&out, io.Discard, func(string, sandbox.Merchant) { close(ready) })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		assert.NoError(t, <-done)
+	})
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
+	var dash string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, "dashboard:"); ok {
+			dash = strings.TrimSpace(v)
+		}
+	}
+	require.NotEmpty(t, dash, "banner:\n%s", out.String())
+	assert.True(t, strings.HasSuffix(dash, "/_sandbox/"), dash)
+	resp, err := http.Get(dash)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Contains(t, string(body), "Sandbox time")
 }
