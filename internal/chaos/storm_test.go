@@ -62,9 +62,11 @@ func assertOneExecution(t *testing.T, what string, ids []string, errs []error, r
 func TestStorm_sameKeyExecutesOnce(t *testing.T) {
 	t.Parallel()
 	p := newPlatform(t)
-	// In-use 409s carry Retry-After: 1, capped at the 20 ms maximum wait; a
-	// caller may meet the key in use several times while the first runs.
-	c := p.client(t, tokenim.WithMaxRetries(10), tokenim.WithRetryWait(time.Millisecond, 20*time.Millisecond))
+	// In-use 409s carry Retry-After: 1. A Retry-After beyond the maximum wait
+	// ends the call (docs/tokenim-api.md §3), so the maximum wait must reach
+	// one second for a caller that meets the key in use to wait it out and
+	// replay; on a loaded machine several callers do.
+	c := p.client(t, tokenim.WithMaxRetries(10), tokenim.WithRetryWait(time.Millisecond, time.Second))
 	ctx := context.Background()
 
 	for round := range stormRounds {
