@@ -27,12 +27,10 @@ import (
 // Requests go straight to ServeHTTP: in process, no listener.
 func TestLedger_conservationProperty(t *testing.T) {
 	t.Parallel()
+	// Thousands also under -race, as CI runs it (about 12 s there).
 	sequences := 2000
-	switch {
-	case testing.Short():
+	if testing.Short() {
 		sequences = 200
-	case raceDetector:
-		sequences = 400
 	}
 	sb := New(WithFrozenClock(t0), WithRateLimit(0), WithSeed(1))
 	t.Cleanup(sb.Close)
