@@ -180,15 +180,16 @@ var enumRows = []enumRow{
 	{spec: "PaymentStatus", client: "type:PaymentStatus", sandbox: "keys:paymentStatuses"},
 	{spec: "RefundStatus", client: "type:RefundStatus", sandboxWhy: sandboxInline},
 	{spec: "RefundReason", client: "type:RefundReason", sandbox: "keys:refundReasons"},
+	{spec: "NullableRefundReason", client: "type:RefundReason", sandbox: "keys:refundReasons"},
 	{spec: "DeclineCode", client: "type:DeclineCode", sandbox: "values:cardOutcomes",
 		sandboxExcept: []string{"otp"}}, // the test card that asks for an OTP is not a decline
-	{spec: "PaymentFailureCode", client: "type:PaymentFailureCode", sandbox: "keys:declineMessages"},
+	{spec: "NullablePaymentFailureCode", client: "type:PaymentFailureCode", sandbox: "keys:declineMessages"},
 	{spec: "WalletProvider", client: "type:WalletProvider", sandbox: "keys:providers"},
 	{spec: "EventType", client: "type:EventType", sandbox: "keys:eventTypes"},
 	{spec: "DisputeStatus", client: "type:DisputeStatus", sandbox: "keys:disputeStatuses"},
 	{spec: "DisputeReason", client: "type:DisputeReason", sandbox: "keys:disputeReasons"},
 	{spec: "Dispute.object", clientWhy: "Event.Dispute names the snapshot type in its decoder", sandboxWhy: sandboxInline},
-	{spec: "WebhookEventSelection.oneOf[1][]", clientWhy: "the client passes \"*\" through as an EventType and validates it in WebhookEndpointCreateParams.validate", sandboxWhy: sandboxInline},
+	{spec: "WebhookAllEvents[]", clientWhy: "the client passes \"*\" through as an EventType and validates it in WebhookEndpointCreateParams.validate", sandboxWhy: sandboxInline},
 	{spec: "PaymentMethodParams.type", client: "type:PaymentMethodType", sandboxWhy: sandboxInline},
 	{spec: "PaymentMethod.type", client: "type:PaymentMethodType", sandboxWhy: sandboxInline},
 	{spec: "PaymentMethod.card.brand", client: "type:CardBrand", sandboxWhy: sandboxInline},
@@ -202,6 +203,7 @@ var enumRows = []enumRow{
 	{spec: "BalanceTransactionType", client: "type:BalanceTransactionType", sandbox: "keys:txnTypes"},
 	{spec: "SettlementStatus", client: "type:SettlementStatus", sandboxWhy: sandboxInline},
 	{spec: "ErrorCode", client: "type:ErrorCode", sandbox: "call:newError:1"},
+	{spec: "NullableErrorCode", client: "type:ErrorCode", sandbox: "call:newError:1"},
 	{spec: "ProblemBadRequest.allOf[1].code", subsetOf: "ErrorCode"},
 	{spec: "ProblemUnauthorized.allOf[1].code", subsetOf: "ErrorCode"},
 	{spec: "ProblemPaymentRequired.allOf[1].code", subsetOf: "ErrorCode"},
@@ -272,7 +274,9 @@ func (r *driftReport) add(format string, args ...any) {
 
 // specProps merges a schema's properties with those of its allOf members,
 // the first definition of a name winning (a view's narrowing fragment comes
-// after the schema it narrows).
+// after the schema it narrows), and, for a union with a discriminator
+// (PaymentMethodParams), with those of every variant: Go keeps such a union
+// as one struct holding every variant's fields.
 func specProps(s *openapi3.Schema) map[string]*openapi3.SchemaRef {
 	out := map[string]*openapi3.SchemaRef{}
 	var walk func(*openapi3.Schema)
@@ -287,8 +291,26 @@ func specProps(s *openapi3.Schema) map[string]*openapi3.SchemaRef {
 				walk(a.Value)
 			}
 		}
+		for _, v := range discriminated(s) {
+			walk(v.Value)
+		}
 	}
 	walk(s)
+	return out
+}
+
+// discriminated returns the variants of a oneOf with a discriminator, or
+// nil for any other schema.
+func discriminated(s *openapi3.Schema) openapi3.SchemaRefs {
+	if s.Discriminator == nil {
+		return nil
+	}
+	var out openapi3.SchemaRefs
+	for _, v := range s.OneOf {
+		if v.Value != nil {
+			out = append(out, v)
+		}
+	}
 	return out
 }
 
@@ -343,6 +365,12 @@ func isView(s *openapi3.Schema) (string, bool) {
 // component.
 func specEnums(doc *openapi3.T) map[string][]string {
 	out := map[string][]string{}
+	discriminators := map[string]bool{}
+	defer func() {
+		for path := range discriminators {
+			delete(out, path)
+		}
+	}()
 	var visit func(path string, ref *openapi3.SchemaRef, top bool)
 	visit = func(path string, ref *openapi3.SchemaRef, top bool) {
 		if ref == nil || ref.Value == nil || (ref.Ref != "" && !top) {
@@ -351,6 +379,14 @@ func specEnums(doc *openapi3.T) map[string][]string {
 		s := ref.Value
 		if vals, ok := stringEnum(s.Enum); ok {
 			out[path] = vals
+		}
+		if d := s.Discriminator; d != nil {
+			// The discriminator's values are the union's enum; each
+			// variant's own one-value enum of it is a part of that one.
+			out[path+"."+d.PropertyName] = sortedKeys(d.Mapping)
+			for _, v := range s.OneOf {
+				discriminators[strings.TrimPrefix(v.Ref, "#/components/schemas/")+"."+d.PropertyName] = true
+			}
 		}
 		for name, p := range s.Properties {
 			visit(path+"."+name, p, false)
@@ -394,12 +430,18 @@ func specEnums(doc *openapi3.T) map[string][]string {
 // stringEnum returns an enum's values when they are all strings; numeric
 // and boolean enums (statuses of Problem views, `deleted: true`) are not
 // Go constants and are left to the recorder's validation of live answers.
+//
+// A null member is how a nullable enum admits null (OAS 3.0.3 with
+// `nullable: true`); it is no Go constant, so it is left out.
 func stringEnum(enum []any) ([]string, bool) {
 	if len(enum) == 0 {
 		return nil, false
 	}
 	out := make([]string, 0, len(enum))
 	for _, v := range enum {
+		if v == nil {
+			continue
+		}
 		s, ok := v.(string)
 		if !ok {
 			return nil, false
@@ -451,9 +493,19 @@ func checkObjects(doc *openapi3.T, client, sandbox *goPackage, rows []objectRow)
 			r.checkObject(row, side.pkg.side, side.target, "", ref.Value, members, encodes)
 		}
 	}
+	variants := map[string]bool{} // a covered union's variants are checked through it
+	for name := range covered {
+		ref := doc.Components.Schemas[name]
+		if ref == nil || ref.Value == nil {
+			continue
+		}
+		for _, v := range discriminated(ref.Value) {
+			variants[strings.TrimPrefix(v.Ref, "#/components/schemas/")] = true
+		}
+	}
 	for _, name := range sortedKeys(doc.Components.Schemas) {
 		s := doc.Components.Schemas[name].Value
-		if covered[name] || len(specProps(s)) == 0 {
+		if covered[name] || variants[name] || len(specProps(s)) == 0 {
 			continue
 		}
 		if base, ok := isView(s); ok && covered[base] {
@@ -519,7 +571,7 @@ func (r *driftReport) checkObject(row objectRow, side, target, rel string, s *op
 }
 
 // specRequired reports whether name is required by s or one of its allOf
-// members.
+// members (or by every variant of a discriminated union).
 func specRequired(s *openapi3.Schema, name string) bool {
 	if slices.Contains(s.Required, name) {
 		return true
@@ -528,6 +580,15 @@ func specRequired(s *openapi3.Schema, name string) bool {
 		if a.Value != nil && specRequired(a.Value, name) {
 			return true
 		}
+	}
+	// A discriminated union requires what every variant requires.
+	if vs := discriminated(s); len(vs) > 0 {
+		for _, v := range vs {
+			if !specRequired(v.Value, name) {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }

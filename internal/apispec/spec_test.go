@@ -89,7 +89,7 @@ func TestSpec_sandboxControlIsSeparateAndMarked(t *testing.T) {
 	t.Parallel()
 	n := 0
 	for _, o := range operations(t, loadDoc(t)) {
-		isControl := strings.HasPrefix(o.path, "/_sandbox/")
+		isControl := o.path == "/_sandbox" || strings.HasPrefix(o.path, "/_sandbox/")
 		if !isControl {
 			assert.True(t, strings.HasPrefix(o.path, "/v1/"), o.path)
 			assert.NotContains(t, o.op.Tags, "sandbox-control", o.op.OperationID)
