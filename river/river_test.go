@@ -38,7 +38,7 @@ func sqliteDB(t *testing.T) *sql.DB {
 }
 
 // sqliteDBAt is sqliteDB on the database dsn names.
-func sqliteDBAt(t *testing.T, dsn string) *sql.DB {
+func sqliteDBAt(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", dsn)
 	require.NoError(t, err)
@@ -341,7 +341,7 @@ func pgPool(t *testing.T) *pgxpool.Pool {
 }
 
 // pgPoolSchema is pgPool, also naming the schema.
-func pgPoolSchema(t *testing.T) (*pgxpool.Pool, string) {
+func pgPoolSchema(t testing.TB) (*pgxpool.Pool, string) {
 	t.Helper()
 	base := os.Getenv(postgresEnv)
 	if base == "" {
