@@ -38,7 +38,7 @@ var eventTypes = map[string]bool{
 // emit records an event with a snapshot of obj and starts its webhook
 // deliveries; it returns the snapshot. The caller holds s.mu.
 func (s *Sandbox) emit(m *merchant, typ string, obj any) []byte {
-	snap, _ := json.Marshal(obj)
+	snap := snapshot(obj)
 	now := s.clock.Now()
 	ev := &event{id: s.newID("evt_"), typ: typ}
 	ev.raw, _ = json.Marshal(eventBody{

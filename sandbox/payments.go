@@ -46,6 +46,7 @@ type payment struct {
 	CreatedAt      timestamp         `json:"created_at"`
 	SucceededAt    *timestamp        `json:"succeeded_at"`
 	Metadata       map[string]string `json:"metadata"`
+	versioned
 
 	order       *order
 	succeededAt time.Time
