@@ -252,18 +252,22 @@ func TestSandbox_ResendDelivery(t *testing.T) {
 	assert.Contains(t, loc, "answered+200")
 	ds = srv.Deliveries()
 	require.Len(t, ds, 2)
-	assert.Equal(t, 2, ds[1].Attempt)
+	assert.Equal(t, 1, ds[1].Attempt, "a resend is a new delivery: its first attempt")
+	assert.NotEqual(t, ds[0].DeliveryID, ds[1].DeliveryID)
+	assert.Contains(t, loc, ds[1].DeliveryID)
 	assert.True(t, ds[1].Manual)
 	assert.True(t, ds[1].Succeeded)
 	assert.Equal(t, int32(2), hits.Load())
 
-	// The automatic retry still runs on its schedule (5 s after the first).
+	// The first delivery's retry still runs on its schedule (5 s after the first).
 	srv.Advance(5 * time.Second)
 	require.NoError(t, srv.FlushDeliveries(ctx))
 	assert.Len(t, srv.Deliveries(), 3)
 
-	assert.Error(t, srv.ResendDelivery(ctx, "evt_nope", ds[0].EndpointID))
-	assert.Error(t, srv.ResendDelivery(ctx, ds[0].EventID, "we_nope"))
+	_, err = srv.ResendDelivery(ctx, "evt_nope", ds[0].EndpointID)
+	assert.Error(t, err)
+	_, err = srv.ResendDelivery(ctx, ds[0].EventID, "we_nope")
+	assert.Error(t, err)
 	status, _ = post(t, srv, "/_sandbox/ui/deliveries/resend", url.Values{"event": {"evt_nope"}, "endpoint": {"we_nope"}})
 	assert.Equal(t, 400, status)
 
