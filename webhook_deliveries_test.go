@@ -59,7 +59,7 @@ func TestWebhookDeliveriesService_endpoints(t *testing.T) {
 		},
 		{
 			name: "Events.List catch-up filters", method: "GET", path: "/v1/events",
-			query: url.Values{"created_gte": {"2026-11-21T00:00:00Z"}, "created_lt": {"2026-11-22T00:00:00Z"}, "pending_for": {"we_1"}},
+			query:   url.Values{"created_gte": {"2026-11-21T00:00:00Z"}, "created_lt": {"2026-11-22T00:00:00Z"}, "pending_for": {"we_1"}},
 			respond: listJSON(eventJSON),
 			call: func(c *Client) (any, error) {
 				return c.Events.List(ctx, &EventListParams{CreatedGTE: &gte, CreatedLT: &lt, PendingFor: "we_1"})
