@@ -6,6 +6,8 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"html/template"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,6 +149,18 @@ type paymentBody struct {
 	Refunds        []*refund
 	Events         []*event
 	DisputeReasons []string // for the "open a dispute" form
+	// Requests are the merchant's request log entries about the payment,
+	// newest first: the call that made it and every call on its path;
+	// RequestLogsHref is the request logs page filtered to them.
+	Requests        []*requestLog
+	RequestLogsHref template.URL
+}
+
+// about reports whether the request log entry l is a call about p: the
+// call that made it, or one on its path (GET, confirm, cancel, receipt). A
+// nil payment is about nothing.
+func (p *payment) about(l *requestLog) bool {
+	return p != nil && (l.ID == p.requestID || strings.Contains(l.Path, "/"+p.ID))
 }
 
 func dashPayment(d *dashCall) {
@@ -156,6 +170,18 @@ func dashPayment(d *dashCall) {
 			return nil, false
 		}
 		b := paymentBody{Payment: pay, Events: eventsAbout(m, pay.ID), DisputeReasons: sortedKeys(disputeReasons)}
+		href := string(p.Href("request_logs"))
+		sep := "?"
+		if strings.Contains(href, "?") {
+			sep = "&"
+		}
+		b.RequestLogsHref = template.URL(href + sep + "payment=" + url.QueryEscape(pay.ID))
+		d.s.pruneLogsLocked(m, d.s.clock.Now())
+		for _, l := range slices.Backward(m.logs) {
+			if pay.about(l) {
+				b.Requests = append(b.Requests, l)
+			}
+		}
 		for _, rf := range slices.Backward(m.refList) {
 			if rf.PaymentID == pay.ID {
 				b.Refunds = append(b.Refunds, rf)
@@ -208,7 +234,7 @@ const refundSettleDelay = 5 * time.Minute
 
 func dashEvents(d *dashCall) {
 	filteredList(d, "events", "Events", "type", sortedKeys(eventTypes),
-		func(m *merchant) []*event { return m.events }, func(e *event) string { return e.typ })
+		func(m *merchant) []*event { d.s.pruneEventsLocked(m, d.s.clock.Now()); return m.events }, func(e *event) string { return e.typ })
 }
 
 type eventPage struct {
@@ -221,6 +247,7 @@ type eventPage struct {
 
 func dashEvent(d *dashCall) {
 	d.page("event", "Event", func(m *merchant, p *pageData) (any, bool) {
+		d.s.pruneEventsLocked(m, d.s.clock.Now())
 		ev := m.eventByID[d.args[0]]
 		if ev == nil {
 			return nil, false
@@ -279,8 +306,9 @@ func eventsAbout(m *merchant, id string) []*event {
 type deliveryGroup struct {
 	ID, EventID, EventType, EndpointID, URL string
 	// Resent marks a delivery made by a resend.
-	Resent   bool
-	Attempts []Delivery
+	Resent       bool
+	AttemptCount int
+	Attempts     []Delivery
 	// Status is the delivery's: pending, succeeded or failed. State is what
 	// the dashboard filters and colours by: succeeded, retrying (pending;
 	// NextRetry is set) or failed.
@@ -331,7 +359,7 @@ func (s *Sandbox) deliveryGroupsLocked(m *merchant, eventID string) []deliveryGr
 			continue
 		}
 		g := deliveryGroup{ID: dl.ID, EventID: dl.EventID, EventType: dl.EventType, EndpointID: dl.EndpointID,
-			Resent: dl.resend, Attempts: attempts[dl.ID], Status: dl.Status, State: dl.Status,
+			Resent: dl.resend, AttemptCount: dl.AttemptCount, Attempts: attempts[dl.ID], Status: dl.Status, State: dl.Status,
 			CanResend: m.endpoints[dl.EndpointID] != nil, LastError: derefOr(dl.LastError, "")}
 		if ep := m.endpoints[dl.EndpointID]; ep != nil {
 			g.URL = ep.URL

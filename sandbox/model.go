@@ -39,8 +39,11 @@ type merchant struct {
 	events    []*event // oldest first; kept eventRetention (webhook_deliveries.go)
 	eventByID map[string]*event
 	// prunedEvents are the ids of events dropped after eventRetention: a
-	// resend of one answers event_too_old, not resource_missing.
+	// resend of one answers event_too_old, not resource_missing. They are
+	// remembered for tombstoneRetention (prunedOrder, oldest first), so
+	// memory stays bounded.
 	prunedEvents map[string]bool
+	prunedOrder  []tombstone
 	deliveries   map[string]*webhookDelivery
 	dlvList      []*webhookDelivery // oldest first
 	endpoints    map[string]*endpoint

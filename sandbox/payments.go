@@ -53,6 +53,7 @@ type payment struct {
 	otpFailures int
 	committed   int64    // sum of refunds not failed
 	dispute     *dispute // its dispute, once one opened (docs/tokenim-api.md §8)
+	requestID   string   // the Request-Id (request log id) of the call that made it
 }
 
 var paymentSchema = []field{
@@ -241,7 +242,7 @@ func createPayment(c *call) response {
 	}
 	p := &payment{
 		ID: s.newID("pay_"), Object: "payment", OrderID: ord.ID, Amount: ord.Amount, Currency: ord.Currency,
-		Method: meth, CreatedAt: timestamp(now), Metadata: metadataOf(o), order: ord,
+		Method: meth, CreatedAt: timestamp(now), Metadata: metadataOf(o), order: ord, requestID: c.reqID,
 	}
 	m.payments[p.ID] = p
 	m.pos[p.ID] = len(m.payList)

@@ -42,6 +42,16 @@ type webhookDelivery struct {
 // sandbox clock; an older event cannot be resent (docs/tokenim-api.md §10).
 const eventRetention = 30 * 24 * time.Hour
 
+// tombstoneRetention is how long after its creation a pruned event's id is
+// remembered (a resend then answers event_too_old; later, resource_missing).
+const tombstoneRetention = 90 * 24 * time.Hour
+
+// tombstone is a pruned event's id and created_at.
+type tombstone struct {
+	id        string
+	createdAt time.Time
+}
+
 // newDeliveryLocked records a pending delivery of ev to ep made at now. The
 // caller holds s.mu and starts its first attempt.
 func (s *Sandbox) newDeliveryLocked(m *merchant, ep *endpoint, ev *event, now time.Time, resend bool) *webhookDelivery {
@@ -157,6 +167,12 @@ func resendEvent(c *call) response {
 // old ones are a prefix. The caller holds s.mu.
 func (s *Sandbox) pruneEventsLocked(m *merchant, now time.Time) {
 	now = now.Truncate(time.Second) // like created_at on the wire
+	old := 0
+	for old < len(m.prunedOrder) && now.Sub(m.prunedOrder[old].createdAt) > tombstoneRetention {
+		delete(m.prunedEvents, m.prunedOrder[old].id)
+		old++
+	}
+	m.prunedOrder = m.prunedOrder[old:]
 	cut := 0
 	for cut < len(m.events) && now.Sub(m.events[cut].createdAt) > eventRetention {
 		cut++
@@ -170,7 +186,9 @@ func (s *Sandbox) pruneEventsLocked(m *merchant, now time.Time) {
 		delete(m.eventByID, ev.id)
 		delete(m.pos, ev.id)
 		m.prunedEvents[ev.id] = true
+		m.prunedOrder = append(m.prunedOrder, tombstone{ev.id, ev.createdAt})
 	}
+
 	m.events = append([]*event(nil), m.events[cut:]...)
 	for i, ev := range m.events {
 		m.pos[ev.id] = i

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -110,4 +111,29 @@ func TestDelivery_timeoutIsRecordedAsTimeout(t *testing.T) {
 	r := api(t, srv, "GET", "/v1/webhook_endpoints/"+ds[0].EndpointID+"/deliveries/"+ds[0].DeliveryID, nil)
 	assert.Equal(t, "timeout", r.str("last_error"))
 	assert.Nil(t, r.body["last_response_status"])
+}
+
+func TestEvents_prunedIDsAreForgottenAfterNinetyDays(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	_, err := srv.trigger(srv.MerchantID, srv.APIKey(), "order.canceled")
+	require.NoError(t, err)
+	ep := api(t, srv, "POST", "/v1/webhook_endpoints", map[string]any{"url": "http://127.0.0.1:1/hook", "events": []string{"*"}})
+	require.Equal(t, 200, ep.status)
+	evs := srv.Events(srv.MerchantID)
+	require.Len(t, evs, 1)
+	var ev struct{ ID string }
+	require.NoError(t, json.Unmarshal(evs[0], &ev))
+	resend := func() result {
+		return api(t, srv, "POST", "/v1/events/"+ev.ID+"/resend", map[string]any{"webhook_endpoint": ep.str("id")})
+	}
+	srv.Advance(31 * 24 * time.Hour)
+	assert.Empty(t, srv.Events(srv.MerchantID))
+	assert.Equal(t, "event_too_old", resend().str("code"))
+	srv.Advance(60 * 24 * time.Hour)
+	_, _ = srv.trigger(srv.MerchantID, srv.APIKey(), "order.canceled") // any event access prunes
+	assert.Equal(t, "resource_missing", resend().str("code"), "past 90 days the id is forgotten")
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	assert.Empty(t, srv.merchants[srv.MerchantID].prunedOrder)
 }
