@@ -260,6 +260,14 @@ func TestResend_rejections(t *testing.T) {
 	m := e.newMerchant()
 	e.fail(e.post("/v1/events/"+evID+"/resend", map[string]any{"webhook_endpoint": str(refunds, "id")}, asMerchant(m)),
 		404, "resource_missing")
+
+	// A resend creates a delivery: a restricted merchant cannot (§1), and
+	// may still read its deliveries and events.
+	all := e.endpointFor(rc.url, "*")
+	e.restrict(e.merchantID, true)
+	e.fail(e.post("/v1/events/"+evID+"/resend", map[string]any{"webhook_endpoint": str(all, "id")}), 403, "account_restricted")
+	e.ok(e.get("/v1/events?pending_for=" + str(all, "id")))
+	e.ok(e.get("/v1/webhook_endpoints/" + str(all, "id") + "/deliveries"))
 }
 
 func TestEvents_keptThirtyDays(t *testing.T) {
