@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"strconv"
 )
 
@@ -28,7 +29,7 @@ type versioned struct {
 	// change; never reused.
 	Version int64 `json:"version"`
 
-	shown    [sha256.Size]byte // digest of the wire form shown at Version
+	shown    [sha256.Size]byte // digest of the wire form shown at Version, "version" left out
 	inEvent  bool              // an event already carried Version
 	forEvent bool              // the encoding in progress is an event's snapshot
 	touched  bool              // changed where the wire form does not show it (touch)
@@ -47,20 +48,25 @@ type versionedObject interface{ versionState() *versioned }
 
 // wireJSON encodes a resource object: wire is the object converted to a
 // method-less type of the same layout (so that encoding does not recurse),
-// v its version state.
+// v its version state. versioned is embedded last, so "version" ends the
+// encoding: what comes before it is the content that is compared, and a new
+// version only rewrites the end — one encoding per look.
 func wireJSON(v *versioned, wire any) ([]byte, error) {
 	b, err := json.Marshal(wire)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(b)
+	var num [20]byte
+	tail := append(append([]byte(`"version":`), strconv.AppendInt(num[:0], v.Version, 10)...), '}')
+	content, ok := bytes.CutSuffix(b, tail)
+	if !ok {
+		return nil, fmt.Errorf("sandbox: %T: version must be the last field of a resource object", wire)
+	}
+	sum := sha256.Sum256(content)
 	if v.Version == 0 || sum != v.shown || v.touched || (v.forEvent && v.inEvent) {
 		v.Version++
 		v.inEvent, v.touched = false, false
-		if b, err = json.Marshal(wire); err != nil {
-			return nil, err
-		}
-		sum = sha256.Sum256(b)
+		b = append(append(append(content, `"version":`...), strconv.AppendInt(num[:0], v.Version, 10)...), '}')
 	}
 	v.shown = sum
 	if v.forEvent {
