@@ -52,6 +52,9 @@ type APIKey struct {
 	ExpiresAt  *time.Time   `json:"expires_at"`
 	LastUsedAt *time.Time   `json:"last_used_at"`
 	Secret     APIKeySecret `json:"secret"`
+	// Version is the object's version (docs/tokenim-api.md §10): 1 at creation,
+	// +1 on every change; an event's snapshot carries the version it was taken at.
+	Version int64 `json:"version"`
 }
 
 // String reads like a line of a back office: "api key key_1 test …4f2a

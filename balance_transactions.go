@@ -42,6 +42,9 @@ type BalanceTransaction struct {
 	AvailableOn  time.Time              `json:"available_on"`
 	SettlementID string                 `json:"settlement_id"`
 	CreatedAt    time.Time              `json:"created_at"`
+	// Version is the object's version (docs/tokenim-api.md §10): 1 at creation,
+	// +1 on every change; an event's snapshot carries the version it was taken at.
+	Version int64 `json:"version"`
 }
 
 // BalanceTransactionListParams filter BalanceTransactions.List and All.

@@ -56,6 +56,8 @@ type Client struct {
 	Events *EventsService
 	// WebhookEndpoints manages webhook endpoints.
 	WebhookEndpoints *WebhookEndpointsService
+	// WebhookDeliveries lists the deliveries of events to an endpoint.
+	WebhookDeliveries *WebhookDeliveriesService
 	// Status reads the platform status.
 	Status *StatusService
 	// APIKeys lists, rolls and revokes the merchant's API keys.
@@ -391,6 +393,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c.Disputes = (*DisputesService)(&c.common)
 	c.Events = (*EventsService)(&c.common)
 	c.WebhookEndpoints = (*WebhookEndpointsService)(&c.common)
+	c.WebhookDeliveries = (*WebhookDeliveriesService)(&c.common)
 	c.Status = (*StatusService)(&c.common)
 	c.APIKeys = (*APIKeysService)(&c.common)
 	c.RequestLogs = (*RequestLogsService)(&c.common)

@@ -99,6 +99,9 @@ type Dispute struct {
 	SubmittedAt   *time.Time      `json:"submitted_at"`
 	CreatedAt     time.Time       `json:"created_at"`
 	ClosedAt      *time.Time      `json:"closed_at"`
+	// Version is the object's version (docs/tokenim-api.md §10): 1 at creation,
+	// +1 on every change; an event's snapshot carries the version it was taken at.
+	Version int64 `json:"version"`
 }
 
 // disputeEvidenceParams is the body of POST /v1/disputes/{id}/evidence.

@@ -59,6 +59,11 @@ const (
 	CodeServiceUnavailable       ErrorCode = "service_unavailable"
 	CodeAPIKeyNotActive          ErrorCode = "api_key_not_active"
 	CodeCannotRevokeCurrentKey   ErrorCode = "cannot_revoke_current_key"
+	// CodeEndpointNotSubscribed: a resend to an endpoint that is disabled
+	// or does not subscribe to the event's type (docs/tokenim-api.md §10).
+	CodeEndpointNotSubscribed ErrorCode = "endpoint_not_subscribed"
+	// CodeEventTooOld: a resend of an event older than 30 days.
+	CodeEventTooOld ErrorCode = "event_too_old"
 )
 
 // DeclineCode says why a card was declined (the `decline_code` of a

@@ -1,6 +1,7 @@
 package tokenim
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -102,14 +103,43 @@ func (e *Event) decode(kind string, v any) error {
 	return nil
 }
 
-// EventsService lists events, for reconciling missed webhooks.
-// API: /v1/events
+// EventsService lists events, for reconciling missed webhooks, and resends
+// them. Events are kept 30 days. API: /v1/events
 type EventsService service
 
 // EventListParams filter Events.List and Events.All. API: GET /v1/events
 type EventListParams struct {
 	ListParams
 	Type EventType `url:"type,omitempty"`
+	// CreatedGTE and CreatedLT bound created_at: at or after, and before
+	// (docs/tokenim-api.md §10).
+	CreatedGTE *time.Time `url:"created_gte,omitempty"`
+	CreatedLT  *time.Time `url:"created_lt,omitempty"`
+	// PendingFor keeps the events whose delivery to this endpoint (we_…)
+	// has not succeeded yet: still pending or failed. Events the endpoint
+	// never had a delivery of are not listed (docs/contract-decisions.md §10).
+	PendingFor string `url:"pending_for,omitempty"`
+}
+
+func (p *EventListParams) validateFilters() error {
+	if p.CreatedGTE != nil && p.CreatedLT != nil && !p.CreatedGTE.Before(*p.CreatedLT) {
+		return invalid("created_lt", "must be after created_gte")
+	}
+	return validateIDFilter("pending_for", "we_", p.PendingFor)
+}
+
+// EventResendParams are the parameters of Events.Resend.
+// API: POST /v1/events/{id}/resend
+type EventResendParams struct {
+	// WebhookEndpoint is the endpoint (we_…) to send the event to.
+	WebhookEndpoint string `json:"webhook_endpoint"`
+}
+
+func (p *EventResendParams) validate() error {
+	if err := requireParams(p, "params"); err != nil {
+		return err
+	}
+	return validateID("webhook_endpoint", "we_", p.WebhookEndpoint)
 }
 
 var eventsList = newLister[EventListParams](endpoint{"Events.List", http.MethodGet, "/v1/events", "evt_", false}, func(e *Event) string { return e.ID })
@@ -122,6 +152,20 @@ func (s *EventsService) Get(ctx context.Context, id string, opts ...RequestOptio
 // List returns one page of events, newest first. API: GET /v1/events
 func (s *EventsService) List(ctx context.Context, params *EventListParams, opts ...RequestOption) (*List[Event], error) {
 	return eventsList.page(ctx, s.client, params, opts)
+}
+
+// Resend sends an event once more, now, to one endpoint, as a new delivery
+// with its own retry schedule; it answers that delivery, pending. The
+// webhook-id header stays the event id, so a receiver's duplicate
+// suppression still holds. An endpoint that is disabled or does not
+// subscribe to the event's type fails with CodeEndpointNotSubscribed, an
+// event older than 30 days with CodeEventTooOld (both 409).
+// API: POST /v1/events/{id}/resend
+func (s *EventsService) Resend(ctx context.Context, id string, params *EventResendParams, opts ...RequestOption) (*Delivery, error) {
+	if err := params.validate(); err != nil {
+		return nil, cmp.Or(validateID("id", "evt_", id), err)
+	}
+	return fetch[Delivery](ctx, s.client, endpoint{"Events.Resend", http.MethodPost, "/v1/events/{id}/resend", "evt_", false}, id, params, opts)
 }
 
 // All iterates over every event matching params, fetching pages lazily.

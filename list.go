@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"net/url"
+	"strings"
 
 	"github.com/google/go-querystring/query"
 )
@@ -90,6 +91,17 @@ func (l lister[T, P, PP]) page(ctx context.Context, c *Client, params PP, opts [
 		return nil, err
 	}
 	return fetchPage[T](ctx, c, l.ep, q, opts)
+}
+
+// under is l for a list nested under the object parentID, which fills the
+// route's {id} (of prefix, checked as field): GET
+// /v1/webhook_endpoints/{id}/deliveries.
+func (l lister[T, P, PP]) under(field, prefix, parentID string) (lister[T, P, PP], error) {
+	if err := validateID(field, prefix, parentID); err != nil {
+		return l, err
+	}
+	l.ep.route = strings.Replace(l.ep.route, "{id}", parentID, 1)
+	return l, nil
 }
 
 // all is listAll over l.

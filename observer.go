@@ -178,7 +178,8 @@ func serverOf(baseURL string) (string, int) {
 
 // callInfo describes the call for its observer.
 func (cl *call) callInfo() CallInfo {
-	template, _, _ := strings.Cut(cl.ep.route, "?")
+	route, _ := cl.ep.template()
+	template, _, _ := strings.Cut(route, "?")
 	return CallInfo{
 		Operation:      cl.ep.op,
 		Method:         cl.ep.method,

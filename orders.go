@@ -58,6 +58,9 @@ type Order struct {
 	CreatedAt       time.Time         `json:"created_at"`
 	PaidAt          *time.Time        `json:"paid_at"`
 	Metadata        map[string]string `json:"metadata"`
+	// Version is the object's version (docs/tokenim-api.md §10): 1 at creation,
+	// +1 on every change; an event's snapshot carries the version it was taken at.
+	Version int64 `json:"version"`
 }
 
 // OrderCreateParams are the parameters of Orders.Create.

@@ -91,6 +91,9 @@ type Payment struct {
 	CreatedAt      time.Time          `json:"created_at"`
 	SucceededAt    *time.Time         `json:"succeeded_at"`
 	Metadata       map[string]string  `json:"metadata"`
+	// Version is the object's version (docs/tokenim-api.md §10): 1 at creation,
+	// +1 on every change; an event's snapshot carries the version it was taken at.
+	Version int64 `json:"version"`
 }
 
 // NextAction says what the customer must do for a requires_action payment.

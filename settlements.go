@@ -37,6 +37,9 @@ type Settlement struct {
 	PeriodEnd        time.Time        `json:"period_end"`
 	CreatedAt        time.Time        `json:"created_at"`
 	Status           SettlementStatus `json:"status"`
+	// Version is the object's version (docs/tokenim-api.md §10): 1 at creation,
+	// +1 on every change; an event's snapshot carries the version it was taken at.
+	Version int64 `json:"version"`
 }
 
 // SettlementListParams page Settlements.List and All. API: GET /v1/settlements

@@ -33,6 +33,16 @@ type endpoint struct {
 	noAuth   bool   // sent without key and merchant id (GET /v1/status)
 }
 
+// template is ep's URL template: its route, or for a route nested under a
+// parent object whose id the service filled in (lister.under) the template
+// from nestedTemplates, so that no id reaches an observer's labels.
+func (ep endpoint) template() (string, bool) {
+	if t, ok := nestedTemplates[ep.op]; ok {
+		return t, true
+	}
+	return ep.route, false
+}
+
 // fetch is the whole mechanics of a Get, Create, Cancel or Confirm: it
 // validates id against the route, sends body and decodes the answer into a
 // new T.
@@ -203,7 +213,7 @@ func (cl *call) bodyReader() (io.Reader, error) {
 // url is the absolute URL of the call. The URL of a route without id or
 // query (every Create, every unfiltered List) is built once per client.
 func (cl *call) url() string {
-	if cl.path != cl.ep.route {
+	if _, nested := cl.ep.template(); nested || cl.path != cl.ep.route {
 		return cl.c.baseURL + cl.path
 	}
 	return cl.c.urls.get(cl.c.baseURL, cl.path)

@@ -36,6 +36,9 @@ type WebhookEndpoint struct {
 	Status      WebhookEndpointStatus `json:"status"`
 	CreatedAt   time.Time             `json:"created_at"`
 	Secret      string                `json:"secret,omitempty"`
+	// Version is the object's version (docs/tokenim-api.md §10): 1 at creation,
+	// +1 on every change; an event's snapshot carries the version it was taken at.
+	Version int64 `json:"version"`
 }
 
 // String reads like a line of a back office, with the secret redacted:

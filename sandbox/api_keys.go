@@ -34,6 +34,7 @@ type apiKey struct {
 	CreatedAt  timestamp  `json:"created_at"`
 	ExpiresAt  *timestamp `json:"expires_at"`
 	LastUsedAt *timestamp `json:"last_used_at"`
+	versioned
 
 	m         *merchant
 	expiresAt time.Time // while expiring

@@ -38,6 +38,7 @@ type balanceTxn struct {
 	AvailableOn  timestamp `json:"available_on"`
 	SettlementID *string   `json:"settlement_id"`
 	CreatedAt    timestamp `json:"created_at"`
+	versioned
 
 	createdAt   time.Time // second precision, like the wire
 	availableOn time.Time
@@ -79,6 +80,7 @@ type settlement struct {
 	PeriodEnd        timestamp `json:"period_end"`
 	CreatedAt        timestamp `json:"created_at"`
 	Status           string    `json:"status"`
+	versioned
 
 	txns []*balanceTxn // oldest first: the statement's rows
 }

@@ -101,25 +101,29 @@ func dashFaults(d *dashCall) {
 	d.done("Fault plan set: " + strconv.Itoa(len(plan.Rules)) + " rules.")
 }
 
+// dashResend resends an event to an endpoint through the API's code
+// (ResendDelivery, POST /v1/events/{id}/resend) and says how the new
+// delivery's first attempt went.
 func dashResend(d *dashCall) {
 	f := d.r.PostForm
 	ev, ep := f.Get("event"), f.Get("endpoint")
-	if err := d.s.ResendDelivery(d.r.Context(), ev, ep); err != nil {
+	id, err := d.s.ResendDelivery(d.r.Context(), ev, ep)
+	if err != nil {
 		d.fail(http.StatusBadRequest, strings.TrimPrefix(err.Error(), "sandbox: "))
 		return
 	}
 	var last Delivery
 	for _, a := range d.s.Deliveries() {
-		if a.EventID == ev && a.EndpointID == ep && a.Manual {
+		if a.DeliveryID == id {
 			last = a
 		}
 	}
-	msg := "Resent " + ev + " to " + ep + ": "
+	msg := "Resent " + ev + " to " + ep + " as " + id + ": "
 	switch {
 	case last.Succeeded:
 		msg += "the endpoint answered " + strconv.Itoa(last.StatusCode) + "."
 	case last.Err != "":
-		msg += "failed (" + last.Err + ")."
+		msg += "failed (" + last.Err + "); retries follow the schedule."
 	default:
 		msg += "sent."
 	}

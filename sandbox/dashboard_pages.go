@@ -6,6 +6,8 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"html/template"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,6 +149,18 @@ type paymentBody struct {
 	Refunds        []*refund
 	Events         []*event
 	DisputeReasons []string // for the "open a dispute" form
+	// Requests are the merchant's request log entries about the payment,
+	// newest first: the call that made it and every call on its path;
+	// RequestLogsHref is the request logs page filtered to them.
+	Requests        []*requestLog
+	RequestLogsHref template.URL
+}
+
+// about reports whether the request log entry l is a call about p: the
+// call that made it, or one on its path (GET, confirm, cancel, receipt). A
+// nil payment is about nothing.
+func (p *payment) about(l *requestLog) bool {
+	return p != nil && (l.ID == p.requestID || strings.Contains(l.Path, "/"+p.ID))
 }
 
 func dashPayment(d *dashCall) {
@@ -156,6 +170,18 @@ func dashPayment(d *dashCall) {
 			return nil, false
 		}
 		b := paymentBody{Payment: pay, Events: eventsAbout(m, pay.ID), DisputeReasons: sortedKeys(disputeReasons)}
+		href := string(p.Href("request_logs"))
+		sep := "?"
+		if strings.Contains(href, "?") {
+			sep = "&"
+		}
+		b.RequestLogsHref = template.URL(href + sep + "payment=" + url.QueryEscape(pay.ID))
+		d.s.pruneLogsLocked(m, d.s.clock.Now())
+		for _, l := range slices.Backward(m.logs) {
+			if pay.about(l) {
+				b.Requests = append(b.Requests, l)
+			}
+		}
 		for _, rf := range slices.Backward(m.refList) {
 			if rf.PaymentID == pay.ID {
 				b.Refunds = append(b.Refunds, rf)
@@ -208,7 +234,7 @@ const refundSettleDelay = 5 * time.Minute
 
 func dashEvents(d *dashCall) {
 	filteredList(d, "events", "Events", "type", sortedKeys(eventTypes),
-		func(m *merchant) []*event { return m.events }, func(e *event) string { return e.typ })
+		func(m *merchant) []*event { d.s.pruneEventsLocked(m, d.s.clock.Now()); return m.events }, func(e *event) string { return e.typ })
 }
 
 type eventPage struct {
@@ -221,6 +247,7 @@ type eventPage struct {
 
 func dashEvent(d *dashCall) {
 	d.page("event", "Event", func(m *merchant, p *pageData) (any, bool) {
+		d.s.pruneEventsLocked(m, d.s.clock.Now())
 		ev := m.eventByID[d.args[0]]
 		if ev == nil {
 			return nil, false
@@ -274,13 +301,23 @@ func eventsAbout(m *merchant, id string) []*event {
 	return out
 }
 
-// deliveryGroup is every attempt to deliver one event to one endpoint.
+// deliveryGroup is one whd_ delivery (docs/tokenim-api.md §10) with its
+// attempts from the delivery log.
 type deliveryGroup struct {
-	EventID, EventType, EndpointID, URL string
-	Attempts                            []Delivery
-	// State is succeeded, retrying (NextRetry is set) or failed.
-	State     string
-	NextRetry time.Time
+	ID, EventID, EventType, EndpointID, URL string
+	// Resent marks a delivery made by a resend.
+	Resent       bool
+	AttemptCount int
+	Attempts     []Delivery
+	// Status is the delivery's: pending, succeeded or failed. State is what
+	// the dashboard filters and colours by: succeeded, retrying (pending;
+	// NextRetry is set) or failed.
+	Status, State string
+	NextRetry     time.Time
+	// LastResponse is the last answer's status code, 0 for none; LastError
+	// why the last attempt got no answer.
+	LastResponse int
+	LastError    string
 	// CanResend: the endpoint still exists.
 	CanResend bool
 }
@@ -306,50 +343,40 @@ func (d Delivery) Headers() [][2]string {
 // Took is how long the endpoint took to answer (real time).
 func (d Delivery) Took() time.Duration { return d.took }
 
-// deliveryGroupsLocked groups the delivery log by (event, endpoint) for m's
-// events (only eventID's when set), newest activity first. The caller
-// holds s.mu.
+// deliveryGroupsLocked returns m's deliveries (only eventID's when set),
+// newest first, each with its attempts. The caller holds s.mu.
 func (s *Sandbox) deliveryGroupsLocked(m *merchant, eventID string) []deliveryGroup {
 	s.delivery.mu.Lock()
 	log := s.delivery.log.all()
 	s.delivery.mu.Unlock()
-	idx := map[[2]string]int{}
-	var groups []deliveryGroup
+	attempts := map[string][]Delivery{}
 	for _, a := range log {
-		if m.eventByID[a.EventID] == nil || (eventID != "" && a.EventID != eventID) {
+		attempts[a.DeliveryID] = append(attempts[a.DeliveryID], a)
+	}
+	var groups []deliveryGroup
+	for _, dl := range slices.Backward(m.dlvList) {
+		if eventID != "" && dl.EventID != eventID {
 			continue
 		}
-		k := [2]string{a.EventID, a.EndpointID}
-		i, ok := idx[k]
-		if !ok {
-			i = len(groups)
-			idx[k] = i
-			groups = append(groups, deliveryGroup{EventID: a.EventID, EventType: a.EventType, EndpointID: a.EndpointID, URL: a.URL})
+		g := deliveryGroup{ID: dl.ID, EventID: dl.EventID, EventType: dl.EventType, EndpointID: dl.EndpointID,
+			Resent: dl.resend, AttemptCount: dl.AttemptCount, Attempts: attempts[dl.ID], Status: dl.Status, State: dl.Status,
+			CanResend: m.endpoints[dl.EndpointID] != nil, LastError: derefOr(dl.LastError, "")}
+		if ep := m.endpoints[dl.EndpointID]; ep != nil {
+			g.URL = ep.URL
+		} else if len(g.Attempts) > 0 {
+			g.URL = g.Attempts[0].URL
 		}
-		groups[i].Attempts = append(groups[i].Attempts, a)
+		if dl.LastResponseStatus != nil {
+			g.LastResponse = *dl.LastResponseStatus
+		}
+		if dl.Status == deliveryPending {
+			g.State = "retrying"
+			if dl.NextAttemptAt != nil {
+				g.NextRetry = time.Time(*dl.NextAttemptAt)
+			}
+		}
+		groups = append(groups, g)
 	}
-	for i := range groups {
-		g := &groups[i]
-		g.CanResend = m.endpoints[g.EndpointID] != nil
-		g.State = "failed"
-		var lastAuto *Delivery
-		for j := range g.Attempts {
-			a := &g.Attempts[j]
-			if a.Succeeded {
-				g.State = "succeeded"
-			}
-			if !a.Manual {
-				lastAuto = a
-			}
-		}
-		if lastAuto != nil && !lastAuto.Succeeded && !lastAuto.Final && g.CanResend {
-			g.NextRetry = lastAuto.At.Add(retryDelays[lastAuto.Attempt-1])
-			if g.State != "succeeded" {
-				g.State = "retrying"
-			}
-		}
-	}
-	slices.Reverse(groups)
 	return groups
 }
 

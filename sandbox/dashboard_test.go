@@ -252,18 +252,22 @@ func TestSandbox_ResendDelivery(t *testing.T) {
 	assert.Contains(t, loc, "answered+200")
 	ds = srv.Deliveries()
 	require.Len(t, ds, 2)
-	assert.Equal(t, 2, ds[1].Attempt)
+	assert.Equal(t, 1, ds[1].Attempt, "a resend is a new delivery: its first attempt")
+	assert.NotEqual(t, ds[0].DeliveryID, ds[1].DeliveryID)
+	assert.Contains(t, loc, ds[1].DeliveryID)
 	assert.True(t, ds[1].Manual)
 	assert.True(t, ds[1].Succeeded)
 	assert.Equal(t, int32(2), hits.Load())
 
-	// The automatic retry still runs on its schedule (5 s after the first).
+	// The first delivery's retry still runs on its schedule (5 s after the first).
 	srv.Advance(5 * time.Second)
 	require.NoError(t, srv.FlushDeliveries(ctx))
 	assert.Len(t, srv.Deliveries(), 3)
 
-	assert.Error(t, srv.ResendDelivery(ctx, "evt_nope", ds[0].EndpointID))
-	assert.Error(t, srv.ResendDelivery(ctx, ds[0].EventID, "we_nope"))
+	_, err = srv.ResendDelivery(ctx, "evt_nope", ds[0].EndpointID)
+	assert.Error(t, err)
+	_, err = srv.ResendDelivery(ctx, ds[0].EventID, "we_nope")
+	assert.Error(t, err)
 	status, _ = post(t, srv, "/_sandbox/ui/deliveries/resend", url.Values{"event": {"evt_nope"}, "endpoint": {"we_nope"}})
 	assert.Equal(t, 400, status)
 
@@ -271,6 +275,61 @@ func TestSandbox_ResendDelivery(t *testing.T) {
 	for _, h := range []string{"webhook-id", "webhook-timestamp", "webhook-signature: v1,", "manual", ">500<", ">200<"} {
 		assert.Contains(t, body, h)
 	}
+	// The event shows each delivery with its attempts and answers: the first
+	// (a 500, then its retry's 200) and the resend (one 200), each resendable.
+	for _, id := range []string{ds[0].DeliveryID, ds[1].DeliveryID} {
+		assert.Contains(t, body, `data-delivery="`+id+`"`)
+	}
+	assert.Contains(t, body, "2 attempts, last answer 200")
+	assert.Contains(t, body, "1 attempt, last answer 200")
+	assert.Equal(t, 2, strings.Count(body, `<button class="resend">`), "a Resend button per delivery")
+	// The dashboard's resend made the same delivery the API lists.
+	api := api(t, srv, "GET", "/v1/webhook_endpoints/"+ds[0].EndpointID+"/deliveries/"+ds[1].DeliveryID, nil)
+	require.Equal(t, 200, api.status)
+	assert.Equal(t, "succeeded", api.str("status"))
+}
+
+func TestDashboard_paymentLinksItsEventsAndRequestLogs(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	other := newOrder(t, srv, 300)
+	oid := newOrder(t, srv, 500)
+	created := api(t, srv, "POST", "/v1/payments", cardPayment(oid, "4242424242424242"))
+	require.Equal(t, 200, created.status)
+	payID := created.str("id")
+	require.Equal(t, 200, api(t, srv, "GET", "/v1/payments/"+payID, nil).status)
+	require.Equal(t, 200, api(t, srv, "GET", "/v1/payments/"+payID+"/receipt", nil).status)
+	require.Equal(t, 200, api(t, srv, "POST", "/v1/payments", cardPayment(other, "4242424242424242")).status)
+
+	_, body, _ := page(t, srv, "/_sandbox/ui/payments/"+payID)
+	reqs := between(body, `id="payment-requests"`, "</table>")
+	assert.Contains(t, reqs, created.header.Get("Request-Id"), "the call that made the payment")
+	assert.Contains(t, reqs, "/v1/payments/"+payID+"/receipt")
+	assert.Equal(t, 3, strings.Count(reqs, "<tr>")-1, "its three calls, not the other payment's")
+	for _, typ := range []string{"payment.succeeded"} {
+		assert.Contains(t, body, typ, "its events")
+	}
+	assert.Regexp(t, `href="/_sandbox/ui/events/evt_[0-9a-z]+"`, body, "each event links to its page")
+	link := `href="/_sandbox/ui/request_logs?payment=` + payID + `"`
+	require.Contains(t, body, link)
+
+	_, logs, _ := page(t, srv, "/_sandbox/ui/request_logs?payment="+payID)
+	rows := between(logs, `id="request-logs"`, "</table>")
+	assert.Contains(t, rows, created.header.Get("Request-Id"))
+	assert.Equal(t, 3, strings.Count(rows, "<tr>")-1, "the filtered request logs show the same three calls")
+}
+
+// between is the part of s from the first from to the next to after it.
+func between(s, from, to string) string {
+	i := strings.Index(s, from)
+	if i < 0 {
+		return ""
+	}
+	s = s[i:]
+	if j := strings.Index(s, to); j >= 0 {
+		return s[:j]
+	}
+	return s
 }
 
 func TestDashboard_listsPaginate(t *testing.T) {

@@ -5,13 +5,16 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -24,13 +27,18 @@ var retryDelays = []time.Duration{
 
 const deliveryTimeout = 10 * time.Second
 
-// Delivery is one webhook delivery attempt.
+// Delivery is one webhook delivery attempt: the attempt log that
+// Deliveries returns and /_sandbox/deliveries shows. The delivery it belongs
+// to (docs/tokenim-api.md §10) is DeliveryID.
 type Delivery struct {
+	// DeliveryID is the whd_ delivery the attempt belongs to.
+	DeliveryID string `json:"delivery_id"`
 	EventID    string `json:"event_id"`
 	EventType  string `json:"event_type"`
 	EndpointID string `json:"endpoint_id"`
 	URL        string `json:"url"`
-	// Attempt counts from 1; attempt n+1 follows retryDelays[n-1] later.
+	// Attempt counts from 1 within its delivery; attempt n+1 follows
+	// retryDelays[n-1] later.
 	Attempt int `json:"attempt"`
 	// StatusCode is the endpoint's answer, 0 when none arrived.
 	StatusCode int `json:"status_code"`
@@ -42,8 +50,10 @@ type Delivery struct {
 	Succeeded bool      `json:"succeeded"`
 	// Final is set on the last attempt of a delivery that was given up.
 	Final bool `json:"final"`
-	// Manual marks an attempt resent by hand (ResendDelivery): it schedules
-	// no retries of its own.
+	// Manual marks an attempt of a delivery made by a resend (POST
+	// /v1/events/{id}/resend, the dashboard's button, ResendDelivery). Such
+	// a delivery has its own retry schedule; the event's first delivery
+	// keeps its own.
 	Manual bool `json:"manual"`
 
 	// What the dashboard shows of an attempt: how long the endpoint took
@@ -80,14 +90,9 @@ func (d *deliverer) init(s *Sandbox) {
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 }
 
-// start launches one attempt of ev to ep at sandbox time at. The caller
-// holds s.mu; the attempt itself runs without it.
-func (d *deliverer) start(m *merchant, ep *endpoint, ev *event, attempt int, at time.Time) {
-	d.launch(m, ep, ev, attempt, at, false)
-}
-
-// launch is start for an automatic attempt (manual false) or a resend.
-func (d *deliverer) launch(m *merchant, ep *endpoint, ev *event, attempt int, at time.Time, manual bool) {
+// start launches the next attempt of dl to ep at sandbox time at. The
+// caller holds s.mu; the attempt itself runs without it.
+func (d *deliverer) start(m *merchant, ep *endpoint, dl *webhookDelivery, at time.Time) {
 	secrets := ep.activeSecrets(at)
 	d.mu.Lock()
 	if d.closed {
@@ -98,7 +103,8 @@ func (d *deliverer) launch(m *merchant, ep *endpoint, ev *event, attempt int, at
 	gen := d.gen
 	d.wg.Add(1)
 	d.mu.Unlock()
-	go d.attempt(gen, m, ep.ID, ep.URL, ev, secrets, attempt, at, manual)
+	dl.NextAttemptAt = timestampPtr(at)
+	go d.attempt(gen, m, dl, ep.ID, ep.URL, secrets, dl.AttemptCount+1, at)
 }
 
 // sign returns the webhook-signature header value: one v1 signature per secret.
@@ -121,15 +127,18 @@ func secretKey(secret string) []byte {
 	return k
 }
 
-func (d *deliverer) attempt(gen uint64, m *merchant, epID, url string, ev *event, secrets []string, attempt int, at time.Time, manual bool) {
+func (d *deliverer) attempt(gen uint64, m *merchant, dl *webhookDelivery, epID, url string, secrets []string, attempt int, at time.Time) {
 	defer d.done()
-	rec := Delivery{EventID: ev.id, EventType: ev.typ, EndpointID: epID, URL: url, Attempt: attempt, At: at, Manual: manual}
+	ev := dl.ev
+	rec := Delivery{DeliveryID: dl.ID, EventID: ev.id, EventType: ev.typ, EndpointID: epID, URL: url,
+		Attempt: attempt, At: at, Manual: dl.resend}
 	ts := time.Now().Unix() // real wall clock, so a real verifier accepts it
 	rec.timestamp = ts
 	rec.signature = sign(secrets, ev.id, ts, ev.raw)
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(d.ctx, deliveryTimeout)
 	defer cancel()
+	var failure string // the delivery's last_error
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(ev.raw))
 	if err == nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -151,10 +160,15 @@ func (d *deliverer) attempt(gen uint64, m *merchant, epID, url string, ev *event
 	}
 	if err != nil {
 		rec.Err = err.Error()
+		failure = attemptError(err)
 	}
 	rec.took = time.Since(began)
-	retry := !rec.Succeeded && attempt <= len(retryDelays) && !manual
-	rec.Final = !rec.Succeeded && !retry && !manual
+	retry := !rec.Succeeded && attempt <= len(retryDelays)
+	rec.Final = !rec.Succeeded && !retry
+
+	s := d.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	d.mu.Lock()
 	if gen != d.gen || d.closed {
 		d.mu.Unlock()
@@ -162,27 +176,61 @@ func (d *deliverer) attempt(gen uint64, m *merchant, epID, url string, ev *event
 	}
 	d.log.add(rec)
 	d.mu.Unlock()
+	if s.merchants[m.id] != m {
+		return
+	}
+	dl.record(rec, failure, retry)
 	if retry {
-		evID := ev.id
-		d.s.sched.at(at.Add(retryDelays[attempt-1]), func() { d.retry(gen, m, epID, evID, attempt+1) })
+		next := at.Add(retryDelays[attempt-1])
+		dl.NextAttemptAt = timestampPtr(next)
+		d.s.sched.at(next, func() { d.retry(gen, m, dl, epID) })
 	}
 }
 
-func (d *deliverer) retry(gen uint64, m *merchant, epID, evID string, attempt int) {
+// attemptError names why an attempt got no answer, for a delivery's
+// last_error (docs/tokenim-api.md §10): timeout, connection_refused,
+// connection_reset, dns_error, tls_error or connection_error.
+func attemptError(err error) string {
+	var dnsErr *net.DNSError
+	var tlsErr *tls.RecordHeaderError
+	var certErr *tls.CertificateVerificationError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection_refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection_reset"
+	case errors.As(err, &dnsErr):
+		return "dns_error"
+	case errors.As(err, &tlsErr), errors.As(err, &certErr):
+		return "tls_error"
+	}
+	return "connection_error"
+}
+
+// retry runs the next attempt of dl when it falls due. An endpoint deleted
+// or disabled since ends the delivery as failed.
+func (d *deliverer) retry(gen uint64, m *merchant, dl *webhookDelivery, epID string) {
 	s := d.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d.mu.Lock()
 	stale := gen != d.gen
 	d.mu.Unlock()
-	if stale || s.merchants[m.id] != m {
+	if stale || s.merchants[m.id] != m || dl.Status != deliveryPending || m.eventByID[dl.ev.id] != dl.ev {
 		return
 	}
-	ep, ev := m.endpoints[epID], m.eventByID[evID]
-	if ep == nil || ev == nil || ep.Status != "enabled" {
-		return
+	ep := m.endpoints[epID]
+	switch {
+	case ep == nil:
+		dl.giveUp("endpoint_deleted")
+	case ep.Status != "enabled":
+		dl.giveUp("endpoint_disabled")
+	default:
+		d.start(m, ep, dl, s.clock.Now())
 	}
-	d.start(m, ep, ev, attempt, s.clock.Now())
 }
 
 func (d *deliverer) done() {
@@ -248,37 +296,27 @@ func (s *Sandbox) FlushDeliveries(ctx context.Context) error {
 }
 
 // ResendDelivery sends the event eventID to the webhook endpoint endpointID
-// once more, now, as a manual attempt (the dashboard's resend button). It
-// schedules no retries and leaves the automatic schedule alone, then waits
-// until the attempt has finished (or ctx ends) so that Deliveries shows it.
-func (s *Sandbox) ResendDelivery(ctx context.Context, eventID, endpointID string) error {
+// once more, now, as a new delivery with its own retry schedule — what POST
+// /v1/events/{id}/resend does, through the same code (the dashboard's resend
+// button calls it) — and waits until its first attempt has finished (or ctx
+// ends) so that Deliveries shows it. It returns the delivery's id.
+func (s *Sandbox) ResendDelivery(ctx context.Context, eventID, endpointID string) (string, error) {
 	s.mu.Lock()
 	var m *merchant
-	var ev *event
 	for _, mm := range s.merchants {
-		if e := mm.eventByID[eventID]; e != nil {
-			m, ev = mm, e
+		if mm.eventByID[eventID] != nil || mm.prunedEvents[eventID] {
+			m = mm
 			break
 		}
 	}
-	if ev == nil {
+	if m == nil {
 		s.mu.Unlock()
-		return errors.New("sandbox: resend: no event " + strconv.Quote(eventID))
+		return "", errors.New("sandbox: resend: no event " + strconv.Quote(eventID))
 	}
-	ep := m.endpoints[endpointID]
-	if ep == nil {
-		s.mu.Unlock()
-		return errors.New("sandbox: resend: no webhook endpoint " + strconv.Quote(endpointID) + " for the event's merchant")
-	}
-	attempt := 1
-	s.delivery.mu.Lock()
-	for _, d := range s.delivery.log.items {
-		if d.EventID == eventID && d.EndpointID == endpointID && d.Attempt >= attempt {
-			attempt = d.Attempt + 1
-		}
-	}
-	s.delivery.mu.Unlock()
-	s.delivery.launch(m, ep, ev, attempt, s.clock.Now(), true)
+	dl, e := s.resendLocked(m, eventID, endpointID)
 	s.mu.Unlock()
-	return s.FlushDeliveries(ctx)
+	if e != nil {
+		return "", errors.New("sandbox: resend: " + e.detail)
+	}
+	return dl.ID, s.FlushDeliveries(ctx)
 }

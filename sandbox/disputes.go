@@ -34,6 +34,7 @@ type dispute struct {
 	SubmittedAt   *timestamp      `json:"submitted_at"`
 	CreatedAt     timestamp       `json:"created_at"`
 	ClosedAt      *timestamp      `json:"closed_at"`
+	versioned
 
 	payment *payment
 	dueBy   time.Time

@@ -1,16 +1,21 @@
 package sandbox
 
-// Events (docs/tokenim-api.md §5): emit records one and starts its webhook
-// deliveries (delivery.go); GET /v1/events lists and fetches them.
+// Events (docs/tokenim-api.md §5, §10): emit records one and starts its
+// webhook deliveries (webhook_deliveries.go, delivery.go); GET /v1/events
+// lists and fetches them, kept 30 days on the sandbox clock.
 
 import (
 	"encoding/json"
+	"strings"
+	"time"
 )
 
 type event struct {
-	id  string
-	typ string
-	raw json.RawMessage
+	id         string
+	typ        string
+	raw        json.RawMessage
+	createdAt  time.Time
+	deliveries []*webhookDelivery // oldest first, to every endpoint
 }
 
 type eventBody struct {
@@ -38,9 +43,10 @@ var eventTypes = map[string]bool{
 // emit records an event with a snapshot of obj and starts its webhook
 // deliveries; it returns the snapshot. The caller holds s.mu.
 func (s *Sandbox) emit(m *merchant, typ string, obj any) []byte {
-	snap, _ := json.Marshal(obj)
+	snap := snapshot(obj)
 	now := s.clock.Now()
-	ev := &event{id: s.newID("evt_"), typ: typ}
+	s.pruneEventsLocked(m, now)
+	ev := &event{id: s.newID("evt_"), typ: typ, createdAt: now.Truncate(time.Second)}
 	ev.raw, _ = json.Marshal(eventBody{
 		ID: ev.id, Object: "event", Type: typ, CreatedAt: timestamp(now), APIVersion: APIVersion,
 		Data: eventData{Object: snap},
@@ -50,7 +56,7 @@ func (s *Sandbox) emit(m *merchant, typ string, obj any) []byte {
 	m.eventByID[ev.id] = ev
 	for _, ep := range m.epList {
 		if !ep.deleted && ep.Status == "enabled" && ep.subscribed(typ) {
-			s.delivery.start(m, ep, ev, 1, now)
+			s.delivery.start(m, ep, s.newDeliveryLocked(m, ep, ev, now, false), now)
 		}
 	}
 	return snap
@@ -60,6 +66,7 @@ func getEvent(c *call) response {
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.pruneEventsLocked(c.m, s.clock.Now())
 	ev := c.m.eventByID[c.args[0]]
 	if ev == nil {
 		return errMissing("event", c.args[0], "").response(c.reqID)
@@ -73,11 +80,30 @@ func listEvents(c *call) response {
 	if q.Has("type") && !eventTypes[typ] {
 		return errInvalid("type", "type must be a known event type.").response(c.reqID)
 	}
+	gte, hasGTE, e := timeFilter("created_gte", q.Get("created_gte"), q.Has("created_gte"))
+	if e != nil {
+		return e.response(c.reqID)
+	}
+	lt, hasLT, e := timeFilter("created_lt", q.Get("created_lt"), q.Has("created_lt"))
+	if e != nil {
+		return e.response(c.reqID)
+	}
+	pending := q.Get("pending_for")
+	if q.Has("pending_for") && !strings.HasPrefix(pending, "we_") {
+		return errInvalid("pending_for", "pending_for must be the id of a webhook endpoint (we_…).").response(c.reqID)
+	}
 	s := c.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.pruneEventsLocked(c.m, s.clock.Now())
+	if q.Has("pending_for") && c.m.endpoints[pending] == nil {
+		return errMissing("webhook endpoint", pending, "pending_for").response(c.reqID)
+	}
 	return listPage(c, c.m.events, "evt_", func(e *event) string { return e.id }, func(e *event) bool {
-		return typ == "" || e.typ == typ
+		return (typ == "" || e.typ == typ) &&
+			(!hasGTE || !e.createdAt.Before(gte)) &&
+			(!hasLT || e.createdAt.Before(lt)) &&
+			(pending == "" || e.pendingFor(pending))
 	})
 }
 

@@ -36,18 +36,26 @@ type merchant struct {
 	payList   []*payment
 	refunds   map[string]*refund
 	refList   []*refund
-	events    []*event
+	events    []*event // oldest first; kept eventRetention (webhook_deliveries.go)
 	eventByID map[string]*event
-	endpoints map[string]*endpoint
-	disputes  map[string]*dispute
-	dpList    []*dispute
-	epList    []*endpoint
-	pos       map[string]int // id → index in its list, for starting_after
-	keys      map[string]*apiKey
-	keyList   []*apiKey
-	logs      []*requestLog // oldest first
-	logByID   map[string]*requestLog
-	logSeq    uint64
+	// prunedEvents are the ids of events dropped after eventRetention: a
+	// resend of one answers event_too_old, not resource_missing. They are
+	// remembered for tombstoneRetention (prunedOrder, oldest first), so
+	// memory stays bounded.
+	prunedEvents map[string]bool
+	prunedOrder  []tombstone
+	deliveries   map[string]*webhookDelivery
+	dlvList      []*webhookDelivery // oldest first
+	endpoints    map[string]*endpoint
+	disputes     map[string]*dispute
+	dpList       []*dispute
+	epList       []*endpoint
+	pos          map[string]int // id → index in its list, for starting_after
+	keys         map[string]*apiKey
+	keyList      []*apiKey
+	logs         []*requestLog // oldest first
+	logByID      map[string]*requestLog
+	logSeq       uint64
 
 	ledger ledgerBook // balance transactions and settlements (balance.go)
 
@@ -57,16 +65,18 @@ type merchant struct {
 func newMerchant(id, key string, idemCap int) *merchant {
 	return &merchant{
 		id: id, apiKey: key,
-		idem:      newIdemStore(idemCap),
-		orders:    map[string]*order{},
-		byMOID:    map[string]*order{},
-		payments:  map[string]*payment{},
-		refunds:   map[string]*refund{},
-		eventByID: map[string]*event{},
-		endpoints: map[string]*endpoint{},
-		disputes:  map[string]*dispute{},
-		pos:       map[string]int{},
-		keys:      map[string]*apiKey{},
-		logByID:   map[string]*requestLog{},
+		idem:         newIdemStore(idemCap),
+		orders:       map[string]*order{},
+		byMOID:       map[string]*order{},
+		payments:     map[string]*payment{},
+		refunds:      map[string]*refund{},
+		eventByID:    map[string]*event{},
+		prunedEvents: map[string]bool{},
+		deliveries:   map[string]*webhookDelivery{},
+		endpoints:    map[string]*endpoint{},
+		disputes:     map[string]*dispute{},
+		pos:          map[string]int{},
+		keys:         map[string]*apiKey{},
+		logByID:      map[string]*requestLog{},
 	}
 }

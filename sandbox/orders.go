@@ -21,6 +21,7 @@ type order struct {
 	CreatedAt       timestamp         `json:"created_at"`
 	PaidAt          *timestamp        `json:"paid_at"`
 	Metadata        map[string]string `json:"metadata"`
+	versioned
 
 	expiresAt time.Time
 	active    *payment // the payment processing or requiring action, if any

@@ -46,12 +46,14 @@ type payment struct {
 	CreatedAt      timestamp         `json:"created_at"`
 	SucceededAt    *timestamp        `json:"succeeded_at"`
 	Metadata       map[string]string `json:"metadata"`
+	versioned
 
 	order       *order
 	succeededAt time.Time
 	otpFailures int
 	committed   int64    // sum of refunds not failed
 	dispute     *dispute // its dispute, once one opened (docs/tokenim-api.md §8)
+	requestID   string   // the Request-Id (request log id) of the call that made it
 }
 
 var paymentSchema = []field{
@@ -240,7 +242,7 @@ func createPayment(c *call) response {
 	}
 	p := &payment{
 		ID: s.newID("pay_"), Object: "payment", OrderID: ord.ID, Amount: ord.Amount, Currency: ord.Currency,
-		Method: meth, CreatedAt: timestamp(now), Metadata: metadataOf(o), order: ord,
+		Method: meth, CreatedAt: timestamp(now), Metadata: metadataOf(o), order: ord, requestID: c.reqID,
 	}
 	m.payments[p.ID] = p
 	m.pos[p.ID] = len(m.payList)

@@ -18,6 +18,7 @@ type refund struct {
 	CreatedAt   timestamp         `json:"created_at"`
 	SucceededAt *timestamp        `json:"succeeded_at"`
 	Metadata    map[string]string `json:"metadata"`
+	versioned
 
 	payment *payment
 }

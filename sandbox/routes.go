@@ -66,12 +66,15 @@ func (s *Sandbox) routes() []route {
 
 		merchantRoute("GET", "/v1/events", listEvents),
 		merchantRoute("GET", "/v1/events/{}", getEvent),
+		creates("POST", "/v1/events/{}/resend", resendEvent),
 
 		creates("POST", "/v1/webhook_endpoints", createEndpoint),
 		merchantRoute("GET", "/v1/webhook_endpoints", listEndpoints),
 		merchantRoute("GET", "/v1/webhook_endpoints/{}", getEndpoint),
 		merchantRoute("DELETE", "/v1/webhook_endpoints/{}", deleteEndpoint),
 		merchantRoute("POST", "/v1/webhook_endpoints/{}/rotate_secret", rotateEndpointSecret),
+		merchantRoute("GET", "/v1/webhook_endpoints/{}/deliveries", listDeliveries),
+		merchantRoute("GET", "/v1/webhook_endpoints/{}/deliveries/{}", getDelivery),
 
 		merchantRoute("GET", "/v1/api_keys", listAPIKeys),
 		merchantRoute("GET", "/v1/api_keys/{}", getAPIKey),

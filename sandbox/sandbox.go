@@ -486,6 +486,7 @@ func (s *Sandbox) Events(merchantID string) []json.RawMessage {
 	if !ok {
 		return nil
 	}
+	s.pruneEventsLocked(m, s.clock.Now())
 	out := make([]json.RawMessage, 0, len(m.events))
 	for i := len(m.events) - 1; i >= 0; i-- {
 		out = append(out, append(json.RawMessage(nil), m.events[i].raw...))

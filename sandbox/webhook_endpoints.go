@@ -23,6 +23,7 @@ type endpoint struct {
 	Description *string   `json:"description"`
 	Status      string    `json:"status"`
 	CreatedAt   timestamp `json:"created_at"`
+	versioned
 
 	secrets []endpointSecret // newest first
 	deleted bool
@@ -187,5 +188,6 @@ func rotateEndpointSecret(c *call) response {
 		}
 	}
 	ep.secrets = kept
+	ep.touch()
 	return jsonResponse(endpointWithSecret{endpoint: ep, Secret: kept[0].secret})
 }

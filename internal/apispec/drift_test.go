@@ -85,6 +85,7 @@ var objectRows = []objectRow{
 	// The client's UpdateEvidence/SubmitEvidence take the evidence and say
 	// submit by which method is called; the wire body is disputeEvidenceParams.
 	{schema: "DisputeEvidenceParams", request: true, client: "disputeEvidenceParams", sandbox: "fields:evidenceSchema"},
+	{schema: "EventResendParams", request: true, client: "EventResendParams", sandbox: "fields:resendSchema"},
 
 	// Resources.
 	{schema: "Order", client: "Order", sandbox: "order"},
@@ -98,6 +99,7 @@ var objectRows = []objectRow{
 	{schema: "WebhookEndpointWithoutSecret", client: "WebhookEndpoint", sandbox: "endpoint",
 		specOnly: map[string]string{"secret": "the sandbox's listed endpoint has no secret field at all, so it can never leak one"}},
 	{schema: "WebhookEndpointDeleted", client: "DeletedWebhookEndpoint", sandbox: "deletedBody"},
+	{schema: "WebhookDelivery", client: "Delivery", sandbox: "webhookDelivery"},
 	{schema: "Status", client: "PlatformStatus", sandbox: "statusBody"},
 	{schema: "APIKey", client: "APIKey", sandbox: "apiKeyWithSecret"},
 	{schema: "APIKeyWithSecret", client: "APIKey", sandbox: "apiKeyWithSecret"},
@@ -123,6 +125,7 @@ var objectRows = []objectRow{
 	{schema: "BalanceTransactionList", client: "List[BalanceTransaction]", sandbox: "listBody"},
 	{schema: "SettlementList", client: "List[Settlement]", sandbox: "listBody"},
 	{schema: "DisputeList", client: "List[Dispute]", sandbox: "listBody"},
+	{schema: "WebhookDeliveryList", client: "List[Delivery]", sandbox: "listBody"},
 
 	// Problems (RFC 9457). The Problem* views narrow Problem and are covered
 	// by this row (see isView).
@@ -202,6 +205,7 @@ var enumRows = []enumRow{
 	{spec: "APIKey.status", client: "type:APIKeyStatus", sandbox: "keys:apiKeyStatuses"},
 	{spec: "BalanceTransactionType", client: "type:BalanceTransactionType", sandbox: "keys:txnTypes"},
 	{spec: "SettlementStatus", client: "type:SettlementStatus", sandboxWhy: sandboxInline},
+	{spec: "WebhookDeliveryStatus", client: "type:DeliveryStatus", sandbox: "keys:deliveryStatuses"},
 	{spec: "ErrorCode", client: "type:ErrorCode", sandbox: "call:newError:1"},
 	{spec: "NullableErrorCode", client: "type:ErrorCode", sandbox: "call:newError:1"},
 	{spec: "ProblemBadRequest.allOf[1].code", subsetOf: "ErrorCode"},
@@ -246,6 +250,7 @@ var queryRows = []queryRow{
 	{operation: "listBalanceTransactions", client: "BalanceTransactionListParams", sandbox: []string{"listBalanceTransactions", listPaging}},
 	{operation: "listSettlements", client: "SettlementListParams", sandbox: []string{"listSettlements", listPaging}},
 	{operation: "listDisputes", client: "DisputeListParams", sandbox: []string{"listDisputes", listPaging}},
+	{operation: "listWebhookDeliveries", client: "DeliveryListParams", sandbox: []string{"listDeliveries", listPaging}},
 }
 
 // goSources parses the client and the sandbox once for every test.

@@ -21,74 +21,84 @@ const (
 	orderOpen = `{"id":"ord_8Hn2kLq","object":"order","merchant_order_id":"A-1001","amount":1999,
 		"currency":"CNY","description":"2 coffees","status":"open","amount_paid":0,"amount_refunded":0,
 		"payment_id":null,"expires_at":"2026-11-21T10:00:00Z","created_at":"2026-11-21T09:30:00Z",
-		"paid_at":null,"metadata":{"table":"7"}}`
+		"paid_at":null,"metadata":{"table":"7"},"version":1}`
 	orderPaid = `{"id":"ord_8Hn2kLq","object":"order","merchant_order_id":"A-1001","amount":1999,
 		"currency":"CNY","description":null,"status":"paid","amount_paid":1999,"amount_refunded":0,
 		"payment_id":"pay_3Jd9sKa","expires_at":"2026-11-21T10:00:00Z","created_at":"2026-11-21T09:30:00Z",
-		"paid_at":"2026-11-21T09:31:12Z","metadata":{}}`
+		"paid_at":"2026-11-21T09:31:12Z","metadata":{},"version":2}`
 	orderCanceled = `{"id":"ord_8Hn2kLq","object":"order","merchant_order_id":"A-1001","amount":500,
 		"currency":"JPY","description":null,"status":"canceled","amount_paid":0,"amount_refunded":0,
 		"payment_id":null,"expires_at":"2026-11-21T10:00:00Z","created_at":"2026-11-21T09:30:00Z",
-		"paid_at":null,"metadata":{}}`
+		"paid_at":null,"metadata":{},"version":2}`
 	paymentCard = `{"id":"pay_3Jd9sKa","object":"payment","order_id":"ord_8Hn2kLq","amount":1999,"currency":"CNY",
 		"method":{"type":"card","card":{"brand":"visa","last4":"4242","exp_month":12,"exp_year":2030}},
 		"status":"succeeded","failure_code":null,"failure_message":null,"next_action":null,"fee":88,"net":1911,
 		"amount_refunded":0,"disputed":false,"receipt_number":"RCPT-20261121-000001","created_at":"2026-11-21T09:31:11Z",
-		"succeeded_at":"2026-11-21T09:31:12Z","metadata":{}}`
+		"succeeded_at":"2026-11-21T09:31:12Z","metadata":{},"version":1}`
 	paymentOTP = `{"id":"pay_7Ka1mZx","object":"payment","order_id":"ord_8Hn2kLq","amount":1999,"currency":"CNY",
 		"method":{"type":"card","card":{"brand":"visa","last4":"3184","exp_month":1,"exp_year":2031}},
 		"status":"requires_action","failure_code":null,"failure_message":null,"next_action":{"type":"otp"},
 		"fee":0,"net":0,"amount_refunded":0,"disputed":false,"receipt_number":null,"created_at":"2026-11-21T09:31:11Z",
-		"succeeded_at":null,"metadata":{"attempt":"2"}}`
+		"succeeded_at":null,"metadata":{"attempt":"2"},"version":1}`
 	paymentBankCanceled = `{"id":"pay_5Tq0wEr","object":"payment","order_id":"ord_8Hn2kLq","amount":120000,"currency":"USD",
 		"method":{"type":"bank_transfer"},"status":"canceled","failure_code":null,"failure_message":null,
 		"next_action":null,"fee":0,"net":0,"amount_refunded":0,"disputed":false,"receipt_number":null,
-		"created_at":"2026-11-21T09:31:11Z","succeeded_at":null,"metadata":{}}`
+		"created_at":"2026-11-21T09:31:11Z","succeeded_at":null,"metadata":{},"version":2}`
 	paymentWalletFailed = `{"id":"pay_1Wl4tBb","object":"payment","order_id":"ord_8Hn2kLq","amount":1251,"currency":"SGD",
 		"method":{"type":"wallet","wallet":{"provider":"tokenim_balance"}},"status":"failed",
 		"failure_code":"insufficient_funds","failure_message":"The balance is too low.","next_action":null,
 		"fee":0,"net":0,"amount_refunded":0,"disputed":false,"receipt_number":null,"created_at":"2026-11-21T09:31:11Z",
-		"succeeded_at":null,"metadata":{}}`
+		"succeeded_at":null,"metadata":{},"version":1}`
 	refundPending = `{"id":"re_2Bv8nQw","object":"refund","payment_id":"pay_3Jd9sKa","order_id":"ord_8Hn2kLq",
 		"amount":500,"currency":"CNY","reason":"requested_by_customer","status":"pending","failure_code":null,
-		"created_at":"2026-11-21T11:00:00Z","succeeded_at":null,"metadata":{"ticket":"Z-9"}}`
+		"created_at":"2026-11-21T11:00:00Z","succeeded_at":null,"metadata":{"ticket":"Z-9"},"version":1}`
 	refundFailed = `{"id":"re_6Cc1xYz","object":"refund","payment_id":"pay_3Jd9sKa","order_id":"ord_8Hn2kLq",
 		"amount":1413,"currency":"CNY","reason":null,"status":"failed","failure_code":"refund_declined",
-		"created_at":"2026-11-21T11:00:00Z","succeeded_at":null,"metadata":{}}`
+		"created_at":"2026-11-21T11:00:00Z","succeeded_at":null,"metadata":{},"version":2}`
 	eventPaid = `{"id":"evt_4Ee5rTy","object":"event","type":"order.paid","created_at":"2026-11-21T09:31:12Z",
 		"api_version":"2026-11-01","data":{"object":` + orderPaid + `}}`
 	eventPayment = `{"id":"evt_4Ee5rTz","object":"event","type":"payment.succeeded","created_at":"2026-11-21T09:31:12Z",
 		"api_version":"2026-11-01","data":{"object":` + paymentCard + `}}`
 	endpoint = `{"id":"we_0Aa9zXc","object":"webhook_endpoint","url":"https://shop.example.com/hooks/tokenim",
-		"events":["order.paid","refund.succeeded"],"description":null,"status":"enabled","created_at":"2026-11-21T08:00:00Z"}`
+		"events":["order.paid","refund.succeeded"],"description":null,"status":"enabled","created_at":"2026-11-21T08:00:00Z","version":1}`
 	endpointWithSecret = `{"id":"we_0Aa9zXc","object":"webhook_endpoint","url":"https://shop.example.com/hooks/tokenim",
-		"events":["*"],"description":"shop","status":"enabled","created_at":"2026-11-21T08:00:00Z",
+		"events":["*"],"description":"shop","status":"enabled","created_at":"2026-11-21T08:00:00Z","version":3,
 		"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw1K6ZzDz+ABE="}`
 	apiKeyActive = `{"id":"key_9Zz8Yy7","object":"api_key","mode":"test","last4":"A1b2","status":"active",
-		"created_at":"2026-11-21T09:30:00Z","expires_at":null,"last_used_at":"2026-11-21T09:31:12Z"}`
+		"created_at":"2026-11-21T09:30:00Z","expires_at":null,"last_used_at":"2026-11-21T09:31:12Z","version":4}`
 	apiKeyExpiring = `{"id":"key_1Ab2Cd3","object":"api_key","mode":"test","last4":"p7dc","status":"expiring",
-		"created_at":"2026-11-01T08:00:00Z","expires_at":"2026-11-21T10:30:00Z","last_used_at":null}`
+		"created_at":"2026-11-01T08:00:00Z","expires_at":"2026-11-21T10:30:00Z","last_used_at":null,"version":2}`
 	requestLog = `{"id":"req_0123456789abcdefghijklmn","object":"request_log","method":"POST","path":"/v1/orders",
 		"status":409,"error_code":"duplicate_merchant_order_id","idempotency_key":"order-A-1001","replayed":false,
 		"api_key_last4":"A1b2","duration_ms":12,"created_at":"2026-11-21T09:31:12Z"}`
 	txnPayment = `{"id":"txn_3Kk2lMn","object":"balance_transaction","type":"payment","source":"pay_3Jd9sKa",
 		"order_id":"ord_8Hn2kLq","amount":1999,"fee":88,"net":1911,"currency":"CNY",
-		"available_on":"2026-11-22T09:31:12Z","settlement_id":"st_9Pq1rSt","created_at":"2026-11-21T09:31:12Z"}`
+		"available_on":"2026-11-22T09:31:12Z","settlement_id":"st_9Pq1rSt","created_at":"2026-11-21T09:31:12Z","version":2}`
 	txnRefund = `{"id":"txn_4Ll3mNo","object":"balance_transaction","type":"refund","source":"re_2Bv8nQw",
 		"order_id":"ord_8Hn2kLq","amount":-500,"fee":0,"net":-500,"currency":"CNY",
-		"available_on":"2026-11-22T11:05:00Z","settlement_id":null,"created_at":"2026-11-21T11:05:00Z"}`
+		"available_on":"2026-11-22T11:05:00Z","settlement_id":null,"created_at":"2026-11-21T11:05:00Z","version":1}`
 	settlementPaid = `{"id":"st_9Pq1rSt","object":"settlement","currency":"CNY","amount":1411,"transaction_count":2,
-		"period_end":"2026-11-23T00:00:00Z","created_at":"2026-11-23T00:00:00Z","status":"paid"}`
+		"period_end":"2026-11-23T00:00:00Z","created_at":"2026-11-23T00:00:00Z","status":"paid","version":1}`
 	disputeOpen = `{"id":"dp_3Xw7pLm","object":"dispute","payment_id":"pay_3Jd9sKa","order_id":"ord_8Hn2kLq",
 		"amount":1999,"currency":"CNY","fee":1500,"reason":"product_not_received","status":"needs_response",
 		"evidence":{"product_description":"2 coffees","customer_communication":null,"shipping_tracking_number":null,
 		"refund_policy":null,"uncategorized_text":null},"evidence_due_by":"2026-11-28T10:31:12Z","submitted_at":null,
-		"created_at":"2026-11-21T10:31:12Z","closed_at":null}`
+		"created_at":"2026-11-21T10:31:12Z","closed_at":null,"version":2}`
 	disputeLost = `{"id":"dp_3Xw7pLm","object":"dispute","payment_id":"pay_3Jd9sKa","order_id":"ord_8Hn2kLq",
 		"amount":1999,"currency":"CNY","fee":1500,"reason":"fraudulent","status":"lost",
 		"evidence":{"product_description":null,"customer_communication":null,"shipping_tracking_number":null,
 		"refund_policy":null,"uncategorized_text":null},"evidence_due_by":"2026-11-28T10:31:12Z","submitted_at":null,
-		"created_at":"2026-11-21T10:31:12Z","closed_at":"2026-11-21T12:00:00Z"}`
+		"created_at":"2026-11-21T10:31:12Z","closed_at":"2026-11-21T12:00:00Z","version":3}`
+	deliveryPending = `{"id":"whd_5Dd4eFg","object":"webhook_delivery","event_id":"evt_4Ee5rTy","event_type":"order.paid",
+		"webhook_endpoint_id":"we_0Aa9zXc","status":"pending","attempt_count":2,"last_attempt_at":"2026-11-21T09:31:17Z",
+		"last_response_status":null,"last_error":"connection_refused","next_attempt_at":"2026-11-21T09:36:17Z",
+		"created_at":"2026-11-21T09:31:12Z"}`
+	deliveryFailed = `{"id":"whd_6Ee5fGh","object":"webhook_delivery","event_id":"evt_4Ee5rTy","event_type":"order.paid",
+		"webhook_endpoint_id":"we_0Aa9zXc","status":"failed","attempt_count":8,"last_attempt_at":"2026-11-22T13:06:17Z",
+		"last_response_status":500,"last_error":null,"next_attempt_at":null,"created_at":"2026-11-21T09:31:12Z"}`
+	deliveryResent = `{"id":"whd_7Ff6gHi","object":"webhook_delivery","event_id":"evt_4Ee5rTy","event_type":"order.paid",
+		"webhook_endpoint_id":"we_0Aa9zXc","status":"pending","attempt_count":0,"last_attempt_at":null,
+		"last_response_status":null,"last_error":null,"next_attempt_at":"2026-11-23T08:00:00Z","created_at":"2026-11-23T08:00:00Z"}`
 	receipt = `{"object":"receipt","receipt_number":"RCPT-20261121-000001","payment_id":"pay_3Jd9sKa",
 		"order_id":"ord_8Hn2kLq","merchant_order_id":"A-1001","amount":1999,"currency":"CNY","fee":88,
 		"method_summary":"visa •••• 4242","paid_at":"2026-11-21T09:31:12Z"}`
@@ -248,6 +258,24 @@ var validExchanges = []exchange{
 		status: 200, resp: `{"object":"list","data":[` + eventPayment + `],"has_more":true}`},
 	{opID: "listEvents", method: "GET", target: "/v1/events", status: 429,
 		resp: problem(429, "rate_limited", ""), respHead: http.Header{"Retry-After": {"2"}}},
+	{opID: "listEvents", method: "GET", target: "/v1/events?created_gte=2026-11-21T00:00:00Z&created_lt=2026-11-22T00:00:00%2B08:00&pending_for=we_0Aa9zXc",
+		status: 200, resp: list(eventPaid)},
+	{opID: "listEvents", method: "GET", target: "/v1/events?pending_for=we_gone",
+		status: 404, resp: problem(404, "resource_missing", `,"param":"pending_for"`)},
+	{opID: "resendEvent", method: "POST", target: "/v1/events/evt_4Ee5rTy/resend",
+		body: `{"webhook_endpoint":"we_0Aa9zXc"}`, status: 202, resp: deliveryResent},
+	{opID: "resendEvent", method: "POST", target: "/v1/events/evt_4Ee5rTy/resend",
+		body: `{"webhook_endpoint":"we_0Aa9zXc"}`, status: 409, resp: problem(409, "endpoint_not_subscribed", `,"param":"webhook_endpoint"`)},
+	{opID: "resendEvent", method: "POST", target: "/v1/events/evt_4Ee5rTy/resend",
+		body: `{"webhook_endpoint":"we_0Aa9zXc"}`, status: 409, resp: problem(409, "event_too_old", "")},
+	{opID: "listWebhookDeliveries", method: "GET", target: "/v1/webhook_endpoints/we_0Aa9zXc/deliveries?status=pending&event_id=evt_4Ee5rTy&limit=2",
+		status: 200, resp: list(deliveryPending)},
+	{opID: "listWebhookDeliveries", method: "GET", target: "/v1/webhook_endpoints/we_0Aa9zXc/deliveries", status: 200,
+		resp: list(deliveryResent, deliveryPending, deliveryFailed)},
+	{opID: "getWebhookDelivery", method: "GET", target: "/v1/webhook_endpoints/we_0Aa9zXc/deliveries/whd_6Ee5fGh",
+		status: 200, resp: deliveryFailed},
+	{opID: "getWebhookDelivery", method: "GET", target: "/v1/webhook_endpoints/we_0Aa9zXc/deliveries/whd_nope",
+		status: 404, resp: problem(404, "resource_missing", "")},
 	{opID: "createWebhookEndpoint", method: "POST", target: "/v1/webhook_endpoints",
 		body:   `{"url":"https://shop.example.com/hooks/tokenim","events":["*"],"description":"shop"}`,
 		status: 200, resp: endpointWithSecret},
@@ -415,10 +443,12 @@ func TestExamples_requestsThatBreakTheContractFail(t *testing.T) {
 		"grace period too long": {opID: "rotateWebhookEndpointSecret", method: "POST",
 			target: "/v1/webhook_endpoints/we_0Aa9zXc/rotate_secret", body: `{"expire_old_after_seconds":604801}`,
 			status: 200, resp: endpointWithSecret},
-		"limit 101":         {opID: "listOrders", method: "GET", target: "/v1/orders?limit=101", status: 200, resp: list()},
-		"limit 0":           {opID: "listOrders", method: "GET", target: "/v1/orders?limit=0", status: 200, resp: list()},
-		"bad status filter": {opID: "listOrders", method: "GET", target: "/v1/orders?status=bogus", status: 200, resp: list()},
-		"bad event type":    {opID: "listEvents", method: "GET", target: "/v1/events?type=order.shipped", status: 200, resp: list()},
+		"limit 101":               {opID: "listOrders", method: "GET", target: "/v1/orders?limit=101", status: 200, resp: list()},
+		"limit 0":                 {opID: "listOrders", method: "GET", target: "/v1/orders?limit=0", status: 200, resp: list()},
+		"bad status filter":       {opID: "listOrders", method: "GET", target: "/v1/orders?status=bogus", status: 200, resp: list()},
+		"bad event type":          {opID: "listEvents", method: "GET", target: "/v1/events?type=order.shipped", status: 200, resp: list()},
+		"bad delivery status":     {opID: "listWebhookDeliveries", method: "GET", target: "/v1/webhook_endpoints/we_0Aa9zXc/deliveries?status=retrying", status: 200, resp: list()},
+		"resend without endpoint": {opID: "resendEvent", method: "POST", target: "/v1/events/evt_4Ee5rTy/resend", body: `{}`, status: 202, resp: deliveryResent},
 		"starting_after of another list": {opID: "listRefunds", method: "GET", target: "/v1/refunds?starting_after=pay_3Jd9sKa",
 			status: 200, resp: list()},
 		"path id with the wrong prefix": {opID: "getOrder", method: "GET", target: "/v1/orders/pay_3Jd9sKa", status: 200, resp: orderPaid},

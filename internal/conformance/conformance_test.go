@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -388,6 +389,81 @@ func TestContract_everyOperation(t *testing.T) {
 		assert.Equal(t, we.ID, del.ID)
 		_, err = c.WebhookEndpoints.Delete(ctx, we.ID)
 		assert.Equal(t, tokenim.CodeResourceMissing, apiError(t, err).Code)
+	})
+
+	t.Run("deliveries and resend", func(t *testing.T) {
+		var healthy atomic.Bool
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			if !healthy.Load() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+		}))
+		t.Cleanup(hook.Close)
+		we, err := c.WebhookEndpoints.Create(ctx, &tokenim.WebhookEndpointCreateParams{URL: hook.URL, Events: []tokenim.EventType{tokenim.EventOrderPaid}})
+		require.NoError(t, err)
+		other, err := c.WebhookEndpoints.Create(ctx, &tokenim.WebhookEndpointCreateParams{URL: hook.URL, Events: []tokenim.EventType{tokenim.EventRefundSucceeded}})
+		require.NoError(t, err)
+		o := newOrder(t, c, "conf-deliveries", 800, "CNY")
+		_, err = c.Payments.Create(ctx, &tokenim.PaymentCreateParams{OrderID: o.ID, Method: card(visa)})
+		require.NoError(t, err)
+		require.NoError(t, e.sb.FlushDeliveries(ctx))
+
+		page, err := c.WebhookDeliveries.List(ctx, we.ID, &tokenim.DeliveryListParams{Status: tokenim.DeliveryPending})
+		require.NoError(t, err)
+		require.Len(t, page.Data, 1, "the order.paid delivery, retrying")
+		d := page.Data[0]
+		assert.Equal(t, we.ID, d.WebhookEndpointID)
+		assert.Equal(t, tokenim.EventOrderPaid, d.EventType)
+		assert.Equal(t, 1, d.AttemptCount)
+		require.NotNil(t, d.LastResponseStatus)
+		assert.Equal(t, http.StatusServiceUnavailable, *d.LastResponseStatus)
+		assert.NotNil(t, d.NextAttemptAt)
+		got, err := c.WebhookDeliveries.Get(ctx, we.ID, d.ID)
+		require.NoError(t, err)
+		assert.Equal(t, d.ID, got.ID)
+		_, err = c.WebhookDeliveries.Get(ctx, other.ID, d.ID)
+		assert.Equal(t, tokenim.CodeResourceMissing, apiError(t, err).Code, "a delivery of another endpoint")
+
+		pending, err := c.Events.List(ctx, &tokenim.EventListParams{PendingFor: we.ID})
+		require.NoError(t, err)
+		require.Len(t, pending.Data, 1)
+		assert.Equal(t, d.EventID, pending.Data[0].ID)
+		created := pending.Data[0].CreatedAt
+		window, err := c.Events.List(ctx, &tokenim.EventListParams{CreatedGTE: &created, Type: tokenim.EventOrderPaid})
+		require.NoError(t, err)
+		assert.Equal(t, d.EventID, window.Data[0].ID)
+		before, err := c.Events.List(ctx, &tokenim.EventListParams{CreatedLT: &created, PendingFor: we.ID})
+		require.NoError(t, err)
+		assert.Empty(t, before.Data)
+
+		healthy.Store(true)
+		resent, err := c.Events.Resend(ctx, d.EventID, &tokenim.EventResendParams{WebhookEndpoint: we.ID})
+		require.NoError(t, err)
+		assert.NotEqual(t, d.ID, resent.ID)
+		assert.Equal(t, tokenim.DeliveryPending, resent.Status)
+		require.NoError(t, e.sb.FlushDeliveries(ctx))
+		done, err := c.WebhookDeliveries.Get(ctx, we.ID, resent.ID)
+		require.NoError(t, err)
+		assert.Equal(t, tokenim.DeliverySucceeded, done.Status)
+		pending, err = c.Events.List(ctx, &tokenim.EventListParams{PendingFor: we.ID})
+		require.NoError(t, err)
+		assert.Empty(t, pending.Data, "delivered by the resend")
+		n := 0
+		for dl, err := range c.WebhookDeliveries.All(ctx, we.ID, &tokenim.DeliveryListParams{EventID: d.EventID, ListParams: tokenim.ListParams{Limit: 1}}) {
+			require.NoError(t, err)
+			assert.Equal(t, d.EventID, dl.EventID)
+			n++
+		}
+		assert.Equal(t, 2, n, "the first delivery and the resend")
+
+		_, err = c.Events.Resend(ctx, d.EventID, &tokenim.EventResendParams{WebhookEndpoint: other.ID})
+		assert.Equal(t, tokenim.CodeEndpointNotSubscribed, apiError(t, err).Code)
+		_, err = c.Events.List(ctx, &tokenim.EventListParams{PendingFor: "we_doesnotexist"})
+		assert.Equal(t, tokenim.CodeResourceMissing, apiError(t, err).Code)
+		for _, id := range []string{we.ID, other.ID} {
+			_, err = c.WebhookEndpoints.Delete(ctx, id)
+			require.NoError(t, err)
+		}
 	})
 
 	t.Run("idempotency", func(t *testing.T) {

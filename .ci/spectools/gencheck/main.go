@@ -325,6 +325,36 @@ func (r *run) day(ctx context.Context, base, key, merchant string) error {
 			return err
 		}
 		r.expect("GET /v1/webhook_endpoints/{id}", wg.HTTPResponse, wg.Body, 200, wg.JSON200 != nil)
+		// §10: resend an event to it, then read its deliveries and what is
+		// still pending for it.
+		evs, err := c.ListEventsWithResponse(ctx, &gen.ListEventsParams{Type: ptr(gen.EventType("payment.succeeded"))})
+		if err != nil {
+			return err
+		}
+		if r.expect("GET /v1/events?type=payment.succeeded", evs.HTTPResponse, evs.Body, 200, evs.JSON200 != nil && len(evs.JSON200.Data) > 0) {
+			rs, err := c.ResendEventWithResponse(ctx, evs.JSON200.Data[0].Id, &gen.ResendEventParams{IdempotencyKey: newKey()},
+				gen.ResendEventJSONRequestBody{WebhookEndpoint: id})
+			if err != nil {
+				return err
+			}
+			if r.expect("POST /v1/events/{id}/resend", rs.HTTPResponse, rs.Body, 202, rs.JSON202 != nil) {
+				dg, err := c.GetWebhookDeliveryWithResponse(ctx, id, rs.JSON202.Id)
+				if err != nil {
+					return err
+				}
+				r.expect("GET /v1/webhook_endpoints/{id}/deliveries/{delivery_id}", dg.HTTPResponse, dg.Body, 200, dg.JSON200 != nil)
+			}
+			dl, err := c.ListWebhookDeliveriesWithResponse(ctx, id, &gen.ListWebhookDeliveriesParams{})
+			if err != nil {
+				return err
+			}
+			r.expect("GET /v1/webhook_endpoints/{id}/deliveries", dl.HTTPResponse, dl.Body, 200, dl.JSON200 != nil && len(dl.JSON200.Data) > 0)
+			pf, err := c.ListEventsWithResponse(ctx, &gen.ListEventsParams{PendingFor: &id})
+			if err != nil {
+				return err
+			}
+			r.expect("GET /v1/events?pending_for=", pf.HTTPResponse, pf.Body, 200, pf.JSON200 != nil)
+		}
 		wr, err := c.RotateWebhookEndpointSecretWithResponse(ctx, id, &gen.RotateWebhookEndpointSecretParams{IdempotencyKey: newKey()},
 			gen.RotateWebhookEndpointSecretJSONRequestBody{})
 		if err != nil {
@@ -355,3 +385,5 @@ func (r *run) day(ctx context.Context, base, key, merchant string) error {
 	r.expect("POST /v1/orders (bad currency)", bad.HTTPResponse, bad.Body, 400, bad.ApplicationproblemJSON400 != nil)
 	return nil
 }
+
+func ptr[T any](v T) *T { return &v }
