@@ -664,7 +664,7 @@ func encodeJSON(v any) ([]byte, error) {
 	buf.Reset()
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := enc.Encode(wireForm(v)); err != nil { // card data in clear, on the wire only (payments.go)
 		return nil, err
 	}
 	return bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil

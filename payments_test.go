@@ -2,6 +2,8 @@ package tokenim
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -134,4 +136,54 @@ func TestPaymentsService_Wait_honoursContext(t *testing.T) {
 
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 2, rec.Count())
+}
+
+// TestPayments_cardOnTheWireOnly: json.Marshal of card params redacts the
+// number and CVC, yet every way of sending them (Payments.Create, and
+// Client.NewRequest with the params by pointer or by value) puts them on the
+// wire in clear, under the same keys as the params' own JSON.
+func TestPayments_cardOnTheWireOnly(t *testing.T) {
+	t.Parallel()
+	card := Card("4000056655665556", 12, 2040, "9317")
+	params := PaymentCreateParams{OrderID: "ord_1", Method: card, Metadata: map[string]string{"a": "b"}}
+	const wire = `{"order_id":"ord_1","method":{"type":"card","card":{"number":"4000056655665556","exp_month":12,"exp_year":2040,"cvc":"9317"}},"metadata":{"a":"b"}}`
+
+	public, err := json.Marshal(params)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"order_id":"ord_1","method":{"type":"card","card":{"number":"[REDACTED]","exp_month":12,"exp_year":2040,"cvc":"[REDACTED]"}},"metadata":{"a":"b"}}`, string(public),
+		"the params' own JSON has the wire's keys, with the number and CVC redacted")
+
+	c, mt, _ := newTestClient(t)
+	var bodies []string
+	mt.RegisterResponder("POST", testBaseURL+"/v1/payments", func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		bodies = append(bodies, string(b))
+		return rawJSONResponse(200, paymentJSON), nil
+	})
+	_, err = c.Payments.Create(context.Background(), &params)
+	require.NoError(t, err)
+	for _, body := range []any{&params, params} {
+		req, err := c.NewRequest(context.Background(), http.MethodPost, "/v1/payments", body)
+		require.NoError(t, err)
+		_, err = c.Do(req, nil)
+		require.NoError(t, err)
+	}
+	require.Len(t, bodies, 3)
+	for _, b := range bodies {
+		assert.JSONEq(t, wire, b)
+	}
+
+	// The method and the card alone, as bodies of the caller's own calls.
+	for body, want := range map[any]string{
+		&card:     `{"type":"card","card":{"number":"4000056655665556","exp_month":12,"exp_year":2040,"cvc":"9317"}}`,
+		card.Card: `{"number":"4000056655665556","exp_month":12,"exp_year":2040,"cvc":"9317"}`,
+	} {
+		got, err := encodeJSON(body)
+		require.NoError(t, err)
+		assert.JSONEq(t, want, string(got))
+	}
+	var nilParams *PaymentCreateParams
+	got, err := encodeJSON(nilParams)
+	require.NoError(t, err)
+	assert.Equal(t, "null", string(got), "a nil pointer encodes as null, without a panic")
 }

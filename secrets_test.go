@@ -3,6 +3,7 @@ package tokenim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -237,4 +238,71 @@ func TestSecrets_unreachableByAnyVerbOrHandler(t *testing.T) {
 		}
 	}
 	assert.Contains(t, fmt.Sprint(*req), "/v1/payments", "a request still says what it is")
+}
+
+// TestSecrets_cardNeverPrintedOrMarshalled holds card data, in every shape a
+// merchant's code nests params in (slices, maps, struct fields, pointers),
+// to every fmt verb, both slog handlers and json.Marshal: the number and CVC
+// go only onto the wire (docs/contract-decisions.md, "Secrets").
+func TestSecrets_cardNeverPrintedOrMarshalled(t *testing.T) {
+	t.Parallel()
+	card := Card(secretCardNumber, 12, 2040, secretCVC)
+	params := PaymentCreateParams{OrderID: "ord_1", Method: card}
+	type order struct {
+		Params  PaymentCreateParams
+		Method  *PaymentMethodParams
+		Card    *CardParams
+		private PaymentCreateParams
+	}
+	o := order{Params: params, Method: &card, Card: card.Card, private: params}
+	values := map[string]any{
+		"[]PaymentCreateParams":          []PaymentCreateParams{params},
+		"[]*PaymentCreateParams":         []*PaymentCreateParams{&params},
+		"map[string]PaymentCreateParams": map[string]PaymentCreateParams{"p": params},
+		"map[string]*CardParams":         map[string]*CardParams{"c": card.Card},
+		"map[string]any":                 map[string]any{"card": *card.Card, "method": card},
+		"[]CardParams":                   []CardParams{*card.Card},
+		"[]PaymentMethodParams":          []PaymentMethodParams{card},
+		"struct":                         o,
+		"*struct":                        &o,
+		"[]struct":                       []order{o},
+		"CardParams":                     *card.Card,
+		"*CardParams":                    card.Card,
+		"PaymentCreateParams":            params,
+		"**PaymentCreateParams":          func() **PaymentCreateParams { p := &params; return &p }(),
+		"[1]PaymentCreateParams":         [1]PaymentCreateParams{params},
+	}
+	verbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%o", "%b", "%e", "%f", "%g", "%t", "%c", "%U", "%T", "%10.3s", "%-v", "%p"}
+	for name, v := range values {
+		for _, verb := range verbs {
+			assertNoCard(t, fmt.Sprintf(verb, v), name+" with "+verb)
+		}
+		for handler, newHandler := range map[string]func(w *bytes.Buffer) slog.Handler{
+			"text": func(w *bytes.Buffer) slog.Handler { return slog.NewTextHandler(w, nil) },
+			"json": func(w *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+		} {
+			var buf bytes.Buffer
+			slog.New(newHandler(&buf)).Info("x", "v", v, slog.Any("any", v), slog.Group("g", "v", v))
+			require.NotEmpty(t, buf.String())
+			assertNoCard(t, buf.String(), name+" in slog "+handler)
+		}
+		j, err := json.Marshal(v)
+		require.NoError(t, err, name)
+		assertNoCard(t, string(j), name+" in json.Marshal")
+		var ind bytes.Buffer
+		enc := json.NewEncoder(&ind)
+		enc.SetIndent("", " ")
+		require.NoError(t, enc.Encode(v))
+		assertNoCard(t, ind.String(), name+" in json.Encoder")
+	}
+}
+
+// assertNoCard fails when out holds the card number, its digits spaced or
+// as bytes, or the CVC as a token of its own.
+func assertNoCard(t *testing.T, out, what string) {
+	t.Helper()
+	assert.NotContains(t, out, secretCardNumber, "%s leaks the card number", what)
+	assert.NotContains(t, out, fmt.Sprintf("%x", secretCardNumber), "%s leaks the card number in hex", what)
+	assert.NotContains(t, out, fmt.Sprintf("% x", secretCardNumber), "%s leaks the card number as bytes", what)
+	assert.False(t, cvcAlone.MatchString(out), "%s leaks the CVC: %s", what, out)
 }
