@@ -112,9 +112,6 @@ func (c Client) String() string {
 	return "tokenim.Client{baseURL: " + c.baseURL + ", merchantID: " + c.merchantID + ", apiKey: " + c.keyLabel() + "}"
 }
 
-// GoString is String, so %#v never prints the key.
-func (c Client) GoString() string { return c.String() }
-
 // Format prints String for every verb, so no verb reaches the key.
 func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
@@ -580,9 +577,6 @@ func (r Request) String() string {
 	return "tokenim.Request{Method: " + r.Method + ", Path: " + r.Path + ", IdempotencyKey: " + r.IdempotencyKey +
 		", Body: " + strconv.Itoa(n) + " bytes}"
 }
-
-// GoString is String, so %#v never prints the body.
-func (r Request) GoString() string { return r.String() }
 
 // Format prints String for every verb.
 func (r Request) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }

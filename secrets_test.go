@@ -44,7 +44,7 @@ func TestSecrets_neverFormatted(t *testing.T) {
 	c, _, _ := newTestClient(t)
 	card := Card(secretCardNumber, 12, 2030, secretCVC)
 	params := PaymentCreateParams{OrderID: "ord_1", Method: card}
-	endpoint := WebhookEndpoint{ID: "we_1", URL: "https://shop.example/h", Secret: secretWebhook}
+	endpoint := WebhookEndpoint{ID: "we_1", URL: "https://shop.example/h", Secret: NewSecret(secretWebhook)}
 	req, err := c.NewRequest(context.Background(), http.MethodPost, "/v1/payments", &params)
 	require.NoError(t, err)
 	values := map[string]any{
@@ -106,7 +106,7 @@ func TestSecrets_neverLogged(t *testing.T) {
 		req, err := c.NewRequest(context.Background(), http.MethodPost, "/v1/payments", params)
 		require.NoError(t, err)
 		logger.Info("values", "client", c, "card", card.Card, "method", card, "params", params,
-			"endpoint", &WebhookEndpoint{ID: "we_1", Secret: secretWebhook}, "request", req)
+			"endpoint", &WebhookEndpoint{ID: "we_1", Secret: NewSecret(secretWebhook)}, "request", req)
 
 		// Real calls at debug level: a retried success, a decline, a lost
 		// response and an authentication failure.
@@ -180,7 +180,7 @@ func TestSecrets_unreachableByAnyVerbOrHandler(t *testing.T) {
 	params := PaymentCreateParams{OrderID: "ord_1", Method: card}
 	req, err := c.NewRequest(context.Background(), http.MethodPost, "/v1/payments", &params)
 	require.NoError(t, err)
-	endpoint := WebhookEndpoint{ID: "we_1", URL: "https://shop.example/h", Secret: secretWebhook}
+	endpoint := WebhookEndpoint{ID: "we_1", URL: "https://shop.example/h", Secret: NewSecret(secretWebhook)}
 	apiErr := &Error{HTTPStatus: 402, Code: CodeCardDeclined, IdempotencyKey: "k"}
 	uo := &UnknownOutcomeError{Method: "POST", Path: "/v1/payments", IdempotencyKey: "k", Err: apiErr}
 	h := holder{client: c, payments: c.Payments, req: req, reqValue: *req, params: &params}

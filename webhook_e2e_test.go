@@ -130,7 +130,7 @@ func TestWebhooks_endToEnd(t *testing.T) {
 		URL: merchant.srv.URL, Events: []tokenim.EventType{"*"},
 	})
 	require.NoError(t, err)
-	merchant.setSecrets(t, ep.Secret)
+	merchant.setSecrets(t, ep.Secret.Reveal())
 
 	// The merchant's endpoint is down for the first delivery of payment.succeeded.
 	merchant.mu.Lock()
@@ -167,7 +167,7 @@ func TestWebhooks_endToEnd(t *testing.T) {
 
 	// The typed view of the delivered snapshot is the payment.
 	req, body := merchant.lastReceived(t, tokenim.EventPaymentSucceeded)
-	ev, err := tokenim.ConstructEvent(body, req.Header, ep.Secret)
+	ev, err := tokenim.ConstructEvent(body, req.Header, ep.Secret.Reveal())
 	require.NoError(t, err)
 	snap, err := ev.Payment()
 	require.NoError(t, err)
@@ -187,14 +187,14 @@ func TestWebhooks_endToEnd(t *testing.T) {
 	// signatures, so a handler that knows either secret accepts them.
 	rotated, err := client.WebhookEndpoints.RotateSecret(ctx, ep.ID, &tokenim.WebhookEndpointRotateParams{ExpireOldAfter: time.Hour})
 	require.NoError(t, err)
-	require.NotEqual(t, ep.Secret, rotated.Secret)
+	require.NotEqual(t, ep.Secret.Reveal(), rotated.Secret.Reveal())
 	_, err = client.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: pay.ID, Amount: 500})
 	require.NoError(t, err)
 	srv.Advance(5 * time.Minute)
 	require.NoError(t, srv.FlushDeliveries(ctx))
 	req, body = merchant.lastReceived(t, tokenim.EventRefundSucceeded)
 	assert.Len(t, strings.Fields(req.Header.Get("webhook-signature")), 2)
-	for _, secret := range []string{ep.Secret, rotated.Secret} {
+	for _, secret := range []string{ep.Secret.Reveal(), rotated.Secret.Reveal()} {
 		_, err := tokenim.ConstructEvent(body, req.Header, secret)
 		assert.NoError(t, err)
 	}
@@ -209,8 +209,8 @@ func TestWebhooks_endToEnd(t *testing.T) {
 	require.NoError(t, srv.FlushDeliveries(ctx))
 	req, body = merchant.lastReceived(t, tokenim.EventRefundSucceeded)
 	assert.Len(t, strings.Fields(req.Header.Get("webhook-signature")), 1)
-	_, err = tokenim.ConstructEvent(body, req.Header, ep.Secret)
+	_, err = tokenim.ConstructEvent(body, req.Header, ep.Secret.Reveal())
 	assert.ErrorIs(t, err, tokenim.ErrWebhookNoMatchingSignature)
-	_, err = tokenim.ConstructEvent(body, req.Header, rotated.Secret)
+	_, err = tokenim.ConstructEvent(body, req.Header, rotated.Secret.Reveal())
 	assert.NoError(t, err)
 }

@@ -121,7 +121,7 @@ func NewWebhookReceiverFor(tb testing.TB, srv *sandbox.Server, m sandbox.Merchan
 		return nil
 	}
 	r.Endpoint = ep
-	v, err := tokenim.NewWebhookVerifier([]string{ep.Secret})
+	v, err := tokenim.NewWebhookVerifier([]string{ep.Secret.Reveal()})
 	if err != nil {
 		tb.Fatalf("tokenimtest: webhook receiver: %v", err)
 		return nil

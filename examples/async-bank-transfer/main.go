@@ -151,7 +151,7 @@ func listenForWebhooks(ctx context.Context, client *tokenim.Client) (*webhooks, 
 		w.Close()
 		return nil, fmt.Errorf("register webhook endpoint: %w", err)
 	}
-	verifier, err := tokenim.NewWebhookVerifier([]string{endpoint.Secret})
+	verifier, err := tokenim.NewWebhookVerifier([]string{endpoint.Secret.Reveal()})
 	if err != nil {
 		w.Close()
 		return nil, err

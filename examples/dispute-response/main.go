@@ -147,7 +147,7 @@ func startResponder(ctx context.Context, client *tokenim.Client) (*responder, er
 		r.Close()
 		return nil, fmt.Errorf("register webhook endpoint: %w", err)
 	}
-	verifier, err := tokenim.NewWebhookVerifier([]string{endpoint.Secret})
+	verifier, err := tokenim.NewWebhookVerifier([]string{endpoint.Secret.Reveal()})
 	if err != nil {
 		r.Close()
 		return nil, err

@@ -68,7 +68,7 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 	if err != nil {
 		return fmt.Errorf("register webhook endpoint: %w", err)
 	}
-	verifier, err := tokenim.NewWebhookVerifier([]string{endpoint.Secret})
+	verifier, err := tokenim.NewWebhookVerifier([]string{endpoint.Secret.Reveal()})
 	if err != nil {
 		return err
 	}

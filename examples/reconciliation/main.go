@@ -178,7 +178,7 @@ func openShop(ctx context.Context, client *tokenim.Client) (*shop, error) {
 	})
 	if err == nil {
 		var v *tokenim.WebhookVerifier
-		if v, err = tokenim.NewWebhookVerifier([]string{ep.Secret}); err == nil {
+		if v, err = tokenim.NewWebhookVerifier([]string{ep.Secret.Reveal()}); err == nil {
 			var h *tokenim.WebhookHandler
 			if h, err = tokenim.NewWebhookHandler(v, s.onEvent); err == nil {
 				handler.Store(h)
