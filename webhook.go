@@ -209,15 +209,24 @@ var webhookSecretEncoding = base64.StdEncoding.Strict()
 
 // decodeWebhookSecret turns "whsec_<base64>" (prefix optional) into the HMAC
 // key; which names the secret in errors ("secret 2"). Its errors say what is
-// wrong and never repeat the secret or a part of it.
+// wrong, naming the usual mistakes (an API key, a Stripe secret, a
+// password) as what they are, and never repeat the secret or a part of it.
 func decodeWebhookSecret(secret, which string) ([]byte, error) {
-	enc := strings.TrimPrefix(secret, WebhookSecretPrefix)
+	enc, prefixed := strings.CutPrefix(secret, WebhookSecretPrefix)
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s %s", ErrWebhookBadSecret, which, fmt.Sprintf(format, args...))
+	}
+	// What a Tokenim secret is, for the errors that say something else is.
+	const wanted = "a Tokenim webhook secret is whsec_ followed by 32 to 88 characters of standard base64 (a 24 to 64-byte key; docs/tokenim-api.md §1)"
+	noPrefix := ""
+	if !prefixed {
+		noPrefix = " (and it has no whsec_ prefix: " + wanted + ")"
 	}
 	switch {
 	case enc == "":
 		return nil, bad("is empty")
+	case strings.HasPrefix(enc, "sk_test_") || strings.HasPrefix(enc, "sk_live_"):
+		return nil, bad("is an API key (%s…), not a webhook secret: give the whsec_… secret of the webhook endpoint (from WebhookEndpoints.Create or RotateSecret)", enc[:len("sk_test_")])
 	case len(enc) > base64.StdEncoding.EncodedLen(maxWebhookKeyLen):
 		return nil, bad("is longer than a %d-byte key; %d to %d bytes required", maxWebhookKeyLen, minWebhookKeyLen, maxWebhookKeyLen)
 	}
@@ -225,6 +234,14 @@ func decodeWebhookSecret(secret, which string) ([]byte, error) {
 	// would also skip CR and LF, which a secret must not contain.
 	if prefix, _, ok := strings.Cut(enc, "_"); ok && prefix != "" && isLowerWord(prefix) {
 		return nil, bad("has a prefix other than %s", WebhookSecretPrefix)
+	}
+	// Hex digits only: a Stripe secret (whsec_ and hex) or a raw hex key.
+	// The base64 of a random key is hex-only with odds below 4^-31.
+	if len(enc) >= 16 && isHex(enc) {
+		if prefixed {
+			return nil, bad("looks like a Stripe signing secret (whsec_ followed by hex digits), not a Tokenim one: %s", wanted)
+		}
+		return nil, bad("is hex digits with no whsec_ prefix: %s", wanted)
 	}
 	for i := 0; i < len(enc); i++ {
 		switch c := enc[i]; {
@@ -234,21 +251,39 @@ func decodeWebhookSecret(secret, which string) ([]byte, error) {
 			return nil, bad("contains whitespace or a non-printable byte at offset %d", i)
 		}
 	}
-	if len(enc)%4 != 0 {
-		return nil, bad("is not padded base64: its length after the %s prefix is not a multiple of 4", WebhookSecretPrefix)
-	}
 	key, err := webhookSecretEncoding.DecodeString(enc)
 	if err != nil {
+		if len(enc) < base64.StdEncoding.EncodedLen(minWebhookKeyLen) {
+			// A password, a placeholder, a truncated paste: not base64
+			// trouble, just not a secret.
+			if prefixed {
+				return nil, bad("is %d characters after whsec_, too short for a webhook secret: %s", len(enc), wanted)
+			}
+			return nil, bad("is %d characters with no whsec_ prefix: not a Tokenim webhook secret; %s", len(enc), strings.TrimPrefix(wanted, "a Tokenim webhook secret "))
+		}
+		if len(enc)%4 != 0 {
+			return nil, bad("is not padded base64: its length after the %s prefix is not a multiple of 4%s", WebhookSecretPrefix, noPrefix)
+		}
 		var corrupt base64.CorruptInputError
 		if errors.As(err, &corrupt) {
-			return nil, bad("is not standard base64 (RFC 4648 §4): bad character or padding at offset %d", int64(corrupt))
+			return nil, bad("is not standard base64 (RFC 4648 §4): bad character or padding at offset %d%s", int64(corrupt), noPrefix)
 		}
-		return nil, bad("is not standard base64 (RFC 4648 §4)")
+		return nil, bad("is not standard base64 (RFC 4648 §4)%s", noPrefix)
 	}
 	if len(key) < minWebhookKeyLen || len(key) > maxWebhookKeyLen {
 		return nil, bad("is a %d-byte key; %d to %d bytes required", len(key), minWebhookKeyLen, maxWebhookKeyLen)
 	}
 	return key, nil
+}
+
+// isHex reports whether s is hex digits only.
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // isLowerWord reports whether s is lower case ASCII letters only, the shape

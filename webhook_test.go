@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -403,7 +404,7 @@ func TestNewWebhookVerifier_secretFormat(t *testing.T) {
 		{"space", "whsec_ " + raw32, "whitespace"},
 		{"not base64", "whsec_" + raw32[:5] + "!" + raw32[6:], "not standard base64 (RFC 4648 §4): bad character or padding at offset 5"},
 		{"stray bits", nonCanonical, "not standard base64"},
-		{"raw text", "whsec_hello", "not padded base64"},
+		{"raw text", "whsec_hello", "is 5 characters after whsec_, too short for a webhook secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -421,6 +422,50 @@ func TestNewWebhookVerifier_secretFormat(t *testing.T) {
 			}
 			_, err = SignWebhook(tt.secret, "evt_1", whNow, nil)
 			assert.ErrorIs(t, err, ErrWebhookBadSecret, "signing refuses what verifying refuses")
+		})
+	}
+}
+
+// TestNewWebhookVerifier_namesTheMistake: the usual wrong values given as a
+// webhook secret are each named as what they are, not as a base64 detail.
+func TestNewWebhookVerifier_namesTheMistake(t *testing.T) {
+	t.Parallel()
+	raw32 := strings.TrimPrefix(whB64Secret(32), "whsec_")
+	stripeHex := "whsec_" + strings.Repeat("3f9a07c2b1d4e5f6", 4) // Stripe's whsec_ + 64 hex digits
+	for _, tt := range []struct {
+		name, secret string
+		want         []string
+		notWant      string
+	}{
+		{"a password", "secret123", []string{"is 9 characters with no whsec_ prefix", "not a Tokenim webhook secret", "whsec_ followed by 32 to 88 characters of standard base64"}, "padded"},
+		{"a word after the prefix", "whsec_secret123", []string{"is 9 characters after whsec_, too short for a webhook secret", "32 to 88 characters"}, "padded"},
+		{"Stripe-style hex", stripeHex, []string{"looks like a Stripe signing secret (whsec_ followed by hex digits)", "standard base64"}, "padded"},
+		{"Stripe-style hex, 32 digits", "whsec_" + strings.Repeat("0123456789abcdef", 2), []string{"looks like a Stripe signing secret"}, "is a 24-byte key"},
+		{"hex without the prefix", strings.Repeat("3F9A07C2B1D4E5F6", 4), []string{"is hex digits with no whsec_ prefix", "standard base64"}, "padded"},
+		{"a test API key", "sk_test_51SECRETsecretSECRETsecret", []string{"is an API key (sk_test_…), not a webhook secret", "WebhookEndpoints.Create"}, "prefix other"},
+		{"a live API key", "sk_live_51SECRETsecretSECRETsecret", []string{"is an API key (sk_live_…), not a webhook secret"}, "prefix other"},
+		{"an API key after the prefix", "whsec_sk_test_51SECRETsecretSECRET", []string{"is an API key (sk_test_…), not a webhook secret"}, "URL-safe"},
+		{"base64 without the prefix, mangled", raw32[:40] + "!" + raw32[41:], []string{"not standard base64", "it has no whsec_ prefix"}, ""},
+		{"base64 with the prefix, mangled", "whsec_" + raw32[:40] + "!" + raw32[41:], []string{"not standard base64"}, "no whsec_ prefix"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := NewWebhookVerifier([]string{tt.secret})
+			require.ErrorIs(t, err, ErrWebhookBadSecret)
+			for _, w := range tt.want {
+				assert.ErrorContains(t, err, w)
+			}
+			if tt.notWant != "" {
+				assert.NotContains(t, err.Error(), tt.notWant)
+			}
+			body := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(tt.secret, "whsec_"), "sk_test_"), "sk_live_")
+			for i := 0; i+6 <= len(body); i++ {
+				if w := body[i : i+6]; strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsLetter(r) }) {
+					assert.NotContains(t, err.Error(), w, "the error quotes the secret") // words like "secret" are the message's own
+				}
+			}
+			_, err = SignWebhook(tt.secret, "evt_1", whNow, nil)
+			assert.ErrorIs(t, err, ErrWebhookBadSecret, "signing names the same mistake")
 		})
 	}
 }
