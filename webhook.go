@@ -1,6 +1,7 @@
 package tokenim
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,9 +14,11 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -104,6 +107,69 @@ type WebhookOption func(*webhookConfig) error
 type webhookConfig struct {
 	tolerance time.Duration
 	now       func() time.Time
+	secrets   func(ctx context.Context) ([]string, error)
+}
+
+// WithWebhookSecretsFunc makes the verifier ask secrets for its signing
+// secrets on every verification, so that they can come later than the
+// verifier (an endpoint's secret comes with the endpoint, which needs the
+// receiver's URL) and change without a restart (a rotation: return the old
+// and the new secret while both sign). Pass nil as NewWebhookVerifier's
+// secrets. It is the webhook side of the client's WithAPIKeyFunc; a
+// WebhookSecrets holder has a Get to pass here.
+//
+// Every list secrets returns is checked like NewWebhookVerifier's: 1 to 16
+// secrets of the form "whsec_<base64>" (docs/tokenim-api.md §1). A list that
+// fails, or an error from secrets, fails that verification with an error
+// that never quotes a secret and does not match ErrWebhookVerification.
+// secrets runs under the context given to VerifyContext
+// (context.Background for Verify); it must be safe for concurrent use and
+// fast. The keys of the last list are kept, so an unchanged list costs a
+// comparison of strings, not a decoding.
+func WithWebhookSecretsFunc(secrets func(ctx context.Context) ([]string, error)) WebhookOption {
+	return func(c *webhookConfig) error {
+		if secrets == nil {
+			return errors.New("tokenim: webhook secrets func must not be nil")
+		}
+		c.secrets = secrets
+		return nil
+	}
+}
+
+// WebhookSecrets holds the signing secrets of a verifier built
+// WithWebhookSecretsFunc(s.Get): set them once the endpoint exists, replace
+// them on a rotation. It is safe for concurrent use; the zero value holds
+// none, and verification fails until Set is called. No format verb, slog
+// handler or JSON encoding shows what it holds.
+type WebhookSecrets struct {
+	p atomic.Pointer[[]string] // fmt and slog cannot follow it
+}
+
+// Set replaces the secrets ("whsec_<base64>"); during a rotation give the
+// old and the new one. They are checked at the next verification.
+func (s *WebhookSecrets) Set(secrets ...string) {
+	held := slices.Clone(secrets)
+	s.p.Store(&held)
+}
+
+// Get returns the secrets Set last, in a slice the caller must not modify;
+// it is the function to give WithWebhookSecretsFunc, and allocates
+// nothing.
+func (s *WebhookSecrets) Get(context.Context) ([]string, error) {
+	held := s.p.Load()
+	if held == nil {
+		return nil, errors.New("no webhook secret set yet (WebhookSecrets.Set)")
+	}
+	return *held, nil
+}
+
+// String says how many secrets are held, never which.
+func (s *WebhookSecrets) String() string {
+	n := 0
+	if held := s.p.Load(); held != nil {
+		n = len(*held)
+	}
+	return fmt.Sprintf("tokenim.WebhookSecrets{secrets: %d}", n)
 }
 
 // WithWebhookTolerance sets how far webhook-timestamp may lie from now, in
@@ -138,6 +204,58 @@ type WebhookVerifier struct {
 	keys      []*webhookKey
 	tolerance time.Duration
 	now       func() time.Time
+	source    *webhookKeySource // WithWebhookSecretsFunc; nil: keys
+}
+
+// webhookKeySource asks WithWebhookSecretsFunc's function for the secrets
+// and keeps the keys of the last list, decoded once.
+type webhookKeySource struct {
+	fn   func(context.Context) ([]string, error)
+	last atomic.Pointer[webhookKeySet]
+}
+
+type webhookKeySet struct {
+	secrets []string
+	keys    []*webhookKey
+}
+
+// keys returns the keys of the secrets fn returns now.
+func (s *webhookKeySource) keys(ctx context.Context) ([]*webhookKey, error) {
+	secrets, err := s.fn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tokenim: webhook secrets (WithWebhookSecretsFunc): %w", err)
+	}
+	if set := s.last.Load(); set != nil && slices.Equal(set.secrets, secrets) {
+		return set.keys, nil
+	}
+	keys, err := decodeWebhookSecrets(secrets, " (from WithWebhookSecretsFunc)")
+	if err != nil {
+		return nil, err
+	}
+	// Concurrent first calls may each decode; the last store wins, and
+	// every set stored is a correct one.
+	s.last.Store(&webhookKeySet{secrets: slices.Clone(secrets), keys: keys})
+	return keys, nil
+}
+
+// decodeWebhookSecrets checks a list of 1 to maxWebhookSecrets secrets and
+// makes their keys; from says where the list came from, for its errors.
+func decodeWebhookSecrets(secrets []string, from string) ([]*webhookKey, error) {
+	if len(secrets) == 0 {
+		return nil, fmt.Errorf("%w: no secret given%s", ErrWebhookBadSecret, from)
+	}
+	if len(secrets) > maxWebhookSecrets {
+		return nil, fmt.Errorf("%w: %d secrets given%s, at most %d allowed", ErrWebhookBadSecret, len(secrets), from, maxWebhookSecrets)
+	}
+	keys := make([]*webhookKey, 0, len(secrets))
+	for i, s := range secrets {
+		key, err := decodeWebhookSecret(s, "secret "+strconv.Itoa(i+1)+from)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, newWebhookKey(key))
+	}
+	return keys, nil
 }
 
 // webhookKey is one decoded secret with a pool of HMAC states keyed by it,
@@ -312,7 +430,9 @@ func NewWebhookSecret() string {
 
 // NewWebhookVerifier returns a verifier that accepts a delivery signed with
 // any of secrets ("whsec_<base64>", prefix optional; docs/tokenim-api.md §1).
-// Pass both the old and the new secret while a rotation is in progress.
+// Pass both the old and the new secret while a rotation is in progress. To
+// give the secrets later, or change them while running, pass nil and
+// WithWebhookSecretsFunc.
 func NewWebhookVerifier(secrets []string, opts ...WebhookOption) (*WebhookVerifier, error) {
 	cfg := webhookConfig{tolerance: DefaultWebhookTolerance, now: time.Now}
 	for _, o := range opts {
@@ -323,20 +443,19 @@ func NewWebhookVerifier(secrets []string, opts ...WebhookOption) (*WebhookVerifi
 			return nil, err
 		}
 	}
-	if len(secrets) == 0 {
-		return nil, fmt.Errorf("%w: no secret given", ErrWebhookBadSecret)
-	}
-	if len(secrets) > maxWebhookSecrets {
-		return nil, fmt.Errorf("%w: %d secrets given, at most %d allowed", ErrWebhookBadSecret, len(secrets), maxWebhookSecrets)
-	}
 	v := &WebhookVerifier{tolerance: cfg.tolerance, now: cfg.now}
-	for i, s := range secrets {
-		key, err := decodeWebhookSecret(s, "secret "+strconv.Itoa(i+1))
-		if err != nil {
-			return nil, err
+	if cfg.secrets != nil {
+		if len(secrets) != 0 {
+			return nil, fmt.Errorf("%w: give either secrets or WithWebhookSecretsFunc, not both", ErrWebhookBadSecret)
 		}
-		v.keys = append(v.keys, newWebhookKey(key))
+		v.source = &webhookKeySource{fn: cfg.secrets}
+		return v, nil
 	}
+	keys, err := decodeWebhookSecrets(secrets, "")
+	if err != nil {
+		return nil, err
+	}
+	v.keys = keys
 	return v, nil
 }
 
@@ -349,6 +468,9 @@ func (v WebhookVerifier) Format(f fmt.State, verb rune) {
 
 // String is the summary Format prints: how many secrets, never which.
 func (v WebhookVerifier) String() string {
+	if v.source != nil {
+		return fmt.Sprintf("tokenim.WebhookVerifier{secrets: from WithWebhookSecretsFunc, tolerance: %s}", v.tolerance)
+	}
 	return fmt.Sprintf("tokenim.WebhookVerifier{secrets: %d, tolerance: %s}", len(v.keys), v.tolerance)
 }
 
@@ -532,15 +654,29 @@ func webhookWindow(now time.Time, tol time.Duration) (lo, hi int64) {
 // Verify checks that body with the webhook headers in h was signed by
 // Tokenim with one of the verifier's secrets, within the timestamp
 // tolerance. A nil error means the body is authentic; otherwise the error
-// matches ErrWebhookVerification and one of the ErrWebhook... reasons.
+// matches ErrWebhookVerification and one of the ErrWebhook... reasons, or,
+// for a verifier built WithWebhookSecretsFunc, reports that its secrets
+// could not be had (ErrWebhookBadSecret, or the function's error).
 // Pass the body exactly as received: re-encoded JSON will not verify.
 func (v *WebhookVerifier) Verify(h http.Header, body []byte) error {
-	_, err := v.verify(h, body)
+	_, err := v.verifyContext(context.Background(), h, body)
+	return err
+}
+
+// VerifyContext is Verify with the context WithWebhookSecretsFunc's
+// function runs under (the request's, in an http.Handler).
+func (v *WebhookVerifier) VerifyContext(ctx context.Context, h http.Header, body []byte) error {
+	_, err := v.verifyContext(ctx, h, body)
 	return err
 }
 
 // verify is Verify returning the verified webhook-id.
 func (v *WebhookVerifier) verify(h http.Header, body []byte) (string, error) {
+	return v.verifyContext(context.Background(), h, body)
+}
+
+// verifyContext is VerifyContext returning the verified webhook-id.
+func (v *WebhookVerifier) verifyContext(ctx context.Context, h http.Header, body []byte) (string, error) {
 	id, err := webhookHeader(h, WebhookIDHeader, "Webhook-Id", maxWebhookIDLen)
 	if err != nil {
 		return "", err
@@ -576,8 +712,14 @@ func (v *WebhookVerifier) verify(h http.Header, body []byte) (string, error) {
 	// Compare the canonical base64 text: encoding our HMAC once per secret is
 	// cheaper than decoding every received signature, and text equality with
 	// the canonical form is byte equality of the HMACs.
+	keys := v.keys
+	if v.source != nil {
+		if keys, err = v.source.keys(ctx); err != nil {
+			return "", err
+		}
+	}
 	var want [webhookSigBase64Len]byte
-	for _, k := range v.keys {
+	for _, k := range keys {
 		k.sign(&want, id, tsHeader, body)
 		for i := 0; i < n; i++ {
 			if sigEqual(&want, sigs[i]) {

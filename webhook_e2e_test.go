@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,7 +24,8 @@ import (
 // every request as received, so a test can resend one.
 type merchantEndpoint struct {
 	srv     *httptest.Server
-	handler atomic.Pointer[tokenim.WebhookHandler]
+	handler *tokenim.WebhookHandler
+	secrets tokenim.WebhookSecrets // the endpoint's, once it exists
 
 	mu       sync.Mutex
 	failNext map[tokenim.EventType]int      // deliveries of that type to answer 500
@@ -35,23 +35,21 @@ type merchantEndpoint struct {
 
 func newMerchantEndpoint(t *testing.T) *merchantEndpoint {
 	m := &merchantEndpoint{failNext: map[tokenim.EventType]int{}, handled: map[string][]tokenim.EventType{}}
-	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
-	t.Cleanup(m.srv.Close)
-	return m
-}
-
-func (m *merchantEndpoint) setSecrets(t *testing.T, secrets ...string) {
-	verifier, err := tokenim.NewWebhookVerifier(secrets)
+	verifier, err := tokenim.NewWebhookVerifier(nil, tokenim.WithWebhookSecretsFunc(m.secrets.Get))
 	require.NoError(t, err)
-	h, err := tokenim.NewWebhookHandler(verifier, func(_ context.Context, e *tokenim.Event) error {
+	m.handler, err = tokenim.NewWebhookHandler(verifier, func(_ context.Context, e *tokenim.Event) error {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		m.handled[e.ID] = append(m.handled[e.ID], e.Type)
 		return nil
 	})
 	require.NoError(t, err)
-	m.handler.Store(h)
+	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
+	t.Cleanup(m.srv.Close)
+	return m
 }
+
+func (m *merchantEndpoint) setSecrets(_ *testing.T, secrets ...string) { m.secrets.Set(secrets...) }
 
 func (m *merchantEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
@@ -71,7 +69,7 @@ func (m *merchantEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	m.handler.Load().ServeHTTP(w, r)
+	m.handler.ServeHTTP(w, r)
 }
 
 func (m *merchantEndpoint) handledTypes(id string) []tokenim.EventType {
@@ -179,7 +177,7 @@ func TestWebhooks_endToEnd(t *testing.T) {
 	dup := httptest.NewRecorder()
 	req, body = merchant.lastReceived(t, tokenim.EventOrderPaid)
 	req.Body = io.NopCloser(bytes.NewReader(body))
-	merchant.handler.Load().ServeHTTP(dup, req)
+	merchant.handler.ServeHTTP(dup, req)
 	assert.Equal(t, http.StatusOK, dup.Code)
 	assert.Len(t, merchant.handledTypes(paidID), 1)
 

@@ -7,12 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -607,4 +609,106 @@ func TestValidWebhookID(t *testing.T) {
 	assert.False(t, validWebhookID("abc\xff\x00defgh"))
 	assert.False(t, validWebhookID("ab.\xffcdefgh"))
 	assert.True(t, validWebhookID("evt_1234567890abcdefghij"))
+}
+
+// TestWebhookVerifier_secretsFunc: a verifier whose secrets come later, and
+// change, through WithWebhookSecretsFunc and a WebhookSecrets holder.
+func TestWebhookVerifier_secretsFunc(t *testing.T) {
+	t.Parallel()
+	var secrets WebhookSecrets
+	calls := 0
+	v := whVerifier(t, nil, WithWebhookSecretsFunc(func(ctx context.Context) ([]string, error) {
+		calls++
+		assert.Equal(t, "v", ctx.Value(whSecretsCtxKey{}), "the function runs under VerifyContext's context")
+		return secrets.Get(ctx)
+	}))
+	ctx := context.WithValue(context.Background(), whSecretsCtxKey{}, "v")
+	hOld := whHeader(t, "evt_1", whNow, whEventBody, whSecretOld)
+	hNew := whHeader(t, "evt_1", whNow, whEventBody, whSecretNew)
+
+	err := v.VerifyContext(ctx, hOld, whEventBody)
+	require.ErrorContains(t, err, "no webhook secret set yet")
+	assert.NotErrorIs(t, err, ErrWebhookVerification, "no secret yet is not a forged delivery")
+
+	secrets.Set(whSecretOld)
+	require.NoError(t, v.VerifyContext(ctx, hOld, whEventBody))
+	assert.ErrorIs(t, v.VerifyContext(ctx, hNew, whEventBody), ErrWebhookNoMatchingSignature)
+
+	secrets.Set(whSecretOld, whSecretNew) // a rotation: both sign
+	require.NoError(t, v.VerifyContext(ctx, hOld, whEventBody))
+	require.NoError(t, v.VerifyContext(ctx, hNew, whEventBody))
+
+	secrets.Set(whSecretNew) // the old one retired
+	assert.ErrorIs(t, v.VerifyContext(ctx, hOld, whEventBody), ErrWebhookNoMatchingSignature)
+	require.NoError(t, v.VerifyContext(ctx, hNew, whEventBody))
+	assert.Equal(t, 7, calls, "asked once per verification")
+
+	// A malformed delivery is refused before the function is asked.
+	assert.ErrorIs(t, v.VerifyContext(ctx, http.Header{}, whEventBody), ErrWebhookMissingHeader)
+	assert.Equal(t, 7, calls)
+
+	// What the function returns is checked like NewWebhookVerifier's secrets.
+	secrets.Set("sk_test_51SECRETsecretSECRET")
+	err = v.VerifyContext(ctx, hNew, whEventBody)
+	require.ErrorIs(t, err, ErrWebhookBadSecret)
+	assert.ErrorContains(t, err, "secret 1 (from WithWebhookSecretsFunc) is an API key")
+	assert.NotContains(t, err.Error(), "51SECRET")
+	secrets.Set()
+	assert.ErrorContains(t, v.VerifyContext(ctx, hNew, whEventBody), "no secret given (from WithWebhookSecretsFunc)")
+	secrets.Set(whSecretNew)
+	require.NoError(t, v.VerifyContext(ctx, hNew, whEventBody), "a good list after a bad one works again")
+
+	// The function's own error is passed on.
+	boom := errors.New("secret manager unreachable")
+	vErr := whVerifier(t, nil, WithWebhookSecretsFunc(func(context.Context) ([]string, error) { return nil, boom }))
+	err = vErr.Verify(hNew, whEventBody)
+	assert.ErrorIs(t, err, boom)
+	assert.NotErrorIs(t, err, ErrWebhookVerification)
+
+	// Printing the verifier or the holder shows no secret.
+	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", v, *v, &secrets, &secrets), secrets.String()} {
+		assert.NotContains(t, out, strings.TrimPrefix(whSecretNew, "whsec_")[:12])
+	}
+	assert.Contains(t, fmt.Sprint(v), "from WithWebhookSecretsFunc")
+}
+
+type whSecretsCtxKey struct{}
+
+func TestWebhookVerifier_secretsFuncConfig(t *testing.T) {
+	t.Parallel()
+	f := func(context.Context) ([]string, error) { return []string{whSecretNew}, nil }
+	_, err := NewWebhookVerifier([]string{whSecretNew}, WithWebhookSecretsFunc(f))
+	assert.ErrorContains(t, err, "give either secrets or WithWebhookSecretsFunc, not both")
+	_, err = NewWebhookVerifier(nil, WithWebhookSecretsFunc(nil))
+	assert.ErrorContains(t, err, "webhook secrets func must not be nil")
+	_, err = NewWebhookVerifier(nil)
+	assert.ErrorIs(t, err, ErrWebhookBadSecret, "no secrets and no function")
+}
+
+// TestWebhookVerifier_secretsFuncConcurrent rotates the secrets while
+// deliveries are verified on other goroutines (run it under -race).
+func TestWebhookVerifier_secretsFuncConcurrent(t *testing.T) {
+	t.Parallel()
+	var secrets WebhookSecrets
+	secrets.Set(whSecretOld, whSecretNew)
+	v := whVerifier(t, nil, WithWebhookSecretsFunc(secrets.Get))
+	h := whHeader(t, "evt_1", whNow, whEventBody, whSecretNew)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				assert.NoError(t, v.Verify(h, whEventBody))
+			}
+		}()
+	}
+	for i := range 200 {
+		if i%2 == 0 {
+			secrets.Set(whSecretNew)
+		} else {
+			secrets.Set(whSecretOld, whSecretNew)
+		}
+	}
+	wg.Wait()
 }
