@@ -204,10 +204,9 @@ func TestSecrets_unreachableByAnyVerbOrHandler(t *testing.T) {
 			P *PaymentsService
 		}{c, *req, c.Payments},
 	}
-	// Containers go through fmt (and slog's text handler) element by element.
-	// slog's JSON handler hands them to encoding/json, which writes the wire
-	// form: a card's number is what the API needs, so json.Marshal of params
-	// is not a place for logs, and they are left out of that handler here.
+	// Containers go through fmt (and slog's text handler) element by element,
+	// and through slog's JSON handler to encoding/json, where the secrets'
+	// MarshalJSON redacts them.
 	containers := map[string]any{
 		"slice": []any{c, *req, card, endpoint, h},
 		"map":   map[string]any{"c": c, "r": *req, "h": h},
@@ -220,6 +219,12 @@ func TestSecrets_unreachableByAnyVerbOrHandler(t *testing.T) {
 		var buf bytes.Buffer
 		slog.New(slog.NewTextHandler(&buf, nil)).Info("value", "v", v)
 		assertNoSecrets(t, buf.String(), name+" in slog text")
+		buf.Reset()
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("value", "v", v)
+		assertNoSecrets(t, buf.String(), name+" in slog json")
+		j, err := json.Marshal(v)
+		require.NoError(t, err)
+		assertNoSecrets(t, string(j), name+" in json.Marshal")
 	}
 	for name, v := range values {
 		for _, verb := range verbs {
