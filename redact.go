@@ -94,15 +94,25 @@ func isAlnum(c byte) bool {
 }
 
 // scrubError removes the secrets from every string field of e (the
-// problem's type, title, detail, param, codes and ids).
+// problem's type, title, detail, param, codes and ids), and from the values
+// of a map of strings, whatever fields *Error grows.
 func (s *sentSecrets) scrubError(e *Error) {
 	if s == nil || e == nil {
 		return
 	}
 	v := reflect.ValueOf(e).Elem()
 	for i := 0; i < v.NumField(); i++ {
-		if f := v.Field(i); f.Kind() == reflect.String && f.CanSet() {
+		f := v.Field(i)
+		switch {
+		case !f.CanSet():
+		case f.Kind() == reflect.String:
 			f.SetString(s.scrub(f.String()))
+		case f.Kind() == reflect.Map && f.Type().Key().Kind() == reflect.String && f.Type().Elem().Kind() == reflect.String:
+			for it := f.MapRange(); it.Next(); {
+				if clean := s.scrub(it.Value().String()); clean != it.Value().String() {
+					f.SetMapIndex(it.Key(), reflect.ValueOf(clean).Convert(f.Type().Elem()))
+				}
+			}
 		}
 	}
 }
