@@ -3,13 +3,8 @@ package tokenim
 import (
 	"cmp"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"iter"
-	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -61,71 +56,6 @@ type APIKey struct {
 // expiring".
 func (k APIKey) String() string {
 	return "api key " + k.ID + " " + string(k.Mode) + " …" + k.Last4 + " " + string(k.Status)
-}
-
-// APIKeySecret holds the secret of a new API key (sk_test_… or sk_live_…),
-// as Roll returns it once. It prints as [REDACTED] under every format verb,
-// in slog and in JSON; only Reveal reads it. The secret lives in a function
-// value, which no reflection (a %+v of a struct holding it) can look into.
-type APIKeySecret struct{ open func() string }
-
-// Reveal returns the secret, "" when there is none. Store it in the secret
-// manager the fleet reads its key from; never log it.
-func (s APIKeySecret) Reveal() string {
-	if s.open == nil {
-		return ""
-	}
-	return s.open()
-}
-
-// IsZero reports whether there is no secret (every key but a roll's answer).
-func (s APIKeySecret) IsZero() bool { return s.open == nil }
-
-// String is "[REDACTED]", or "" when there is no secret.
-func (s APIKeySecret) String() string {
-	if s.open == nil {
-		return ""
-	}
-	return "[REDACTED]"
-}
-
-// GoString is String, so %#v stays redacted.
-func (s APIKeySecret) GoString() string { return strconv.Quote(s.String()) }
-
-// Format prints String for every verb.
-func (s APIKeySecret) Format(f fmt.State, verb rune) {
-	if verb == 'q' || (verb == 'v' && f.Flag('#')) {
-		_, _ = io.WriteString(f, strconv.Quote(s.String()))
-		return
-	}
-	_, _ = io.WriteString(f, s.String())
-}
-
-// LogValue keeps the secret out of slog output.
-func (s APIKeySecret) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// MarshalJSON writes null, or "[REDACTED]": encoding an APIKey (to a log, a
-// cache) never writes the secret.
-func (s APIKeySecret) MarshalJSON() ([]byte, error) {
-	if s.open == nil {
-		return []byte("null"), nil
-	}
-	return []byte(`"[REDACTED]"`), nil
-}
-
-// UnmarshalJSON reads the secret of a roll's answer.
-func (s *APIKeySecret) UnmarshalJSON(b []byte) error {
-	var v *string
-	if err := json.Unmarshal(b, &v); err != nil {
-		return fmt.Errorf("tokenim: api key secret: %w", err)
-	}
-	if v == nil || *v == "" {
-		*s = APIKeySecret{}
-		return nil
-	}
-	secret := *v
-	*s = APIKeySecret{open: func() string { return secret }}
-	return nil
 }
 
 // APIKeyRollParams are the parameters of APIKeys.Roll.

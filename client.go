@@ -114,9 +114,6 @@ func (c Client) String() string {
 	return "tokenim.Client{baseURL: " + c.baseURL + ", merchantID: " + c.merchantID + ", apiKey: " + c.keyLabel() + "}"
 }
 
-// GoString is String, so %#v never prints the key.
-func (c Client) GoString() string { return c.String() }
-
 // Format prints String for every verb, so no verb reaches the key.
 func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
@@ -584,9 +581,6 @@ func (r Request) String() string {
 		", Body: " + strconv.Itoa(n) + " bytes}"
 }
 
-// GoString is String, so %#v never prints the body.
-func (r Request) GoString() string { return r.String() }
-
 // Format prints String for every verb.
 func (r Request) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
 
@@ -667,7 +661,7 @@ func encodeJSON(v any) ([]byte, error) {
 	buf.Reset()
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := enc.Encode(wireForm(v)); err != nil { // card data in clear, on the wire only (payments.go)
 		return nil, err
 	}
 	return bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil

@@ -338,6 +338,7 @@ func decodeError(resp *http.Response, body []byte, now time.Time) *Error {
 	}
 	e.RetryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	e.shouldRetry = parseShouldRetry(resp.Header)
+	sentSecretsOf(resp).scrubError(e) // a detail that echoes the card (redact.go)
 	return e
 }
 

@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"iter"
-	"log/slog"
 	"net/http"
 	"time"
 )
@@ -156,32 +154,26 @@ type Receipt struct {
 	PaidAt          time.Time `json:"paid_at"`
 }
 
-// CardParams is a card to charge. Its number and CVC never appear in
-// formatted output or logs.
+// CardParams is a card to charge. Its Number and CVC are Secrets: no format
+// verb, slog handler or json.Marshal shows them, however the params are
+// nested; only the request of Payments.Create (or Client.NewRequest with
+// the params as its body) sends them. Build it with Card.
 type CardParams struct {
-	Number   string `json:"number"`
+	Number   Secret `json:"number"`
 	ExpMonth int    `json:"exp_month"`
 	ExpYear  int    `json:"exp_year"`
-	CVC      string `json:"cvc"`
+	CVC      Secret `json:"cvc"`
 }
 
-// String shows the card's last four digits and expiry only.
-func (c CardParams) String() string {
-	last4 := "????"
-	if len(c.Number) >= 4 {
-		last4 = c.Number[len(c.Number)-4:]
+// Last4 returns the last four digits of the number, the part of it that may
+// be shown (PCI DSS); "????" for a number shorter than that.
+func (c *CardParams) Last4() string {
+	n := c.Number.Reveal()
+	if len(n) < 4 {
+		return "????"
 	}
-	return fmt.Sprintf("tokenim.CardParams{Number: ****%s, ExpMonth: %d, ExpYear: %d, CVC: [REDACTED]}", last4, c.ExpMonth, c.ExpYear)
+	return n[len(n)-4:]
 }
-
-// GoString is String, so %#v stays redacted.
-func (c CardParams) GoString() string { return c.String() }
-
-// Format prints String for every verb.
-func (c CardParams) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
-
-// LogValue keeps the number and CVC out of slog output.
-func (c CardParams) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // WalletParams selects a wallet to pay with.
 type WalletParams struct {
@@ -198,7 +190,7 @@ type PaymentMethodParams struct {
 
 // Card returns card payment method parameters.
 func Card(number string, expMonth, expYear int, cvc string) PaymentMethodParams {
-	return PaymentMethodParams{Type: PaymentMethodTypeCard, Card: &CardParams{Number: number, ExpMonth: expMonth, ExpYear: expYear, CVC: cvc}}
+	return PaymentMethodParams{Type: PaymentMethodTypeCard, Card: &CardParams{Number: NewSecret(number), ExpMonth: expMonth, ExpYear: expYear, CVC: NewSecret(cvc)}}
 }
 
 // Wallet returns wallet payment method parameters.
@@ -211,25 +203,81 @@ func BankTransfer() PaymentMethodParams {
 	return PaymentMethodParams{Type: PaymentMethodTypeBankTransfer}
 }
 
-// String describes the method with the card redacted.
+// String describes the method, a card by its last four digits and expiry.
 func (m PaymentMethodParams) String() string {
 	switch {
 	case m.Card != nil:
-		return "tokenim.PaymentMethodParams{Type: " + string(m.Type) + ", Card: " + m.Card.String() + "}"
+		return fmt.Sprintf("tokenim.PaymentMethodParams{Type: %s, Card: ****%s %02d/%d}", m.Type, m.Card.Last4(), m.Card.ExpMonth, m.Card.ExpYear)
 	case m.Wallet != nil:
 		return "tokenim.PaymentMethodParams{Type: " + string(m.Type) + ", Wallet: " + string(m.Wallet.Provider) + "}"
 	}
 	return "tokenim.PaymentMethodParams{Type: " + string(m.Type) + "}"
 }
 
-// GoString is String, so %#v stays redacted.
-func (m PaymentMethodParams) GoString() string { return m.String() }
+// The wire form of card data: the one place the number and CVC are
+// encoded in clear, reached only through wireForm when the client encodes a
+// request body (docs/contract-decisions.md, "Card data").
+type (
+	cardWire struct {
+		Number   string `json:"number"`
+		ExpMonth int    `json:"exp_month"`
+		ExpYear  int    `json:"exp_year"`
+		CVC      string `json:"cvc"`
+	}
+	paymentMethodWire struct {
+		Type   PaymentMethodType `json:"type"`
+		Card   *cardWire         `json:"card,omitempty"`
+		Wallet *WalletParams     `json:"wallet,omitempty"`
+	}
+	paymentCreateWire struct {
+		OrderID  string            `json:"order_id"`
+		Method   paymentMethodWire `json:"method"`
+		Metadata map[string]string `json:"metadata,omitempty"`
+	}
+)
 
-// Format prints String for every verb.
-func (m PaymentMethodParams) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, m.String()) }
+func (c *CardParams) wire() *cardWire {
+	return &cardWire{Number: c.Number.Reveal(), ExpMonth: c.ExpMonth, ExpYear: c.ExpYear, CVC: c.CVC.Reveal()}
+}
 
-// LogValue keeps card data out of slog output.
-func (m PaymentMethodParams) LogValue() slog.Value { return slog.StringValue(m.String()) }
+func (m *PaymentMethodParams) wire() paymentMethodWire {
+	w := paymentMethodWire{Type: m.Type, Wallet: m.Wallet}
+	if m.Card != nil {
+		w.Card = m.Card.wire()
+	}
+	return w
+}
+
+func (p *PaymentCreateParams) wire() *paymentCreateWire {
+	return &paymentCreateWire{OrderID: p.OrderID, Method: p.Method.wire(), Metadata: p.Metadata}
+}
+
+// wireForm is what the client encodes for a request body v: the wire form
+// of params holding card data, whose own JSON redacts the number and CVC,
+// and v itself otherwise.
+func wireForm(v any) any {
+	switch b := v.(type) {
+	case *PaymentCreateParams:
+		if b != nil {
+			return b.wire()
+		}
+	case PaymentCreateParams:
+		return b.wire()
+	case *PaymentMethodParams:
+		if b != nil {
+			return b.wire()
+		}
+	case PaymentMethodParams:
+		return b.wire()
+	case *CardParams:
+		if b != nil {
+			return b.wire()
+		}
+	case CardParams:
+		return b.wire()
+	}
+	return v
+}
 
 func (m *PaymentMethodParams) validate() error {
 	switch m.Type {
@@ -240,7 +288,7 @@ func (m *PaymentMethodParams) validate() error {
 		if c == nil {
 			return invalid("method.card", "is required for a card payment")
 		}
-		if !isDigits(c.Number) || len(c.Number) < 12 || len(c.Number) > 19 {
+		if n := c.Number.Reveal(); !isDigits(n) || len(n) < 12 || len(n) > 19 {
 			return invalid("method.card.number", "must be 12-19 digits without spaces")
 		}
 		if c.ExpMonth < 1 || c.ExpMonth > 12 {
@@ -249,7 +297,7 @@ func (m *PaymentMethodParams) validate() error {
 		if c.ExpYear < 1000 || c.ExpYear > 9999 {
 			return invalid("method.card.exp_year", "must be a 4-digit year")
 		}
-		if !isDigits(c.CVC) || len(c.CVC) < 3 || len(c.CVC) > 4 {
+		if cvc := c.CVC.Reveal(); !isDigits(cvc) || len(cvc) < 3 || len(cvc) > 4 {
 			return invalid("method.card.cvc", "must be 3-4 digits")
 		}
 	case PaymentMethodTypeWallet:
@@ -268,19 +316,10 @@ type PaymentCreateParams struct {
 	Metadata map[string]string   `json:"metadata,omitempty"`
 }
 
-// String describes the params with the card redacted.
+// String describes the params, the card by its last four digits.
 func (p PaymentCreateParams) String() string {
 	return fmt.Sprintf("tokenim.PaymentCreateParams{OrderID: %s, Method: %s, Metadata: %v}", p.OrderID, p.Method.String(), p.Metadata)
 }
-
-// GoString is String, so %#v stays redacted.
-func (p PaymentCreateParams) GoString() string { return p.String() }
-
-// Format prints String for every verb.
-func (p PaymentCreateParams) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, p.String()) }
-
-// LogValue keeps card data out of slog output.
-func (p PaymentCreateParams) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
 func (p *PaymentCreateParams) validate() error {
 	if err := requireParams(p, "params"); err != nil {
@@ -339,7 +378,15 @@ var paymentsList = newLister[PaymentListParams](endpoint{"Payments.List", http.M
 //   - bad parameters: *ValidationError before anything is sent, or an *Error
 //     matching ErrInvalidRequest.
 func (s *PaymentsService) Create(ctx context.Context, params *PaymentCreateParams, opts ...RequestOption) (*Payment, error) {
-	return create[Payment](ctx, s.client, endpoint{"Payments.Create", http.MethodPost, "/v1/payments", "", false}, params, opts)
+	var sent *sentSecrets
+	if params != nil && params.Method.Card != nil {
+		// A problem document may echo the request: none of the card
+		// reaches an error (docs/contract-decisions.md).
+		sent = &sentSecrets{number: params.Method.Card.Number.Reveal(), token: params.Method.Card.CVC.Reveal()}
+		ctx = withSentSecrets(ctx, sent)
+	}
+	p, err := create[Payment](ctx, s.client, endpoint{"Payments.Create", http.MethodPost, "/v1/payments", "", false}, params, opts)
+	return p, sent.scrubErr(err)
 }
 
 // Get retrieves a payment. API: GET /v1/payments/{id}
@@ -360,7 +407,9 @@ func (s *PaymentsService) Confirm(ctx context.Context, id string, params *Paymen
 	if params == nil || params.OTP == "" {
 		return nil, cmp.Or(validateID("id", "pay_", id), invalid("otp", "is required"))
 	}
-	return fetch[Payment](ctx, s.client, endpoint{"Payments.Confirm", http.MethodPost, "/v1/payments/{id}/confirm", "pay_", false}, id, params, opts)
+	sent := &sentSecrets{token: params.OTP} // the code, too, stays out of errors
+	p, err := fetch[Payment](withSentSecrets(ctx, sent), s.client, endpoint{"Payments.Confirm", http.MethodPost, "/v1/payments/{id}/confirm", "pay_", false}, id, params, opts)
+	return p, sent.scrubErr(err)
 }
 
 // Cancel cancels a processing or requires_action payment; the answer is the

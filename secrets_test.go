@@ -3,6 +3,7 @@ package tokenim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,7 +44,7 @@ func TestSecrets_neverFormatted(t *testing.T) {
 	c, _, _ := newTestClient(t)
 	card := Card(secretCardNumber, 12, 2030, secretCVC)
 	params := PaymentCreateParams{OrderID: "ord_1", Method: card}
-	endpoint := WebhookEndpoint{ID: "we_1", URL: "https://shop.example/h", Secret: secretWebhook}
+	endpoint := WebhookEndpoint{ID: "we_1", URL: "https://shop.example/h", Secret: NewSecret(secretWebhook)}
 	req, err := c.NewRequest(context.Background(), http.MethodPost, "/v1/payments", &params)
 	require.NoError(t, err)
 	values := map[string]any{
@@ -105,7 +106,7 @@ func TestSecrets_neverLogged(t *testing.T) {
 		req, err := c.NewRequest(context.Background(), http.MethodPost, "/v1/payments", params)
 		require.NoError(t, err)
 		logger.Info("values", "client", c, "card", card.Card, "method", card, "params", params,
-			"endpoint", &WebhookEndpoint{ID: "we_1", Secret: secretWebhook}, "request", req)
+			"endpoint", &WebhookEndpoint{ID: "we_1", Secret: NewSecret(secretWebhook)}, "request", req)
 
 		// Real calls at debug level: a retried success, a decline, a lost
 		// response and an authentication failure.
@@ -179,7 +180,7 @@ func TestSecrets_unreachableByAnyVerbOrHandler(t *testing.T) {
 	params := PaymentCreateParams{OrderID: "ord_1", Method: card}
 	req, err := c.NewRequest(context.Background(), http.MethodPost, "/v1/payments", &params)
 	require.NoError(t, err)
-	endpoint := WebhookEndpoint{ID: "we_1", URL: "https://shop.example/h", Secret: secretWebhook}
+	endpoint := WebhookEndpoint{ID: "we_1", URL: "https://shop.example/h", Secret: NewSecret(secretWebhook)}
 	apiErr := &Error{HTTPStatus: 402, Code: CodeCardDeclined, IdempotencyKey: "k"}
 	uo := &UnknownOutcomeError{Method: "POST", Path: "/v1/payments", IdempotencyKey: "k", Err: apiErr}
 	h := holder{client: c, payments: c.Payments, req: req, reqValue: *req, params: &params}
@@ -203,10 +204,9 @@ func TestSecrets_unreachableByAnyVerbOrHandler(t *testing.T) {
 			P *PaymentsService
 		}{c, *req, c.Payments},
 	}
-	// Containers go through fmt (and slog's text handler) element by element.
-	// slog's JSON handler hands them to encoding/json, which writes the wire
-	// form: a card's number is what the API needs, so json.Marshal of params
-	// is not a place for logs, and they are left out of that handler here.
+	// Containers go through fmt (and slog's text handler) element by element,
+	// and through slog's JSON handler to encoding/json, where the secrets'
+	// MarshalJSON redacts them.
 	containers := map[string]any{
 		"slice": []any{c, *req, card, endpoint, h},
 		"map":   map[string]any{"c": c, "r": *req, "h": h},
@@ -219,6 +219,12 @@ func TestSecrets_unreachableByAnyVerbOrHandler(t *testing.T) {
 		var buf bytes.Buffer
 		slog.New(slog.NewTextHandler(&buf, nil)).Info("value", "v", v)
 		assertNoSecrets(t, buf.String(), name+" in slog text")
+		buf.Reset()
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("value", "v", v)
+		assertNoSecrets(t, buf.String(), name+" in slog json")
+		j, err := json.Marshal(v)
+		require.NoError(t, err)
+		assertNoSecrets(t, string(j), name+" in json.Marshal")
 	}
 	for name, v := range values {
 		for _, verb := range verbs {
@@ -237,4 +243,71 @@ func TestSecrets_unreachableByAnyVerbOrHandler(t *testing.T) {
 		}
 	}
 	assert.Contains(t, fmt.Sprint(*req), "/v1/payments", "a request still says what it is")
+}
+
+// TestSecrets_cardNeverPrintedOrMarshalled holds card data, in every shape a
+// merchant's code nests params in (slices, maps, struct fields, pointers),
+// to every fmt verb, both slog handlers and json.Marshal: the number and CVC
+// go only onto the wire (docs/contract-decisions.md, "Secrets").
+func TestSecrets_cardNeverPrintedOrMarshalled(t *testing.T) {
+	t.Parallel()
+	card := Card(secretCardNumber, 12, 2040, secretCVC)
+	params := PaymentCreateParams{OrderID: "ord_1", Method: card}
+	type order struct {
+		Params  PaymentCreateParams
+		Method  *PaymentMethodParams
+		Card    *CardParams
+		private PaymentCreateParams
+	}
+	o := order{Params: params, Method: &card, Card: card.Card, private: params}
+	values := map[string]any{
+		"[]PaymentCreateParams":          []PaymentCreateParams{params},
+		"[]*PaymentCreateParams":         []*PaymentCreateParams{&params},
+		"map[string]PaymentCreateParams": map[string]PaymentCreateParams{"p": params},
+		"map[string]*CardParams":         map[string]*CardParams{"c": card.Card},
+		"map[string]any":                 map[string]any{"card": *card.Card, "method": card},
+		"[]CardParams":                   []CardParams{*card.Card},
+		"[]PaymentMethodParams":          []PaymentMethodParams{card},
+		"struct":                         o,
+		"*struct":                        &o,
+		"[]struct":                       []order{o},
+		"CardParams":                     *card.Card,
+		"*CardParams":                    card.Card,
+		"PaymentCreateParams":            params,
+		"**PaymentCreateParams":          func() **PaymentCreateParams { p := &params; return &p }(),
+		"[1]PaymentCreateParams":         [1]PaymentCreateParams{params},
+	}
+	verbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%o", "%b", "%e", "%f", "%g", "%t", "%c", "%U", "%T", "%10.3s", "%-v", "%p"}
+	for name, v := range values {
+		for _, verb := range verbs {
+			assertNoCard(t, fmt.Sprintf(verb, v), name+" with "+verb)
+		}
+		for handler, newHandler := range map[string]func(w *bytes.Buffer) slog.Handler{
+			"text": func(w *bytes.Buffer) slog.Handler { return slog.NewTextHandler(w, nil) },
+			"json": func(w *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+		} {
+			var buf bytes.Buffer
+			slog.New(newHandler(&buf)).Info("x", "v", v, slog.Any("any", v), slog.Group("g", "v", v))
+			require.NotEmpty(t, buf.String())
+			assertNoCard(t, buf.String(), name+" in slog "+handler)
+		}
+		j, err := json.Marshal(v)
+		require.NoError(t, err, name)
+		assertNoCard(t, string(j), name+" in json.Marshal")
+		var ind bytes.Buffer
+		enc := json.NewEncoder(&ind)
+		enc.SetIndent("", " ")
+		require.NoError(t, enc.Encode(v))
+		assertNoCard(t, ind.String(), name+" in json.Encoder")
+	}
+}
+
+// assertNoCard fails when out holds the card number, its digits spaced or
+// as bytes, or the CVC as a token of its own.
+func assertNoCard(t *testing.T, out, what string) {
+	t.Helper()
+	assert.NotContains(t, out, secretCardNumber, "%s leaks the card number", what)
+	assert.NotContains(t, out, fmt.Sprintf("%x", secretCardNumber), "%s leaks the card number in hex", what)
+	assert.NotContains(t, out, fmt.Sprintf("% x", secretCardNumber), "%s leaks the card number as bytes", what)
+	assert.False(t, cvcAlone.MatchString(out), "%s leaks the CVC: %s", what, out)
 }

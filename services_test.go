@@ -299,7 +299,7 @@ func TestResources_String(t *testing.T) {
 			"refund re_1 pending: USD 0.05 of payment pay_1"},
 		"event": {&Event{ID: "evt_1", Type: EventPaymentSucceeded, CreatedAt: created},
 			"event evt_1 payment.succeeded at 2026-11-21T09:30:00Z"},
-		"webhook endpoint": {&WebhookEndpoint{ID: "we_1", Status: WebhookEndpointEnabled, URL: "https://shop.example/h", Events: []EventType{"*"}, Secret: secretWebhook},
+		"webhook endpoint": {&WebhookEndpoint{ID: "we_1", Status: WebhookEndpointEnabled, URL: "https://shop.example/h", Events: []EventType{"*"}, Secret: NewSecret(secretWebhook)},
 			"webhook endpoint we_1 enabled: https://shop.example/h [*] (secret [REDACTED])"},
 	}
 	for name, tc := range cases {

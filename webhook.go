@@ -1,6 +1,7 @@
 package tokenim
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,9 +14,11 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -104,6 +107,69 @@ type WebhookOption func(*webhookConfig) error
 type webhookConfig struct {
 	tolerance time.Duration
 	now       func() time.Time
+	secrets   func(ctx context.Context) ([]string, error)
+}
+
+// WithWebhookSecretsFunc makes the verifier ask secrets for its signing
+// secrets on every verification, so that they can come later than the
+// verifier (an endpoint's secret comes with the endpoint, which needs the
+// receiver's URL) and change without a restart (a rotation: return the old
+// and the new secret while both sign). Pass nil as NewWebhookVerifier's
+// secrets. It is the webhook side of the client's WithAPIKeyFunc; a
+// WebhookSecrets holder has a Get to pass here.
+//
+// Every list secrets returns is checked like NewWebhookVerifier's: 1 to 16
+// secrets of the form "whsec_<base64>" (docs/tokenim-api.md §1). A list that
+// fails, or an error from secrets, fails that verification with an error
+// that never quotes a secret and does not match ErrWebhookVerification.
+// secrets runs under the context given to VerifyContext
+// (context.Background for Verify); it must be safe for concurrent use and
+// fast. The keys of the last list are kept, so an unchanged list costs a
+// comparison of strings, not a decoding.
+func WithWebhookSecretsFunc(secrets func(ctx context.Context) ([]string, error)) WebhookOption {
+	return func(c *webhookConfig) error {
+		if secrets == nil {
+			return errors.New("tokenim: webhook secrets func must not be nil")
+		}
+		c.secrets = secrets
+		return nil
+	}
+}
+
+// WebhookSecrets holds the signing secrets of a verifier built
+// WithWebhookSecretsFunc(s.Get): set them once the endpoint exists, replace
+// them on a rotation. It is safe for concurrent use; the zero value holds
+// none, and verification fails until Set is called. No format verb, slog
+// handler or JSON encoding shows what it holds.
+type WebhookSecrets struct {
+	p atomic.Pointer[[]string] // fmt and slog cannot follow it
+}
+
+// Set replaces the secrets ("whsec_<base64>"); during a rotation give the
+// old and the new one. They are checked at the next verification.
+func (s *WebhookSecrets) Set(secrets ...string) {
+	held := slices.Clone(secrets)
+	s.p.Store(&held)
+}
+
+// Get returns the secrets Set last, in a slice the caller must not modify;
+// it is the function to give WithWebhookSecretsFunc, and allocates
+// nothing.
+func (s *WebhookSecrets) Get(context.Context) ([]string, error) {
+	held := s.p.Load()
+	if held == nil {
+		return nil, errors.New("no webhook secret set yet (WebhookSecrets.Set)")
+	}
+	return *held, nil
+}
+
+// String says how many secrets are held, never which.
+func (s *WebhookSecrets) String() string {
+	n := 0
+	if held := s.p.Load(); held != nil {
+		n = len(*held)
+	}
+	return fmt.Sprintf("tokenim.WebhookSecrets{secrets: %d}", n)
 }
 
 // WithWebhookTolerance sets how far webhook-timestamp may lie from now, in
@@ -138,6 +204,58 @@ type WebhookVerifier struct {
 	keys      []*webhookKey
 	tolerance time.Duration
 	now       func() time.Time
+	source    *webhookKeySource // WithWebhookSecretsFunc; nil: keys
+}
+
+// webhookKeySource asks WithWebhookSecretsFunc's function for the secrets
+// and keeps the keys of the last list, decoded once.
+type webhookKeySource struct {
+	fn   func(context.Context) ([]string, error)
+	last atomic.Pointer[webhookKeySet]
+}
+
+type webhookKeySet struct {
+	secrets []string
+	keys    []*webhookKey
+}
+
+// keys returns the keys of the secrets fn returns now.
+func (s *webhookKeySource) keys(ctx context.Context) ([]*webhookKey, error) {
+	secrets, err := s.fn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tokenim: webhook secrets (WithWebhookSecretsFunc): %w", err)
+	}
+	if set := s.last.Load(); set != nil && slices.Equal(set.secrets, secrets) {
+		return set.keys, nil
+	}
+	keys, err := decodeWebhookSecrets(secrets, " (from WithWebhookSecretsFunc)")
+	if err != nil {
+		return nil, err
+	}
+	// Concurrent first calls may each decode; the last store wins, and
+	// every set stored is a correct one.
+	s.last.Store(&webhookKeySet{secrets: slices.Clone(secrets), keys: keys})
+	return keys, nil
+}
+
+// decodeWebhookSecrets checks a list of 1 to maxWebhookSecrets secrets and
+// makes their keys; from says where the list came from, for its errors.
+func decodeWebhookSecrets(secrets []string, from string) ([]*webhookKey, error) {
+	if len(secrets) == 0 {
+		return nil, fmt.Errorf("%w: no secret given%s", ErrWebhookBadSecret, from)
+	}
+	if len(secrets) > maxWebhookSecrets {
+		return nil, fmt.Errorf("%w: %d secrets given%s, at most %d allowed", ErrWebhookBadSecret, len(secrets), from, maxWebhookSecrets)
+	}
+	keys := make([]*webhookKey, 0, len(secrets))
+	for i, s := range secrets {
+		key, err := decodeWebhookSecret(s, "secret "+strconv.Itoa(i+1)+from)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, newWebhookKey(key))
+	}
+	return keys, nil
 }
 
 // webhookKey is one decoded secret with a pool of HMAC states keyed by it,
@@ -209,15 +327,24 @@ var webhookSecretEncoding = base64.StdEncoding.Strict()
 
 // decodeWebhookSecret turns "whsec_<base64>" (prefix optional) into the HMAC
 // key; which names the secret in errors ("secret 2"). Its errors say what is
-// wrong and never repeat the secret or a part of it.
+// wrong, naming the usual mistakes (an API key, a Stripe secret, a
+// password) as what they are, and never repeat the secret or a part of it.
 func decodeWebhookSecret(secret, which string) ([]byte, error) {
-	enc := strings.TrimPrefix(secret, WebhookSecretPrefix)
+	enc, prefixed := strings.CutPrefix(secret, WebhookSecretPrefix)
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s %s", ErrWebhookBadSecret, which, fmt.Sprintf(format, args...))
+	}
+	// What a Tokenim secret is, for the errors that say something else is.
+	const wanted = "a Tokenim webhook secret is whsec_ followed by 32 to 88 characters of standard base64 (a 24 to 64-byte key; docs/tokenim-api.md §1)"
+	noPrefix := ""
+	if !prefixed {
+		noPrefix = " (and it has no whsec_ prefix: " + wanted + ")"
 	}
 	switch {
 	case enc == "":
 		return nil, bad("is empty")
+	case strings.HasPrefix(enc, "sk_test_") || strings.HasPrefix(enc, "sk_live_"):
+		return nil, bad("is an API key (%s…), not a webhook secret: give the whsec_… secret of the webhook endpoint (from WebhookEndpoints.Create or RotateSecret)", enc[:len("sk_test_")])
 	case len(enc) > base64.StdEncoding.EncodedLen(maxWebhookKeyLen):
 		return nil, bad("is longer than a %d-byte key; %d to %d bytes required", maxWebhookKeyLen, minWebhookKeyLen, maxWebhookKeyLen)
 	}
@@ -225,6 +352,14 @@ func decodeWebhookSecret(secret, which string) ([]byte, error) {
 	// would also skip CR and LF, which a secret must not contain.
 	if prefix, _, ok := strings.Cut(enc, "_"); ok && prefix != "" && isLowerWord(prefix) {
 		return nil, bad("has a prefix other than %s", WebhookSecretPrefix)
+	}
+	// Hex digits only: a Stripe secret (whsec_ and hex) or a raw hex key.
+	// The base64 of a random key is hex-only with odds below 4^-31.
+	if len(enc) >= 16 && isHex(enc) {
+		if prefixed {
+			return nil, bad("looks like a Stripe signing secret (whsec_ followed by hex digits), not a Tokenim one: %s", wanted)
+		}
+		return nil, bad("is hex digits with no whsec_ prefix: %s", wanted)
 	}
 	for i := 0; i < len(enc); i++ {
 		switch c := enc[i]; {
@@ -234,21 +369,39 @@ func decodeWebhookSecret(secret, which string) ([]byte, error) {
 			return nil, bad("contains whitespace or a non-printable byte at offset %d", i)
 		}
 	}
-	if len(enc)%4 != 0 {
-		return nil, bad("is not padded base64: its length after the %s prefix is not a multiple of 4", WebhookSecretPrefix)
-	}
 	key, err := webhookSecretEncoding.DecodeString(enc)
 	if err != nil {
+		if len(enc) < base64.StdEncoding.EncodedLen(minWebhookKeyLen) {
+			// A password, a placeholder, a truncated paste: not base64
+			// trouble, just not a secret.
+			if prefixed {
+				return nil, bad("is %d characters after whsec_, too short for a webhook secret: %s", len(enc), wanted)
+			}
+			return nil, bad("is %d characters with no whsec_ prefix: not a Tokenim webhook secret; %s", len(enc), strings.TrimPrefix(wanted, "a Tokenim webhook secret "))
+		}
+		if len(enc)%4 != 0 {
+			return nil, bad("is not padded base64: its length after the %s prefix is not a multiple of 4%s", WebhookSecretPrefix, noPrefix)
+		}
 		var corrupt base64.CorruptInputError
 		if errors.As(err, &corrupt) {
-			return nil, bad("is not standard base64 (RFC 4648 §4): bad character or padding at offset %d", int64(corrupt))
+			return nil, bad("is not standard base64 (RFC 4648 §4): bad character or padding at offset %d%s", int64(corrupt), noPrefix)
 		}
-		return nil, bad("is not standard base64 (RFC 4648 §4)")
+		return nil, bad("is not standard base64 (RFC 4648 §4)%s", noPrefix)
 	}
 	if len(key) < minWebhookKeyLen || len(key) > maxWebhookKeyLen {
 		return nil, bad("is a %d-byte key; %d to %d bytes required", len(key), minWebhookKeyLen, maxWebhookKeyLen)
 	}
 	return key, nil
+}
+
+// isHex reports whether s is hex digits only.
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // isLowerWord reports whether s is lower case ASCII letters only, the shape
@@ -277,7 +430,9 @@ func NewWebhookSecret() string {
 
 // NewWebhookVerifier returns a verifier that accepts a delivery signed with
 // any of secrets ("whsec_<base64>", prefix optional; docs/tokenim-api.md §1).
-// Pass both the old and the new secret while a rotation is in progress.
+// Pass both the old and the new secret while a rotation is in progress. To
+// give the secrets later, or change them while running, pass nil and
+// WithWebhookSecretsFunc.
 func NewWebhookVerifier(secrets []string, opts ...WebhookOption) (*WebhookVerifier, error) {
 	cfg := webhookConfig{tolerance: DefaultWebhookTolerance, now: time.Now}
 	for _, o := range opts {
@@ -288,20 +443,19 @@ func NewWebhookVerifier(secrets []string, opts ...WebhookOption) (*WebhookVerifi
 			return nil, err
 		}
 	}
-	if len(secrets) == 0 {
-		return nil, fmt.Errorf("%w: no secret given", ErrWebhookBadSecret)
-	}
-	if len(secrets) > maxWebhookSecrets {
-		return nil, fmt.Errorf("%w: %d secrets given, at most %d allowed", ErrWebhookBadSecret, len(secrets), maxWebhookSecrets)
-	}
 	v := &WebhookVerifier{tolerance: cfg.tolerance, now: cfg.now}
-	for i, s := range secrets {
-		key, err := decodeWebhookSecret(s, "secret "+strconv.Itoa(i+1))
-		if err != nil {
-			return nil, err
+	if cfg.secrets != nil {
+		if len(secrets) != 0 {
+			return nil, fmt.Errorf("%w: give either secrets or WithWebhookSecretsFunc, not both", ErrWebhookBadSecret)
 		}
-		v.keys = append(v.keys, newWebhookKey(key))
+		v.source = &webhookKeySource{fn: cfg.secrets}
+		return v, nil
 	}
+	keys, err := decodeWebhookSecrets(secrets, "")
+	if err != nil {
+		return nil, err
+	}
+	v.keys = keys
 	return v, nil
 }
 
@@ -314,6 +468,9 @@ func (v WebhookVerifier) Format(f fmt.State, verb rune) {
 
 // String is the summary Format prints: how many secrets, never which.
 func (v WebhookVerifier) String() string {
+	if v.source != nil {
+		return fmt.Sprintf("tokenim.WebhookVerifier{secrets: from WithWebhookSecretsFunc, tolerance: %s}", v.tolerance)
+	}
 	return fmt.Sprintf("tokenim.WebhookVerifier{secrets: %d, tolerance: %s}", len(v.keys), v.tolerance)
 }
 
@@ -497,15 +654,29 @@ func webhookWindow(now time.Time, tol time.Duration) (lo, hi int64) {
 // Verify checks that body with the webhook headers in h was signed by
 // Tokenim with one of the verifier's secrets, within the timestamp
 // tolerance. A nil error means the body is authentic; otherwise the error
-// matches ErrWebhookVerification and one of the ErrWebhook... reasons.
+// matches ErrWebhookVerification and one of the ErrWebhook... reasons, or,
+// for a verifier built WithWebhookSecretsFunc, reports that its secrets
+// could not be had (ErrWebhookBadSecret, or the function's error).
 // Pass the body exactly as received: re-encoded JSON will not verify.
 func (v *WebhookVerifier) Verify(h http.Header, body []byte) error {
-	_, err := v.verify(h, body)
+	_, err := v.verifyContext(context.Background(), h, body)
+	return err
+}
+
+// VerifyContext is Verify with the context WithWebhookSecretsFunc's
+// function runs under (the request's, in an http.Handler).
+func (v *WebhookVerifier) VerifyContext(ctx context.Context, h http.Header, body []byte) error {
+	_, err := v.verifyContext(ctx, h, body)
 	return err
 }
 
 // verify is Verify returning the verified webhook-id.
 func (v *WebhookVerifier) verify(h http.Header, body []byte) (string, error) {
+	return v.verifyContext(context.Background(), h, body)
+}
+
+// verifyContext is VerifyContext returning the verified webhook-id.
+func (v *WebhookVerifier) verifyContext(ctx context.Context, h http.Header, body []byte) (string, error) {
 	id, err := webhookHeader(h, WebhookIDHeader, "Webhook-Id", maxWebhookIDLen)
 	if err != nil {
 		return "", err
@@ -541,8 +712,14 @@ func (v *WebhookVerifier) verify(h http.Header, body []byte) (string, error) {
 	// Compare the canonical base64 text: encoding our HMAC once per secret is
 	// cheaper than decoding every received signature, and text equality with
 	// the canonical form is byte equality of the HMACs.
+	keys := v.keys
+	if v.source != nil {
+		if keys, err = v.source.keys(ctx); err != nil {
+			return "", err
+		}
+	}
 	var want [webhookSigBase64Len]byte
-	for _, k := range v.keys {
+	for _, k := range keys {
 		k.sign(&want, id, tsHeader, body)
 		for i := 0; i < n; i++ {
 			if sigEqual(&want, sigs[i]) {

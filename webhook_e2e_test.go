@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,7 +24,8 @@ import (
 // every request as received, so a test can resend one.
 type merchantEndpoint struct {
 	srv     *httptest.Server
-	handler atomic.Pointer[tokenim.WebhookHandler]
+	handler *tokenim.WebhookHandler
+	secrets tokenim.WebhookSecrets // the endpoint's, once it exists
 
 	mu       sync.Mutex
 	failNext map[tokenim.EventType]int      // deliveries of that type to answer 500
@@ -35,23 +35,21 @@ type merchantEndpoint struct {
 
 func newMerchantEndpoint(t *testing.T) *merchantEndpoint {
 	m := &merchantEndpoint{failNext: map[tokenim.EventType]int{}, handled: map[string][]tokenim.EventType{}}
-	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
-	t.Cleanup(m.srv.Close)
-	return m
-}
-
-func (m *merchantEndpoint) setSecrets(t *testing.T, secrets ...string) {
-	verifier, err := tokenim.NewWebhookVerifier(secrets)
+	verifier, err := tokenim.NewWebhookVerifier(nil, tokenim.WithWebhookSecretsFunc(m.secrets.Get))
 	require.NoError(t, err)
-	h, err := tokenim.NewWebhookHandler(verifier, func(_ context.Context, e *tokenim.Event) error {
+	m.handler, err = tokenim.NewWebhookHandler(verifier, func(_ context.Context, e *tokenim.Event) error {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		m.handled[e.ID] = append(m.handled[e.ID], e.Type)
 		return nil
 	})
 	require.NoError(t, err)
-	m.handler.Store(h)
+	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
+	t.Cleanup(m.srv.Close)
+	return m
 }
+
+func (m *merchantEndpoint) setSecrets(_ *testing.T, secrets ...string) { m.secrets.Set(secrets...) }
 
 func (m *merchantEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
@@ -71,7 +69,7 @@ func (m *merchantEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	m.handler.Load().ServeHTTP(w, r)
+	m.handler.ServeHTTP(w, r)
 }
 
 func (m *merchantEndpoint) handledTypes(id string) []tokenim.EventType {
@@ -130,7 +128,7 @@ func TestWebhooks_endToEnd(t *testing.T) {
 		URL: merchant.srv.URL, Events: []tokenim.EventType{"*"},
 	})
 	require.NoError(t, err)
-	merchant.setSecrets(t, ep.Secret)
+	merchant.setSecrets(t, ep.Secret.Reveal())
 
 	// The merchant's endpoint is down for the first delivery of payment.succeeded.
 	merchant.mu.Lock()
@@ -167,7 +165,7 @@ func TestWebhooks_endToEnd(t *testing.T) {
 
 	// The typed view of the delivered snapshot is the payment.
 	req, body := merchant.lastReceived(t, tokenim.EventPaymentSucceeded)
-	ev, err := tokenim.ConstructEvent(body, req.Header, ep.Secret)
+	ev, err := tokenim.ConstructEvent(body, req.Header, ep.Secret.Reveal())
 	require.NoError(t, err)
 	snap, err := ev.Payment()
 	require.NoError(t, err)
@@ -179,7 +177,7 @@ func TestWebhooks_endToEnd(t *testing.T) {
 	dup := httptest.NewRecorder()
 	req, body = merchant.lastReceived(t, tokenim.EventOrderPaid)
 	req.Body = io.NopCloser(bytes.NewReader(body))
-	merchant.handler.Load().ServeHTTP(dup, req)
+	merchant.handler.ServeHTTP(dup, req)
 	assert.Equal(t, http.StatusOK, dup.Code)
 	assert.Len(t, merchant.handledTypes(paidID), 1)
 
@@ -187,14 +185,14 @@ func TestWebhooks_endToEnd(t *testing.T) {
 	// signatures, so a handler that knows either secret accepts them.
 	rotated, err := client.WebhookEndpoints.RotateSecret(ctx, ep.ID, &tokenim.WebhookEndpointRotateParams{ExpireOldAfter: time.Hour})
 	require.NoError(t, err)
-	require.NotEqual(t, ep.Secret, rotated.Secret)
+	require.NotEqual(t, ep.Secret.Reveal(), rotated.Secret.Reveal())
 	_, err = client.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: pay.ID, Amount: 500})
 	require.NoError(t, err)
 	srv.Advance(5 * time.Minute)
 	require.NoError(t, srv.FlushDeliveries(ctx))
 	req, body = merchant.lastReceived(t, tokenim.EventRefundSucceeded)
 	assert.Len(t, strings.Fields(req.Header.Get("webhook-signature")), 2)
-	for _, secret := range []string{ep.Secret, rotated.Secret} {
+	for _, secret := range []string{ep.Secret.Reveal(), rotated.Secret.Reveal()} {
 		_, err := tokenim.ConstructEvent(body, req.Header, secret)
 		assert.NoError(t, err)
 	}
@@ -209,8 +207,8 @@ func TestWebhooks_endToEnd(t *testing.T) {
 	require.NoError(t, srv.FlushDeliveries(ctx))
 	req, body = merchant.lastReceived(t, tokenim.EventRefundSucceeded)
 	assert.Len(t, strings.Fields(req.Header.Get("webhook-signature")), 1)
-	_, err = tokenim.ConstructEvent(body, req.Header, ep.Secret)
+	_, err = tokenim.ConstructEvent(body, req.Header, ep.Secret.Reveal())
 	assert.ErrorIs(t, err, tokenim.ErrWebhookNoMatchingSignature)
-	_, err = tokenim.ConstructEvent(body, req.Header, rotated.Secret)
+	_, err = tokenim.ConstructEvent(body, req.Header, rotated.Secret.Reveal())
 	assert.NoError(t, err)
 }

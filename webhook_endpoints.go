@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"iter"
-	"log/slog"
 	"net/http"
 	"time"
 )
@@ -25,8 +23,9 @@ const (
 )
 
 // WebhookEndpoint is a URL that receives events. Secret (whsec_…) is set
-// only in the answers of Create and RotateSecret; it never appears in
-// formatted output or logs.
+// only in the answers of Create and RotateSecret; like every Secret it never
+// appears in formatted output, logs or JSON: pass Secret.Reveal() to
+// NewWebhookVerifier.
 type WebhookEndpoint struct {
 	ID          string                `json:"id"`
 	Object      string                `json:"object"`
@@ -35,7 +34,7 @@ type WebhookEndpoint struct {
 	Description string                `json:"description"`
 	Status      WebhookEndpointStatus `json:"status"`
 	CreatedAt   time.Time             `json:"created_at"`
-	Secret      string                `json:"secret,omitempty"`
+	Secret      Secret                `json:"secret,omitzero"`
 	// Version is the object's version (docs/tokenim-api.md §10): 1 at creation,
 	// +1 on every change; an event's snapshot carries the version it was taken at.
 	Version int64 `json:"version"`
@@ -46,20 +45,11 @@ type WebhookEndpoint struct {
 // [REDACTED])".
 func (w WebhookEndpoint) String() string {
 	s := fmt.Sprintf("webhook endpoint %s %s: %s %v", w.ID, w.Status, w.URL, w.Events)
-	if w.Secret != "" {
+	if !w.Secret.IsZero() {
 		s += " (secret [REDACTED])"
 	}
 	return s
 }
-
-// GoString is String, so %#v stays redacted.
-func (w WebhookEndpoint) GoString() string { return w.String() }
-
-// Format prints String for every verb.
-func (w WebhookEndpoint) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, w.String()) }
-
-// LogValue keeps the secret out of slog output.
-func (w WebhookEndpoint) LogValue() slog.Value { return slog.StringValue(w.String()) }
 
 // DeletedWebhookEndpoint is the answer of WebhookEndpoints.Delete.
 // API: DELETE /v1/webhook_endpoints/{id}

@@ -22,7 +22,7 @@ func TestWebhookEndpointsService_endpoints(t *testing.T) {
 			},
 			check: func(t *testing.T, got any) {
 				w := got.(*WebhookEndpoint)
-				assert.Equal(t, "whsec_c2VjcmV0", w.Secret)
+				assert.Equal(t, "whsec_c2VjcmV0", w.Secret.Reveal())
 				assert.Equal(t, []EventType{"*"}, w.Events)
 				assert.Equal(t, WebhookEndpointEnabled, w.Status)
 			},
@@ -55,7 +55,7 @@ func TestWebhookEndpointsService_endpoints(t *testing.T) {
 			call: func(c *Client) (any, error) {
 				return c.WebhookEndpoints.RotateSecret(ctx, "we_1", &WebhookEndpointRotateParams{ExpireOldAfter: time.Hour})
 			},
-			check: func(t *testing.T, got any) { assert.Equal(t, "whsec_c2VjcmV0", got.(*WebhookEndpoint).Secret) },
+			check: func(t *testing.T, got any) { assert.Equal(t, "whsec_c2VjcmV0", got.(*WebhookEndpoint).Secret.Reveal()) },
 		},
 		{
 			name: "WebhookEndpoints.RotateSecret now", method: "POST", path: "/v1/webhook_endpoints/we_1/rotate_secret",

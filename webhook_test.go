@@ -7,14 +7,17 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -403,7 +406,7 @@ func TestNewWebhookVerifier_secretFormat(t *testing.T) {
 		{"space", "whsec_ " + raw32, "whitespace"},
 		{"not base64", "whsec_" + raw32[:5] + "!" + raw32[6:], "not standard base64 (RFC 4648 §4): bad character or padding at offset 5"},
 		{"stray bits", nonCanonical, "not standard base64"},
-		{"raw text", "whsec_hello", "not padded base64"},
+		{"raw text", "whsec_hello", "is 5 characters after whsec_, too short for a webhook secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -421,6 +424,50 @@ func TestNewWebhookVerifier_secretFormat(t *testing.T) {
 			}
 			_, err = SignWebhook(tt.secret, "evt_1", whNow, nil)
 			assert.ErrorIs(t, err, ErrWebhookBadSecret, "signing refuses what verifying refuses")
+		})
+	}
+}
+
+// TestNewWebhookVerifier_namesTheMistake: the usual wrong values given as a
+// webhook secret are each named as what they are, not as a base64 detail.
+func TestNewWebhookVerifier_namesTheMistake(t *testing.T) {
+	t.Parallel()
+	raw32 := strings.TrimPrefix(whB64Secret(32), "whsec_")
+	stripeHex := "whsec_" + strings.Repeat("3f9a07c2b1d4e5f6", 4) // Stripe's whsec_ + 64 hex digits
+	for _, tt := range []struct {
+		name, secret string
+		want         []string
+		notWant      string
+	}{
+		{"a password", "secret123", []string{"is 9 characters with no whsec_ prefix", "not a Tokenim webhook secret", "whsec_ followed by 32 to 88 characters of standard base64"}, "padded"},
+		{"a word after the prefix", "whsec_secret123", []string{"is 9 characters after whsec_, too short for a webhook secret", "32 to 88 characters"}, "padded"},
+		{"Stripe-style hex", stripeHex, []string{"looks like a Stripe signing secret (whsec_ followed by hex digits)", "standard base64"}, "padded"},
+		{"Stripe-style hex, 32 digits", "whsec_" + strings.Repeat("0123456789abcdef", 2), []string{"looks like a Stripe signing secret"}, "is a 24-byte key"},
+		{"hex without the prefix", strings.Repeat("3F9A07C2B1D4E5F6", 4), []string{"is hex digits with no whsec_ prefix", "standard base64"}, "padded"},
+		{"a test API key", "sk_test_51SECRETsecretSECRETsecret", []string{"is an API key (sk_test_…), not a webhook secret", "WebhookEndpoints.Create"}, "prefix other"},
+		{"a live API key", "sk_live_51SECRETsecretSECRETsecret", []string{"is an API key (sk_live_…), not a webhook secret"}, "prefix other"},
+		{"an API key after the prefix", "whsec_sk_test_51SECRETsecretSECRET", []string{"is an API key (sk_test_…), not a webhook secret"}, "URL-safe"},
+		{"base64 without the prefix, mangled", raw32[:40] + "!" + raw32[41:], []string{"not standard base64", "it has no whsec_ prefix"}, ""},
+		{"base64 with the prefix, mangled", "whsec_" + raw32[:40] + "!" + raw32[41:], []string{"not standard base64"}, "no whsec_ prefix"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := NewWebhookVerifier([]string{tt.secret})
+			require.ErrorIs(t, err, ErrWebhookBadSecret)
+			for _, w := range tt.want {
+				assert.ErrorContains(t, err, w)
+			}
+			if tt.notWant != "" {
+				assert.NotContains(t, err.Error(), tt.notWant)
+			}
+			body := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(tt.secret, "whsec_"), "sk_test_"), "sk_live_")
+			for i := 0; i+6 <= len(body); i++ {
+				if w := body[i : i+6]; strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsLetter(r) }) {
+					assert.NotContains(t, err.Error(), w, "the error quotes the secret") // words like "secret" are the message's own
+				}
+			}
+			_, err = SignWebhook(tt.secret, "evt_1", whNow, nil)
+			assert.ErrorIs(t, err, ErrWebhookBadSecret, "signing names the same mistake")
 		})
 	}
 }
@@ -562,4 +609,106 @@ func TestValidWebhookID(t *testing.T) {
 	assert.False(t, validWebhookID("abc\xff\x00defgh"))
 	assert.False(t, validWebhookID("ab.\xffcdefgh"))
 	assert.True(t, validWebhookID("evt_1234567890abcdefghij"))
+}
+
+// TestWebhookVerifier_secretsFunc: a verifier whose secrets come later, and
+// change, through WithWebhookSecretsFunc and a WebhookSecrets holder.
+func TestWebhookVerifier_secretsFunc(t *testing.T) {
+	t.Parallel()
+	var secrets WebhookSecrets
+	calls := 0
+	v := whVerifier(t, nil, WithWebhookSecretsFunc(func(ctx context.Context) ([]string, error) {
+		calls++
+		assert.Equal(t, "v", ctx.Value(whSecretsCtxKey{}), "the function runs under VerifyContext's context")
+		return secrets.Get(ctx)
+	}))
+	ctx := context.WithValue(context.Background(), whSecretsCtxKey{}, "v")
+	hOld := whHeader(t, "evt_1", whNow, whEventBody, whSecretOld)
+	hNew := whHeader(t, "evt_1", whNow, whEventBody, whSecretNew)
+
+	err := v.VerifyContext(ctx, hOld, whEventBody)
+	require.ErrorContains(t, err, "no webhook secret set yet")
+	assert.NotErrorIs(t, err, ErrWebhookVerification, "no secret yet is not a forged delivery")
+
+	secrets.Set(whSecretOld)
+	require.NoError(t, v.VerifyContext(ctx, hOld, whEventBody))
+	assert.ErrorIs(t, v.VerifyContext(ctx, hNew, whEventBody), ErrWebhookNoMatchingSignature)
+
+	secrets.Set(whSecretOld, whSecretNew) // a rotation: both sign
+	require.NoError(t, v.VerifyContext(ctx, hOld, whEventBody))
+	require.NoError(t, v.VerifyContext(ctx, hNew, whEventBody))
+
+	secrets.Set(whSecretNew) // the old one retired
+	assert.ErrorIs(t, v.VerifyContext(ctx, hOld, whEventBody), ErrWebhookNoMatchingSignature)
+	require.NoError(t, v.VerifyContext(ctx, hNew, whEventBody))
+	assert.Equal(t, 7, calls, "asked once per verification")
+
+	// A malformed delivery is refused before the function is asked.
+	assert.ErrorIs(t, v.VerifyContext(ctx, http.Header{}, whEventBody), ErrWebhookMissingHeader)
+	assert.Equal(t, 7, calls)
+
+	// What the function returns is checked like NewWebhookVerifier's secrets.
+	secrets.Set("sk_test_51SECRETsecretSECRET")
+	err = v.VerifyContext(ctx, hNew, whEventBody)
+	require.ErrorIs(t, err, ErrWebhookBadSecret)
+	assert.ErrorContains(t, err, "secret 1 (from WithWebhookSecretsFunc) is an API key")
+	assert.NotContains(t, err.Error(), "51SECRET")
+	secrets.Set()
+	assert.ErrorContains(t, v.VerifyContext(ctx, hNew, whEventBody), "no secret given (from WithWebhookSecretsFunc)")
+	secrets.Set(whSecretNew)
+	require.NoError(t, v.VerifyContext(ctx, hNew, whEventBody), "a good list after a bad one works again")
+
+	// The function's own error is passed on.
+	boom := errors.New("secret manager unreachable")
+	vErr := whVerifier(t, nil, WithWebhookSecretsFunc(func(context.Context) ([]string, error) { return nil, boom }))
+	err = vErr.Verify(hNew, whEventBody)
+	assert.ErrorIs(t, err, boom)
+	assert.NotErrorIs(t, err, ErrWebhookVerification)
+
+	// Printing the verifier or the holder shows no secret.
+	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s", v, *v, &secrets, &secrets), secrets.String()} {
+		assert.NotContains(t, out, strings.TrimPrefix(whSecretNew, "whsec_")[:12])
+	}
+	assert.Contains(t, fmt.Sprint(v), "from WithWebhookSecretsFunc")
+}
+
+type whSecretsCtxKey struct{}
+
+func TestWebhookVerifier_secretsFuncConfig(t *testing.T) {
+	t.Parallel()
+	f := func(context.Context) ([]string, error) { return []string{whSecretNew}, nil }
+	_, err := NewWebhookVerifier([]string{whSecretNew}, WithWebhookSecretsFunc(f))
+	assert.ErrorContains(t, err, "give either secrets or WithWebhookSecretsFunc, not both")
+	_, err = NewWebhookVerifier(nil, WithWebhookSecretsFunc(nil))
+	assert.ErrorContains(t, err, "webhook secrets func must not be nil")
+	_, err = NewWebhookVerifier(nil)
+	assert.ErrorIs(t, err, ErrWebhookBadSecret, "no secrets and no function")
+}
+
+// TestWebhookVerifier_secretsFuncConcurrent rotates the secrets while
+// deliveries are verified on other goroutines (run it under -race).
+func TestWebhookVerifier_secretsFuncConcurrent(t *testing.T) {
+	t.Parallel()
+	var secrets WebhookSecrets
+	secrets.Set(whSecretOld, whSecretNew)
+	v := whVerifier(t, nil, WithWebhookSecretsFunc(secrets.Get))
+	h := whHeader(t, "evt_1", whNow, whEventBody, whSecretNew)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				assert.NoError(t, v.Verify(h, whEventBody))
+			}
+		}()
+	}
+	for i := range 200 {
+		if i%2 == 0 {
+			secrets.Set(whSecretNew)
+		} else {
+			secrets.Set(whSecretOld, whSecretNew)
+		}
+	}
+	wg.Wait()
 }

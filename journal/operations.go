@@ -33,11 +33,7 @@ func newPaymentIntent(p *tokenim.PaymentCreateParams) paymentIntent {
 		in.Wallet = w.Provider
 	}
 	if c := p.Method.Card; c != nil {
-		last4 := c.Number
-		if len(last4) > 4 {
-			last4 = last4[len(last4)-4:]
-		}
-		in.Card = &tokenim.PaymentMethodCard{Last4: last4, ExpMonth: c.ExpMonth, ExpYear: c.ExpYear}
+		in.Card = &tokenim.PaymentMethodCard{Last4: c.Last4(), ExpMonth: c.ExpMonth, ExpYear: c.ExpYear}
 	}
 	return in
 }

@@ -33,13 +33,13 @@ func deliverWebhooks(t *testing.T, tm *telemetry, client *tokenim.Client, srv *s
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 
 	// A redelivery of an event already handled.
-	req, err := tokenimtest.NewSignedWebhookRequest(rcv.URL, rcv.Endpoint.Secret, events[0])
+	req, err := tokenimtest.NewSignedWebhookRequest(rcv.URL, rcv.Endpoint.Secret.Reveal(), events[0])
 	require.NoError(t, err)
 	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	return rcv.Endpoint.Secret
+	return rcv.Endpoint.Secret.Reveal()
 }
 
 func TestObserver_countsWebhookDeliveriesByResult(t *testing.T) {

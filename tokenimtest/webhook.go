@@ -98,16 +98,21 @@ func NewWebhookReceiverFor(tb testing.TB, srv *sandbox.Server, m sandbox.Merchan
 		return nil
 	}
 	r := &WebhookReceiver{srv: srv}
-	// The handler is bound after the endpoint exists (its secret comes with
-	// it); until then nothing is subscribed, so nothing can arrive.
-	var handler http.Handler = http.NotFoundHandler()
-	var bound sync.RWMutex
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		bound.RLock()
-		h := handler
-		bound.RUnlock()
-		h.ServeHTTP(w, req)
-	}))
+	// The endpoint's secret comes with the endpoint, which needs the
+	// receiver's URL: the verifier asks for it on each delivery. Until it
+	// is set nothing is subscribed, so nothing can arrive.
+	var secrets tokenim.WebhookSecrets
+	v, err := tokenim.NewWebhookVerifier(nil, tokenim.WithWebhookSecretsFunc(secrets.Get))
+	if err != nil {
+		tb.Fatalf("tokenimtest: webhook receiver: %v", err)
+		return nil
+	}
+	h, err := tokenim.NewWebhookHandler(v, r.record, opts...)
+	if err != nil {
+		tb.Fatalf("tokenimtest: webhook receiver: %v", err)
+		return nil
+	}
+	ts := httptest.NewServer(h)
 	tb.Cleanup(ts.Close)
 	r.URL = ts.URL
 
@@ -121,19 +126,7 @@ func NewWebhookReceiverFor(tb testing.TB, srv *sandbox.Server, m sandbox.Merchan
 		return nil
 	}
 	r.Endpoint = ep
-	v, err := tokenim.NewWebhookVerifier([]string{ep.Secret})
-	if err != nil {
-		tb.Fatalf("tokenimtest: webhook receiver: %v", err)
-		return nil
-	}
-	h, err := tokenim.NewWebhookHandler(v, r.record, opts...)
-	if err != nil {
-		tb.Fatalf("tokenimtest: webhook receiver: %v", err)
-		return nil
-	}
-	bound.Lock()
-	handler = h
-	bound.Unlock()
+	secrets.Set(ep.Secret.Reveal())
 	return r
 }
 

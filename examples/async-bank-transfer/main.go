@@ -11,13 +11,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/signal"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tokenim/tokenim-go"
@@ -131,18 +129,20 @@ type webhooks struct {
 }
 
 // listenForWebhooks starts a local receiver and registers it for the events
-// this flow needs. The handler is installed once the endpoint exists, because
-// the signing secret comes with the endpoint.
+// this flow needs. The signing secret comes with the endpoint, so the
+// verifier asks for it on each delivery (WithWebhookSecretsFunc).
 func listenForWebhooks(ctx context.Context, client *tokenim.Client) (*webhooks, error) {
 	w := &webhooks{}
-	var handler atomic.Pointer[tokenim.WebhookHandler]
-	w.Server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if h := handler.Load(); h != nil {
-			h.ServeHTTP(rw, r)
-			return
-		}
-		http.Error(rw, "not ready", http.StatusServiceUnavailable)
-	}))
+	var secrets tokenim.WebhookSecrets
+	verifier, err := tokenim.NewWebhookVerifier(nil, tokenim.WithWebhookSecretsFunc(secrets.Get))
+	if err != nil {
+		return nil, err
+	}
+	h, err := tokenim.NewWebhookHandler(verifier, w.onEvent)
+	if err != nil {
+		return nil, err
+	}
+	w.Server = httptest.NewServer(h)
 	endpoint, err := client.WebhookEndpoints.Create(ctx, &tokenim.WebhookEndpointCreateParams{
 		URL:    w.URL + "/webhooks/tokenim",
 		Events: []tokenim.EventType{tokenim.EventPaymentSucceeded, tokenim.EventPaymentFailed, tokenim.EventOrderPaid},
@@ -151,17 +151,7 @@ func listenForWebhooks(ctx context.Context, client *tokenim.Client) (*webhooks, 
 		w.Close()
 		return nil, fmt.Errorf("register webhook endpoint: %w", err)
 	}
-	verifier, err := tokenim.NewWebhookVerifier([]string{endpoint.Secret})
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	h, err := tokenim.NewWebhookHandler(verifier, w.onEvent)
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	handler.Store(h)
+	secrets.Set(endpoint.Secret.Reveal())
 	return w, nil
 }
 

@@ -14,13 +14,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/signal"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tokenim/tokenim-go"
@@ -127,18 +125,20 @@ type line struct {
 }
 
 // startResponder starts the receiver and registers it for the dispute
-// events; the handler is installed once the endpoint, and so its secret,
+// events; the verifier gets the endpoint's secret once the endpoint
 // exists.
 func startResponder(ctx context.Context, client *tokenim.Client) (*responder, error) {
 	r := &responder{client: client, lines: map[string][]line{}}
-	var handler atomic.Pointer[tokenim.WebhookHandler]
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if h := handler.Load(); h != nil {
-			h.ServeHTTP(w, req)
-			return
-		}
-		http.Error(w, "not ready", http.StatusServiceUnavailable)
-	}))
+	var secrets tokenim.WebhookSecrets
+	verifier, err := tokenim.NewWebhookVerifier(nil, tokenim.WithWebhookSecretsFunc(secrets.Get))
+	if err != nil {
+		return nil, err
+	}
+	h, err := tokenim.NewWebhookHandler(verifier, r.onEvent)
+	if err != nil {
+		return nil, err
+	}
+	r.Server = httptest.NewServer(h)
 	endpoint, err := client.WebhookEndpoints.Create(ctx, &tokenim.WebhookEndpointCreateParams{
 		URL:    r.URL + "/webhooks/tokenim",
 		Events: []tokenim.EventType{tokenim.EventDisputeCreated, tokenim.EventDisputeEvidenceDueSoon, tokenim.EventDisputeClosed},
@@ -147,17 +147,7 @@ func startResponder(ctx context.Context, client *tokenim.Client) (*responder, er
 		r.Close()
 		return nil, fmt.Errorf("register webhook endpoint: %w", err)
 	}
-	verifier, err := tokenim.NewWebhookVerifier([]string{endpoint.Secret})
-	if err != nil {
-		r.Close()
-		return nil, err
-	}
-	h, err := tokenim.NewWebhookHandler(verifier, r.onEvent)
-	if err != nil {
-		r.Close()
-		return nil, err
-	}
-	handler.Store(h)
+	secrets.Set(endpoint.Secret.Reveal())
 	return r, nil
 }
 

@@ -13,13 +13,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/signal"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tokenim/tokenim-go"
@@ -48,17 +46,20 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 		return err
 	}
 
-	// Webhooks: a local receiver whose handler is installed once the endpoint
-	// exists, because the signing secret comes with the endpoint.
+	// Webhooks: a local receiver. The signing secret comes with the
+	// endpoint, which needs the receiver's URL: the verifier asks for it on
+	// each delivery, and it is set once the endpoint exists.
 	inbox := &inbox{}
-	var handler atomic.Pointer[tokenim.WebhookHandler]
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h := handler.Load(); h != nil {
-			h.ServeHTTP(w, r)
-			return
-		}
-		http.Error(w, "not ready", http.StatusServiceUnavailable) // Tokenim retries
-	}))
+	var secrets tokenim.WebhookSecrets
+	verifier, err := tokenim.NewWebhookVerifier(nil, tokenim.WithWebhookSecretsFunc(secrets.Get))
+	if err != nil {
+		return err
+	}
+	h, err := tokenim.NewWebhookHandler(verifier, inbox.handle)
+	if err != nil {
+		return err
+	}
+	receiver := httptest.NewServer(h)
 	defer receiver.Close()
 
 	endpoint, err := client.WebhookEndpoints.Create(ctx, &tokenim.WebhookEndpointCreateParams{
@@ -68,15 +69,7 @@ func run(ctx context.Context, out io.Writer, opts ...sandbox.Option) error {
 	if err != nil {
 		return fmt.Errorf("register webhook endpoint: %w", err)
 	}
-	verifier, err := tokenim.NewWebhookVerifier([]string{endpoint.Secret})
-	if err != nil {
-		return err
-	}
-	h, err := tokenim.NewWebhookHandler(verifier, inbox.handle)
-	if err != nil {
-		return err
-	}
-	handler.Store(h)
+	secrets.Set(endpoint.Secret.Reveal())
 	fmt.Fprintf(out, "✓ webhook endpoint %s registered (all events, signed)\n", endpoint.ID)
 
 	order, err := client.Orders.Create(ctx, &tokenim.OrderCreateParams{

@@ -17,12 +17,10 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/signal"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tokenim/tokenim-go"
@@ -165,29 +163,27 @@ type shop struct {
 // openShop starts the shop's webhook receiver and registers it.
 func openShop(ctx context.Context, client *tokenim.Client) (*shop, error) {
 	s := &shop{byOrder: map[string]*row{}}
-	var handler atomic.Pointer[tokenim.WebhookHandler]
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h := handler.Load(); h != nil {
-			h.ServeHTTP(w, r)
-			return
-		}
-		http.Error(w, "not ready", http.StatusServiceUnavailable)
-	}))
+	// The signing secret comes with the endpoint, which needs the
+	// receiver's URL: the verifier asks for it on each delivery.
+	var secrets tokenim.WebhookSecrets
+	v, err := tokenim.NewWebhookVerifier(nil, tokenim.WithWebhookSecretsFunc(secrets.Get))
+	if err != nil {
+		return nil, err
+	}
+	h, err := tokenim.NewWebhookHandler(v, s.onEvent)
+	if err != nil {
+		return nil, err
+	}
+	s.Server = httptest.NewServer(h)
 	ep, err := client.WebhookEndpoints.Create(ctx, &tokenim.WebhookEndpointCreateParams{
 		URL: s.URL + "/webhooks", Events: []tokenim.EventType{tokenim.EventOrderPaid, tokenim.EventRefundSucceeded},
 	})
-	if err == nil {
-		var v *tokenim.WebhookVerifier
-		if v, err = tokenim.NewWebhookVerifier([]string{ep.Secret}); err == nil {
-			var h *tokenim.WebhookHandler
-			if h, err = tokenim.NewWebhookHandler(v, s.onEvent); err == nil {
-				handler.Store(h)
-				return s, nil
-			}
-		}
+	if err != nil {
+		s.Close()
+		return nil, err
 	}
-	s.Close()
-	return nil, err
+	secrets.Set(ep.Secret.Reveal())
+	return s, nil
 }
 
 func (s *shop) opened(o *tokenim.Order, method tokenim.PaymentMethodType) {

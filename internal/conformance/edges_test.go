@@ -163,7 +163,7 @@ func TestContract_getWebhookEndpoint(t *testing.T) {
 	got, err := e.c.WebhookEndpoints.Get(ctx, we.ID)
 	require.NoError(t, err)
 	assert.Equal(t, we.ID, got.ID)
-	assert.Empty(t, got.Secret)
+	assert.True(t, got.Secret.IsZero())
 	_, err = e.c.WebhookEndpoints.Delete(ctx, we.ID)
 	require.NoError(t, err)
 	_, err = e.c.WebhookEndpoints.Get(ctx, we.ID)
