@@ -95,15 +95,36 @@ func resumePayment(ctx context.Context, c *tokenim.Client, in Intent) (any, erro
 		return nil, fmt.Errorf("journal: decode payment intent %s: %w", in.Ref, err)
 	}
 	method, resendable := p.storedMethod()
-	if resendable && !in.KeyExpired {
-		return nilIfErr(c.Payments.Create(ctx, p.params(in.IdempotencyKey, method), tokenim.WithIdempotencyKey(in.IdempotencyKey)))
+	if !resendable {
+		method = tokenim.PaymentMethodParams{Type: p.Method}
+	}
+	return nilIfErr(RedrivePayment(ctx, c, &tokenim.PaymentCreateParams{OrderID: p.OrderID, Method: method, Metadata: p.Metadata}, in.IdempotencyKey, in.KeyExpired))
+}
+
+// RedrivePayment settles a payment whose earlier attempt with key may or
+// may not have executed: the one code path behind the journal's Resume and
+// the River module's payment jobs (github.com/tokenim/tokenim-go/river), so
+// that both hold the same guarantee. A wallet or bank-transfer payment is
+// re-sent with key (the platform replays what it already did). When
+// keyExpired (the attempt is older than IdempotencyWindow, so the key alone
+// no longer protects it) or the method is a card (whose number was never
+// stored), the order's payments are looked up first for the one carrying
+// key in its metadata (MetadataKey): found, it is the answer; not found, a
+// re-sendable payment is sent afresh with key, and a card payment is
+// ErrNotExecuted (nothing was charged). A payment sent through here always
+// carries key in its metadata.
+func RedrivePayment(ctx context.Context, c *tokenim.Client, p *tokenim.PaymentCreateParams, key string, keyExpired bool) (*tokenim.Payment, error) {
+	in := paymentIntent{OrderID: p.OrderID, Method: p.Method.Type, Metadata: p.Metadata}
+	resendable := p.Method.Type != tokenim.PaymentMethodTypeCard
+	if resendable && !keyExpired {
+		return c.Payments.Create(ctx, in.params(key, p.Method), tokenim.WithIdempotencyKey(key))
 	}
 	var paid *tokenim.Payment
 	for pay, err := range c.Payments.All(ctx, &tokenim.PaymentListParams{OrderID: p.OrderID}) {
 		if err != nil {
 			return nil, err
 		}
-		if pay.Metadata[MetadataKey] == in.IdempotencyKey {
+		if pay.Metadata[MetadataKey] == key {
 			if pay.Status == tokenim.PaymentStatusFailed {
 				return nil, &tokenim.Error{Status: http.StatusPaymentRequired, HTTPStatus: http.StatusPaymentRequired,
 					Code: tokenim.CodeCardDeclined, DeclineCode: tokenim.DeclineCode(pay.FailureCode), PaymentID: pay.ID, OrderID: pay.OrderID}
@@ -116,7 +137,7 @@ func resumePayment(ctx context.Context, c *tokenim.Client, in Intent) (any, erro
 	}
 	switch {
 	case resendable: // the key expired, and it was never used: send afresh
-		return nilIfErr(c.Payments.Create(ctx, p.params(in.IdempotencyKey, method), tokenim.WithIdempotencyKey(in.IdempotencyKey)))
+		return c.Payments.Create(ctx, in.params(key, p.Method), tokenim.WithIdempotencyKey(key))
 	case paid != nil:
 		return nil, &tokenim.Error{Status: http.StatusConflict, HTTPStatus: http.StatusConflict,
 			Code: tokenim.CodeOrderAlreadyPaid, PaymentID: paid.ID, OrderID: p.OrderID}
@@ -149,17 +170,24 @@ func resumeRefund(ctx context.Context, c *tokenim.Client, in Intent) (any, error
 	if err := json.Unmarshal(in.Params, &p); err != nil {
 		return nil, fmt.Errorf("journal: decode refund intent %s: %w", in.Ref, err)
 	}
-	if in.KeyExpired {
+	return nilIfErr(RedriveRefund(ctx, c, &p, in.IdempotencyKey, in.KeyExpired))
+}
+
+// RedriveRefund is RedrivePayment for a refund: re-sent with key, after
+// looking the payment's refunds up for the one carrying key when keyExpired.
+// A refund sent through here always carries key in its metadata.
+func RedriveRefund(ctx context.Context, c *tokenim.Client, p *tokenim.RefundCreateParams, key string, keyExpired bool) (*tokenim.Refund, error) {
+	if keyExpired {
 		for r, err := range c.Refunds.All(ctx, &tokenim.RefundListParams{PaymentID: p.PaymentID}) {
 			if err != nil {
 				return nil, err
 			}
-			if r.Metadata[MetadataKey] == in.IdempotencyKey {
+			if r.Metadata[MetadataKey] == key {
 				return r, nil
 			}
 		}
 	}
-	return nilIfErr(c.Refunds.Create(ctx, refundParams(p, in.IdempotencyKey), tokenim.WithIdempotencyKey(in.IdempotencyKey)))
+	return c.Refunds.Create(ctx, refundParams(*p, key), tokenim.WithIdempotencyKey(key))
 }
 
 // nilIfErr turns a typed result into an untyped one without a typed nil.

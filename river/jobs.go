@@ -7,9 +7,12 @@
 // inserted, never a secret: card data is refused at insert (a job row is
 // stored, and card numbers must never be), and API keys come from the
 // *tokenim.Client the workers are given. River's retries re-drive the call
-// with that same key, so a retried job never charges twice; a decline or a
-// validation error ends the job (cancelled) with its outcome recorded as the
-// job's output (Outcome reads it back).
+// with that same key, so a retried job never charges twice; past the key's
+// lifetime a retry first looks up what the key made, through the journal's
+// own code path (journal.RedrivePayment, journal.RedriveRefund), so River
+// jobs and the journal hold one guarantee. A decline or a validation error
+// ends the job (cancelled) with its outcome recorded as the job's output
+// (OutcomeOf reads it back).
 //
 // It is its own module, so the root package's import graph stays free of
 // River and its drivers. It works with River's PostgreSQL driver

@@ -371,3 +371,65 @@ func pgPoolSchema(t testing.TB) (*pgxpool.Pool, string) {
 	require.NoError(t, err)
 	return pool, schema
 }
+
+// pastKeyLifetime: the answer to the first attempt is lost and the retry
+// comes after the platform forgot the key (the sandbox clock moved 25 h).
+// The retry looks the order's payments up by the key in their metadata
+// (journal.RedrivePayment) and finds the payment: the job completes with
+// it, and nothing is sent again.
+func pastKeyLifetime[TTx any](t *testing.T, e engine[TTx]) {
+	ctx := context.Background()
+	_, srv := tokenimtest.Start(t, sandbox.WithFrozenClock(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)))
+	client := tokenimtest.NewClient(t, srv, tokenim.WithMaxRetries(0))
+	require.NoError(t, srv.SetFaults(sandbox.FaultPlan{Seed: 1, Rules: []sandbox.FaultRule{
+		{Method: "POST", Path: "/v1/payments", Kind: sandbox.FaultDropAfterCommit, Rate: 1},
+	}}))
+	// Every retry counts as past the key's lifetime.
+	rc := newClient(t, e.driver, tokenimriver.Config{Client: client, KeyLifetime: time.Nanosecond,
+		Backoff: func(int) time.Duration { return 10 * time.Millisecond }}, false)
+	order := newOrder(t, client, "L-1", 1999)
+	res, err := rc.Insert(ctx, mustArgs(t, &tokenim.PaymentCreateParams{OrderID: order.ID, Method: tokenim.BankTransfer()}), nil)
+	require.NoError(t, err)
+
+	w := river.NewWorkers()
+	require.NoError(t, tokenimriver.AddWorkers(w, tokenimriver.Config{Client: client, KeyLifetime: time.Nanosecond,
+		Backoff: func(int) time.Duration { return 10 * time.Millisecond }}))
+	worker, err := river.NewClient(e.driver, &river.Config{Workers: w, TestOnly: true,
+		Queues: map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}}, FetchPollInterval: 50 * time.Millisecond, FetchCooldown: 20 * time.Millisecond})
+	require.NoError(t, err)
+	failed, cancelFailed := worker.Subscribe(river.EventKindJobFailed)
+	defer cancelFailed()
+	ended, cancelEnded := worker.Subscribe(river.EventKindJobCompleted, river.EventKindJobCancelled)
+	defer cancelEnded()
+	require.NoError(t, worker.Start(ctx))
+	defer func() { _ = worker.Stop(context.Background()) }()
+	select {
+	case <-failed:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the first attempt never failed")
+	}
+	srv.ClearFaults()
+	srv.Advance(25 * time.Hour) // the platform forgets the key
+	select {
+	case ev := <-ended:
+		require.Equal(t, res.Job.ID, ev.Job.ID)
+		require.Equal(t, rivertype.JobStateCompleted, ev.Job.State, "the retry found the payment the key made")
+		o, ok, err := tokenimriver.OutcomeOf(ev.Job)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Regexp(t, `^pay_`, o.ObjectID)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the job never ended")
+	}
+	assert.Equal(t, 1, total(payments(t, client, order.ID)))
+}
+
+func TestPastKeyLifetime_sqlite(t *testing.T) {
+	t.Parallel()
+	pastKeyLifetime(t, sqliteEngine(t))
+}
+
+func TestPastKeyLifetime_postgres(t *testing.T) {
+	t.Parallel()
+	pastKeyLifetime(t, pgEngine(t))
+}

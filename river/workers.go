@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	tokenim "github.com/tokenim/tokenim-go"
+	"github.com/tokenim/tokenim-go/journal"
 )
 
 // Config is what the workers need.
@@ -25,22 +26,23 @@ type Config struct {
 	// River and the job is retried (its call then replays under the same
 	// key), so it must be idempotent.
 	OnOutcome func(ctx context.Context, o Outcome) error
-	// KeyLifetime bounds how long after a job was inserted its retries may
-	// re-drive the call with its key: the platform keeps a key 24 hours
-	// (docs/tokenim-api.md §2), after which the same key could execute
-	// again. Default 23 h. When it has passed and the outcome is still
-	// unknown, the job is cancelled with Outcome.Unknown set, never re-sent.
+	// KeyLifetime is how long after a job was inserted its key alone
+	// protects a retry: the platform keeps a key 24 hours
+	// (docs/tokenim-api.md §2). Default journal.IdempotencyWindow (23 h).
+	// A payment or refund retried later is first looked up by the key it
+	// carries in its metadata, and re-sent only when the key made nothing:
+	// journal.RedrivePayment, the same code path as the journal's Resume.
 	KeyLifetime time.Duration
 	// Backoff is the wait before retry n (n counts from 1) of a call whose
 	// outcome is unknown or that may succeed later; default River's own,
-	// n⁴ seconds. Retries never go past KeyLifetime.
+	// n⁴ seconds.
 	Backoff func(attempt int) time.Duration
 	// now is the clock (tests drive it).
 	now func() time.Time
 }
 
 // DefaultKeyLifetime is Config.KeyLifetime's default.
-const DefaultKeyLifetime = 23 * time.Hour
+const DefaultKeyLifetime = journal.IdempotencyWindow
 
 // Outcome is what a money-moving job ended with, recorded as the job's
 // River output (Job.Output) and handed to Config.OnOutcome.
@@ -59,14 +61,10 @@ type Outcome struct {
 	Code        string `json:"code,omitempty"`
 	DeclineCode string `json:"decline_code,omitempty"`
 	Message     string `json:"message,omitempty"`
-	// Unknown is set when the key's lifetime passed with the outcome still
-	// unknown: the merchant must look the object up (Payments.List by
-	// order) before doing anything else.
-	Unknown bool `json:"unknown,omitempty"`
 }
 
 // Succeeded reports whether the call succeeded.
-func (o Outcome) Succeeded() bool { return o.Code == "" && !o.Unknown }
+func (o Outcome) Succeeded() bool { return o.Code == "" }
 
 // OutcomeOf reads a finished job's Outcome from its River output. ok is
 // false while the job has none (not worked yet, or retrying).
@@ -118,14 +116,10 @@ type base struct{ cfg Config }
 
 // finish turns a call's result into the job's end: nil (completed), an
 // error River retries with the same key, or a cancel with the outcome.
-func (b *base) finish(ctx context.Context, job *rivertype.JobRow, o Outcome, err error) error {
+func (b *base) finish(ctx context.Context, o Outcome, err error) error {
 	if err != nil {
 		if tokenim.IsRetryable(err) {
-			if b.cfg.now().Sub(job.CreatedAt) < b.cfg.KeyLifetime {
-				return err // River retries at NextRetry, with the same key
-			}
-			o.Unknown, o.Message = true, err.Error()
-			return b.end(ctx, o, river.JobCancel(fmt.Errorf("tokenimriver: outcome still unknown after the idempotency key's lifetime; look %s up before acting: %w", describe(o), err)))
+			return err // River retries at NextRetry, with the same key
 		}
 		var apiErr *tokenim.Error
 		if errors.As(err, &apiErr) {
@@ -142,6 +136,11 @@ func (b *base) finish(ctx context.Context, job *rivertype.JobRow, o Outcome, err
 	return b.end(ctx, o, nil)
 }
 
+// expired reports whether job's key alone no longer protects a retry.
+func (b *base) expired(job *rivertype.JobRow) bool {
+	return b.cfg.now().Sub(job.CreatedAt) >= b.cfg.KeyLifetime
+}
+
 // end records o and calls OnOutcome; ret is what the job returns.
 func (b *base) end(ctx context.Context, o Outcome, ret error) error {
 	if err := river.RecordOutput(ctx, o); err != nil {
@@ -155,25 +154,9 @@ func (b *base) end(ctx context.Context, o Outcome, ret error) error {
 	return ret
 }
 
-func describe(o Outcome) string {
-	if o.OrderID != "" {
-		return "order " + o.OrderID + "'s payments"
-	}
-	return o.Kind + " " + o.ObjectID
-}
-
-// nextRetry is Config.Backoff cut so that no retry falls after the key's
-// lifetime: the last one is made just before it ends.
+// nextRetry is Config.Backoff from now.
 func (b *base) nextRetry(job *rivertype.JobRow) time.Time {
-	now := b.cfg.now()
-	next := now.Add(b.cfg.Backoff(job.Attempt))
-	if last := job.CreatedAt.Add(b.cfg.KeyLifetime - time.Minute); next.After(last) {
-		if now.Before(last) {
-			return last
-		}
-		return now // lifetime over: the next attempt cancels instead of calling
-	}
-	return next
+	return b.cfg.now().Add(b.cfg.Backoff(job.Attempt))
 }
 
 type paymentWorker struct {
@@ -183,18 +166,15 @@ type paymentWorker struct {
 
 func (w *paymentWorker) Work(ctx context.Context, job *river.Job[PaymentCreateArgs]) error {
 	o := Outcome{Kind: KindPaymentCreate, OrderID: job.Args.OrderID, IdempotencyKey: job.Args.IdempotencyKey}
-	if w.cfg.now().Sub(job.CreatedAt) >= w.cfg.KeyLifetime && job.Attempt > 1 {
-		return w.finish(ctx, job.JobRow, o, &lifetimeOver{})
-	}
 	p, err := job.Args.params()
 	if err != nil {
-		return w.finish(ctx, job.JobRow, o, err)
+		return w.finish(ctx, o, err)
 	}
-	pay, err := w.cfg.Client.Payments.Create(ctx, p, tokenim.WithIdempotencyKey(job.Args.IdempotencyKey))
+	pay, err := journal.RedrivePayment(ctx, w.cfg.Client, p, job.Args.IdempotencyKey, w.expired(job.JobRow))
 	if pay != nil {
 		o.ObjectID, o.Status = pay.ID, string(pay.Status)
 	}
-	return w.finish(ctx, job.JobRow, o, err)
+	return w.finish(ctx, o, err)
 }
 
 func (w *paymentWorker) NextRetry(job *river.Job[PaymentCreateArgs]) time.Time {
@@ -207,18 +187,14 @@ type refundWorker struct {
 }
 
 func (w *refundWorker) Work(ctx context.Context, job *river.Job[RefundCreateArgs]) error {
-	o := Outcome{Kind: KindRefundCreate, IdempotencyKey: job.Args.IdempotencyKey}
-	if w.cfg.now().Sub(job.CreatedAt) >= w.cfg.KeyLifetime && job.Attempt > 1 {
-		o.ObjectID = job.Args.PaymentID
-		return w.finish(ctx, job.JobRow, o, &lifetimeOver{})
-	}
 	a := job.Args
-	re, err := w.cfg.Client.Refunds.Create(ctx, &tokenim.RefundCreateParams{PaymentID: a.PaymentID, Amount: a.Amount,
-		Remaining: a.Remaining, Reason: a.Reason, Metadata: a.Metadata}, tokenim.WithIdempotencyKey(a.IdempotencyKey))
+	o := Outcome{Kind: KindRefundCreate, IdempotencyKey: a.IdempotencyKey}
+	re, err := journal.RedriveRefund(ctx, w.cfg.Client, &tokenim.RefundCreateParams{PaymentID: a.PaymentID, Amount: a.Amount,
+		Remaining: a.Remaining, Reason: a.Reason, Metadata: a.Metadata}, a.IdempotencyKey, w.expired(job.JobRow))
 	if re != nil {
 		o.ObjectID, o.Status = re.ID, string(re.Status)
 	}
-	return w.finish(ctx, job.JobRow, o, err)
+	return w.finish(ctx, o, err)
 }
 
 func (w *refundWorker) NextRetry(job *river.Job[RefundCreateArgs]) time.Time {
@@ -231,16 +207,16 @@ type confirmWorker struct {
 }
 
 func (w *confirmWorker) Work(ctx context.Context, job *river.Job[PaymentConfirmArgs]) error {
+	// A confirm re-sent after its key expired cannot move money twice:
+	// the platform refuses to confirm a payment that no longer requires
+	// action (409 payment_unexpected_state).
 	o := Outcome{Kind: KindPaymentConfirm, ObjectID: job.Args.PaymentID, IdempotencyKey: job.Args.IdempotencyKey}
-	if w.cfg.now().Sub(job.CreatedAt) >= w.cfg.KeyLifetime && job.Attempt > 1 {
-		return w.finish(ctx, job.JobRow, o, &lifetimeOver{})
-	}
 	pay, err := w.cfg.Client.Payments.Confirm(ctx, job.Args.PaymentID, &tokenim.PaymentConfirmParams{OTP: job.Args.OTP},
 		tokenim.WithIdempotencyKey(job.Args.IdempotencyKey))
 	if pay != nil {
 		o.Status = string(pay.Status)
 	}
-	return w.finish(ctx, job.JobRow, o, err)
+	return w.finish(ctx, o, err)
 }
 
 func (w *confirmWorker) NextRetry(job *river.Job[PaymentConfirmArgs]) time.Time {
@@ -253,10 +229,9 @@ type evidenceWorker struct {
 }
 
 func (w *evidenceWorker) Work(ctx context.Context, job *river.Job[DisputeEvidenceArgs]) error {
+	// Evidence moves no money; a submission re-sent after its key expired
+	// is refused by the dispute's state (409 dispute_not_open).
 	o := Outcome{Kind: KindDisputeEvidence, ObjectID: job.Args.DisputeID, IdempotencyKey: job.Args.IdempotencyKey}
-	if w.cfg.now().Sub(job.CreatedAt) >= w.cfg.KeyLifetime && job.Attempt > 1 {
-		return w.finish(ctx, job.JobRow, o, &lifetimeOver{})
-	}
 	call := w.cfg.Client.Disputes.UpdateEvidence
 	if job.Args.Submit {
 		call = w.cfg.Client.Disputes.SubmitEvidence
@@ -265,20 +240,9 @@ func (w *evidenceWorker) Work(ctx context.Context, job *river.Job[DisputeEvidenc
 	if d != nil {
 		o.Status = string(d.Status)
 	}
-	return w.finish(ctx, job.JobRow, o, err)
+	return w.finish(ctx, o, err)
 }
 
 func (w *evidenceWorker) NextRetry(job *river.Job[DisputeEvidenceArgs]) time.Time {
 	return w.nextRetry(job.JobRow)
 }
-
-// lifetimeOver stands for "the last attempt's outcome is unknown and the key
-// may no longer be re-sent": retryable, so finish cancels with Unknown set.
-type lifetimeOver struct{}
-
-func (*lifetimeOver) Error() string {
-	return "the previous attempt's outcome is unknown and the idempotency key's lifetime has passed"
-}
-
-// Timeout makes lifetimeOver retryable for tokenim.IsRetryable.
-func (*lifetimeOver) Timeout() bool { return true }
