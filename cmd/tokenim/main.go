@@ -31,6 +31,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
 	"regexp"
 	"strings"
 	"syscall"
@@ -326,11 +327,29 @@ func (fs *flagSet) printUsage(w io.Writer) {
 		if name != "" {
 			line += " " + name
 		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+		if !isZeroDefault(f) {
 			help += fmt.Sprintf(" (default %s)", f.DefValue)
 		}
 		fmt.Fprintf(w, "%s\n      %s\n", line, fs.dashFlags(help))
 	})
+}
+
+// isZeroDefault reports whether f's default is its type's zero value ("",
+// false, 0, 0s…), which help does not print: "(default 0s)" says nothing.
+// It is the flag package's own test, which it does not export.
+func isZeroDefault(f *flag.Flag) bool {
+	if f.DefValue == "" {
+		return true
+	}
+	t := reflect.TypeOf(f.Value)
+	var z reflect.Value
+	if t.Kind() == reflect.Pointer {
+		z = reflect.New(t.Elem())
+	} else {
+		z = reflect.Zero(t)
+	}
+	v, ok := z.Interface().(flag.Value)
+	return ok && v.String() == f.DefValue
 }
 
 // dashed spells a flag as help and errors print it: "--webhook-url", and

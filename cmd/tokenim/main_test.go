@@ -231,3 +231,17 @@ func TestMoney(t *testing.T) {
 		assert.Equal(t, tc.want, money(tc.amount, tc.currency), "%d %s", tc.amount, tc.currency)
 	}
 }
+
+func TestRun_helpPrintsNoZeroDefaults(t *testing.T) {
+	t.Parallel()
+	zero := regexp.MustCompile(`\(default (0s|0|false|""|0\.0|\[\])\)`)
+	for _, args := range everyHelp() {
+		r := cli(t, append(args, "--help")...)
+		require.Equal(t, exitOK, r.code, "%q --help", args)
+		assert.NotRegexp(t, zero, r.stdout, "%q --help", args)
+	}
+	r := cli(t, "disputes", "list", "--help")
+	assert.Contains(t, r.stdout, "  --due-within duration\n", "the flag is listed")
+	r = cli(t, "webhook", "verify", "--help")
+	assert.Contains(t, r.stdout, "(default 5m0s)", "a non-zero default still prints")
+}

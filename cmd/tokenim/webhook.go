@@ -17,6 +17,16 @@ func cmdWebhook(e *env, args []string) error {
 		[]string{"sign", "verify"})
 }
 
+// Webhook secret lengths the verifier accepts (docs/contract-decisions.md,
+// "Webhook signatures"): the decoded key is 24 to 64 bytes.
+const (
+	minSecretBytes = 24
+	maxSecretBytes = 64
+)
+
+// secretForm is how help and errors describe a webhook secret.
+var secretForm = fmt.Sprintf("whsec_ followed by padded base64 of %d–%d bytes", minSecretBytes, maxSecretBytes)
+
 // secretFlag resolves --secret, falling back to TOKENIM_WEBHOOK_SECRET.
 func secretFlag(e *env, cmd, secret string) (string, error) {
 	if secret == "" {
@@ -30,7 +40,7 @@ func secretFlag(e *env, cmd, secret string) (string, error) {
 	// The verifier checks the secret's form once, with an error naming
 	// what is wrong and never the secret.
 	if _, err := tokenim.NewWebhookVerifier([]string{secret}); err != nil {
-		return "", usagef(cmd, "--secret is not a webhook secret (whsec_ followed by base64 of 24–512 bytes)")
+		return "", usagef(cmd, "--secret is not a webhook secret (%s)", secretForm)
 	}
 	return secret, nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/base64"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -142,4 +144,29 @@ func TestWebhookSign_bodyTooLarge(t *testing.T) {
 	assert.Equal(t, exitError, r.code)
 	assert.Contains(t, r.stderr, "body on stdin is larger than 1048576 bytes")
 	assert.Empty(t, r.stdout)
+}
+
+// TestWebhookSign_secretFormMatchesVerifier holds the help text's length
+// range level with what the SDK's verifier accepts at both ends.
+func TestWebhookSign_secretFormMatchesVerifier(t *testing.T) {
+	t.Parallel()
+	r := invocation{stdin: "{}"}.run(t, "webhook", "sign", "--id", "msg_1", "--secret", "whsec_"+base64.StdEncoding.EncodeToString(make([]byte, 10)))
+	require.Equal(t, exitUsage, r.code)
+	m := regexp.MustCompile(`base64 of (\d+)–(\d+) bytes`).FindStringSubmatch(r.stderr)
+	require.NotNil(t, m, r.stderr)
+	lo, _ := strconv.Atoi(m[1])
+	hi, _ := strconv.Atoi(m[2])
+	accepts := func(n int) bool {
+		_, err := tokenim.NewWebhookVerifier([]string{"whsec_" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, n))})
+		return err == nil
+	}
+	assert.True(t, accepts(lo), "%d bytes", lo)
+	assert.True(t, accepts(hi), "%d bytes", hi)
+	assert.False(t, accepts(lo-1), "%d bytes", lo-1)
+	assert.False(t, accepts(hi+1), "%d bytes", hi+1)
+	for _, n := range []int{lo, hi} {
+		sec := "whsec_" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, n))
+		r := invocation{stdin: "{}"}.run(t, "webhook", "sign", "--id", "msg_1", "--secret", sec)
+		assert.Equal(t, exitOK, r.code, "%d bytes: %s", n, r.stderr)
+	}
 }
