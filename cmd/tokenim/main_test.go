@@ -235,7 +235,12 @@ func TestMoney(t *testing.T) {
 func TestRun_helpPrintsNoZeroDefaults(t *testing.T) {
 	t.Parallel()
 	zero := regexp.MustCompile(`\(default (0s|0|false|""|0\.0|\[\])\)`)
-	for _, args := range everyHelp() {
+	all := append(everyHelp(),
+		[]string{"disputes", "list"}, []string{"disputes", "get"}, []string{"disputes", "evidence"}, []string{"disputes", "accept"},
+		[]string{"keys", "list"}, []string{"keys", "roll"}, []string{"keys", "revoke"},
+		[]string{"settlements", "list"}, []string{"settlements", "get"}, []string{"settlements", "report"},
+		[]string{"transactions", "list"}, []string{"transactions", "get"})
+	for _, args := range all {
 		r := cli(t, append(args, "--help")...)
 		require.Equal(t, exitOK, r.code, "%q --help", args)
 		assert.NotRegexp(t, zero, r.stdout, "%q --help", args)
