@@ -38,7 +38,7 @@ Usage:
   tokenim listen --forward-to http://localhost:8080/webhooks [flags]`)
 	cfg := addConfigFlags(fs)
 	forwardTo := fs.String("forward-to", "", "URL to POST each event to, required")
-	secret := fs.String("secret", "", "webhook secret whsec_… to sign with (env "+envWebhookSecret+"; generated when empty)")
+	secret := addWebhookSecretFlags(fs, "webhook secret whsec_… to sign forwards with (generated when none is given)")
 	types := fs.String("events", "", "comma-separated event types to forward (default all)")
 	interval := fs.Duration("interval", defaultPollInterval, "how often to poll for new events; after a failed poll listen waits longer, up to a minute")
 	retries := fs.Int("retries", 4, "how many times to retry a forward that failed with a network error, 408, 429 or 5xx")
@@ -80,16 +80,14 @@ Usage:
 			want[t] = true
 		}
 	}
-	generated := false
-	if *secret == "" {
-		*secret = e.getenv(envWebhookSecret)
-	}
-	if *secret == "" {
-		*secret, generated = tokenim.NewWebhookSecret(), true
-	}
-	key, err := secretFlag(e, "listen", *secret)
+	key, err := webhookSecret(e, "listen", secret, true)
 	if err != nil {
 		return err
+	}
+	generated := key == ""
+	if generated {
+		key = tokenim.NewWebhookSecret()
+		e.addSecret(key)
 	}
 	c, err := cfg.client(e, "listen")
 	if err != nil {

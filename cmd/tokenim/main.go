@@ -18,7 +18,10 @@
 //
 // Credentials come from --api-key, --merchant-id and --base-url or from the
 // environment variables TOKENIM_API_KEY, TOKENIM_MERCHANT_ID and
-// TOKENIM_BASE_URL; flags win.
+// TOKENIM_BASE_URL; flags win. Every secret flag also reads a file
+// (--api-key-file, --secret-file) or stdin (--api-key -), so that the
+// secret stays out of the process table; a live key or a webhook secret
+// typed on the command line draws a warning.
 //
 // Exit codes: 0 success (and --help), 1 an API or runtime error, 2 a usage error.
 package main
@@ -56,6 +59,10 @@ type env struct {
 	// secrets collects every secret the command was given, so that an error
 	// message that somehow carries one is redacted before it is printed.
 	secrets []string
+
+	// stdinOwner names what reads stdin ("--api-key -", "the body"), so that
+	// a second reader is refused instead of finding it empty.
+	stdinOwner string
 }
 
 func (e *env) addSecret(s string) {
@@ -182,7 +189,9 @@ Commands:
 
 Configuration: --api-key, --merchant-id and --base-url on any command that
 calls the API, or TOKENIM_API_KEY, TOKENIM_MERCHANT_ID, TOKENIM_BASE_URL in the
-environment (flags win).
+environment (flags win). A secret flag's value shows in ps: give the key as
+--api-key-file PATH, as --api-key - (read from stdin) or in the environment,
+and likewise --secret-file / --secret - for a webhook secret.
 
 Run 'tokenim <command> --help' for the flags of a command.
 Exit codes: 0 success (and help), 1 an API or runtime error, 2 a usage error.

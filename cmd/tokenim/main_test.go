@@ -166,7 +166,7 @@ func TestRun_usageErrors(t *testing.T) {
 		{"get without id", []string{"refunds", "get"}, "refunds get takes exactly one refund id, got 0 arguments"},
 		{"get with two ids", []string{"events", "get", "evt_1", "evt_2"}, "got 2 arguments"},
 		{"list with argument", []string{"orders", "list", "ord_1"}, `orders list takes no arguments, got "ord_1"`},
-		{"no api key", []string{"orders", "list"}, "no API key: pass --api-key or set TOKENIM_API_KEY"},
+		{"no api key", []string{"orders", "list"}, "no API key: pass --api-key-file, --api-key - (stdin) or --api-key, or set TOKENIM_API_KEY"},
 		{"no merchant id", []string{"orders", "list", "--api-key", "sk_test_x1"}, "no merchant id: pass --merchant-id or set TOKENIM_MERCHANT_ID"},
 		{"malformed key", []string{"orders", "list", "--api-key", "pk_abc", "--merchant-id", "mch_1"}, "invalid api key: must start with sk_test_ or sk_live_"},
 		{"bad base url", []string{"orders", "list", "--api-key", "sk_test_x1", "--merchant-id", "mch_1", "--base-url", "ftp://x"}, "base URL"},

@@ -117,7 +117,7 @@ func TestWebhook_usageErrors(t *testing.T) {
 		{"no subcommand", []string{"webhook"}, "webhook needs a subcommand: sign, verify"},
 		{"unknown subcommand", []string{"webhook", "forge"}, `unknown webhook subcommand "forge"`},
 		{"sign without id", []string{"webhook", "sign", "--secret", signSecret}, "--id is required"},
-		{"sign without secret", []string{"webhook", "sign", "--id", "x"}, "no webhook secret: pass --secret or set TOKENIM_WEBHOOK_SECRET"},
+		{"sign without secret", []string{"webhook", "sign", "--id", "x"}, "no webhook secret: pass --secret-file, --secret - (stdin) or --secret, or set TOKENIM_WEBHOOK_SECRET"},
 		{"sign with bad secret", []string{"webhook", "sign", "--id", "x", "--secret", badSecret}, "--secret is not a webhook secret"},
 		{"sign with bad timestamp", []string{"webhook", "sign", "--id", "x", "--secret", signSecret, "--timestamp", "yesterday"}, `--timestamp must be unix seconds, got "yesterday"`},
 		{"verify without signature", []string{"webhook", "verify", "--secret", signSecret, "--id", "x", "--timestamp", "1"}, "--signature is required"},
