@@ -69,7 +69,7 @@ func TestRun_helpListsFlags(t *testing.T) {
 	}
 	assert.Contains(t, r.stdout, "  --limit int\n      how many to show, 1–100 (default 10)\n")
 	r = cli(t, "listen", "--help")
-	for _, f := range []string{"--forward-to", "--secret", "--events", "--interval", "--replay", "--once", "--retries", "--retry-wait"} {
+	for _, f := range []string{"--forward-to", "--secret", "--secret-file", "--events", "--receiver-addr", "--receiver-url", "--replay", "--once", "--retries", "--retry-wait"} {
 		assert.Regexp(t, `(?m)^  `+f+`( \w+)?$`, r.stdout)
 	}
 }
