@@ -419,4 +419,3 @@ func TestListen_cancelStopsRetrying(t *testing.T) {
 	}
 	assert.Equal(t, int32(1), n.Load())
 }
-
