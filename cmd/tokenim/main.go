@@ -157,6 +157,7 @@ func commands() []command {
 		{"trigger", "drive a sandbox through the calls that produce an event", cmdTrigger},
 		{"listen", "forward new events to a local URL as signed webhooks", cmdListen},
 		{"webhook", "sign or verify a webhook payload (sign, verify)", cmdWebhook},
+		{"post", "POST to an API path with a body of key=value pairs", cmdPost},
 		{"orders", "read orders (get, list)", resourceCommand(ordersResource)},
 		{"payments", "read payments (get, list)", resourceCommand(paymentsResource)},
 		{"refunds", "read refunds (get, list)", resourceCommand(refundsResource)},
