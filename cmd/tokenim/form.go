@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -18,7 +19,7 @@ import (
 //   - a value that is an integer (no leading zero) becomes a JSON number,
 //     true, false and null their JSON literals, and anything else a string;
 //   - except that the value of a string field that often holds digits
-//     stays a string: anything under metadata (docs/tokenim-api.md §1:
+//     stays a string: anything in a metadata (docs/tokenim-api.md §1:
 //     string→string), and the fields number, cvc, otp and
 //     merchant_order_id (§5);
 //   - a value in double quotes is always a string, JSON-unescaped:
@@ -115,7 +116,7 @@ func formValue(key []string, raw string) (any, error) {
 	if last == "" && len(key) > 1 {
 		last = key[len(key)-2]
 	}
-	if key[0] == "metadata" || digitStringFields[last] {
+	if slices.Contains(key, "metadata") || digitStringFields[last] {
 		return raw, nil
 	}
 	switch {
