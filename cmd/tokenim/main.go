@@ -3,6 +3,7 @@
 //
 //	tokenim sandbox                     serve the sandbox locally
 //	tokenim trigger payment.succeeded   make the sandbox emit an event
+//	tokenim post /v1/orders -d k=v      POST a body of key=value pairs
 //	tokenim listen --forward-to URL     forward new events as signed webhooks
 //	tokenim webhook sign|verify         sign or check a webhook payload
 //	tokenim orders|payments|refunds|events get ID|list
@@ -155,7 +156,7 @@ func commands() []command {
 	return []command{
 		{"sandbox", "serve the Tokenim sandbox locally", cmdSandbox},
 		{"trigger", "drive a sandbox through the calls that produce an event", cmdTrigger},
-		{"listen", "forward new events to a local URL as signed webhooks", cmdListen},
+		{"listen", "forward new events to a local URL through a temporary webhook endpoint", cmdListen},
 		{"webhook", "sign or verify a webhook payload (sign, verify)", cmdWebhook},
 		{"post", "POST to an API path with a body of key=value pairs", cmdPost},
 		{"orders", "read orders (get, list)", resourceCommand(ordersResource)},

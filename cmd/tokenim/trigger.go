@@ -66,6 +66,12 @@ call and the objects it made, then the events that resulted. It needs a
 sandbox (a sk_test_ key and a --base-url that serves /_sandbox/); it moves the
 sandbox clock for order.expired and the refund events.
 
+--override object.field=value sets a field of an object the trigger creates
+(order.amount=5000, order.metadata.k=v, payment.metadata.k=v,
+refund.amount=500), in the key=value form of 'tokenim post'. --order uses an
+existing open order instead of creating one; --payment refunds an existing
+succeeded payment.
+
 Usage:
   tokenim trigger <event-type> [flags]
 
