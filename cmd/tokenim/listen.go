@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -273,6 +274,7 @@ func (l *listener) listen(addr, publicURL string, replay bool) (err error) {
 		return usagef("listen", "--receiver-addr: %v", err)
 	}
 	defer ln.Close()
+	l.sweepStale()
 	target := publicURL
 	if target == "" {
 		target = "http://" + ln.Addr().String() + "/webhooks"
@@ -365,6 +367,52 @@ func (l *listener) listen(addr, publicURL string, replay bool) (err error) {
 	fmt.Fprintln(e.stdout, "Ready. Press Ctrl-C to stop.")
 	<-ctx.Done()
 	return nil
+}
+
+// sweepStale deletes the temporary endpoints that a listen killed without
+// a chance to clean up (kill -9, a crash) left behind: marked with
+// endpointDescription, on a loopback URL where nothing listens any more. An
+// endpoint whose receiver still answers is another listen's, and stays.
+// Failing here is no reason not to listen: it is reported and skipped.
+func (l *listener) sweepStale() {
+	e := l.e
+	for ep, err := range l.c.WebhookEndpoints.All(e.ctx, nil) {
+		if err != nil {
+			fmt.Fprintf(e.stderr, "tokenim: could not look for stale listen endpoints: %s\n", e.redact(errorText(err)))
+			return
+		}
+		if e.ctx.Err() != nil {
+			return
+		}
+		if ep.Description != endpointDescription || !isLoopbackURL(ep.URL) || receiverAlive(e.ctx, ep.URL) {
+			continue
+		}
+		if _, err := l.c.WebhookEndpoints.Delete(e.ctx, ep.ID); err != nil {
+			fmt.Fprintf(e.stderr, "tokenim: could not remove the stale listen endpoint %s: %s\n", ep.ID, e.redact(errorText(err)))
+			continue
+		}
+		fmt.Fprintf(e.stdout, "Removed the stale temporary webhook endpoint %s (%s), left by a listen that did not exit cleanly\n", ep.ID, ep.URL)
+	}
+}
+
+// receiverAlive reports whether the loopback URL u may still have a
+// receiver: only a refused connection says it has none.
+func receiverAlive(ctx context.Context, u string) bool {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return true
+	}
+	port := pu.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[pu.Scheme]
+	}
+	d := net.Dialer{Timeout: time.Second}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(pu.Hostname(), port))
+	if err != nil {
+		return !errors.Is(err, syscall.ECONNREFUSED)
+	}
+	_ = conn.Close()
+	return true
 }
 
 // deliveryReceiver is the endpoint the platform delivers to: it verifies each

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
@@ -162,15 +163,21 @@ func TestListen_forwardsThroughATemporaryEndpointWithoutPolling(t *testing.T) {
 	// The request log holds the test's own calls and listen's two: the
 	// endpoint's create and delete. No GET /v1/events, whatever the count
 	// of events or the time that passed.
+	// The test listed the endpoints twice itself; listen once, at start,
+	// to sweep endpoints a killed listen left.
 	var listens []string
+	listed := 0
 	for _, l := range requestLog(t, c) {
-		switch {
-		case l == "POST /v1/orders", l == "POST /v1/payments", l == "GET /v1/webhook_endpoints":
+		switch l {
+		case "POST /v1/orders", "POST /v1/payments":
+		case "GET /v1/webhook_endpoints":
+			listed++
 		default:
 			listens = append(listens, l)
 		}
 	}
 	assert.Equal(t, []string{"DELETE /v1/webhook_endpoints/" + eps[0].ID, "POST /v1/webhook_endpoints"}, listens, "newest first")
+	assert.Equal(t, 3, listed, "the test's two lists and listen's sweep")
 
 	// Deliveries are unordered (docs/tokenim-api.md §6): compare sets.
 	var want, have []string
@@ -317,4 +324,36 @@ func TestListen_sigtermRemovesTheEndpoint(t *testing.T) {
 			assert.Empty(t, endpoints(t, c), "deleted on %v", sig)
 		})
 	}
+}
+
+func TestListen_sweepsEndpointsAKilledListenLeft(t *testing.T) {
+	t.Parallel()
+	srv := sandbox.Start(t)
+	c := sdkClient(t, srv)
+	// A listen killed with -9 left its endpoint on a port nothing serves.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	stale, err := c.WebhookEndpoints.Create(t.Context(), &tokenim.WebhookEndpointCreateParams{URL: dead.URL + "/webhooks", Events: []tokenim.EventType{"*"}, Description: endpointDescription})
+	require.NoError(t, err)
+	// Another listen still running, and the merchant's own endpoint on a
+	// dead port, are left alone.
+	alive := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(alive.Close)
+	other, err := c.WebhookEndpoints.Create(t.Context(), &tokenim.WebhookEndpointCreateParams{URL: alive.URL + "/webhooks", Events: []tokenim.EventType{"*"}, Description: endpointDescription})
+	require.NoError(t, err)
+	own, err := c.WebhookEndpoints.Create(t.Context(), &tokenim.WebhookEndpointCreateParams{URL: dead.URL + "/mine", Events: []tokenim.EventType{"*"}, Description: "my shop"})
+	require.NoError(t, err)
+
+	rc := newReceiver(t, listenSecret, false)
+	rl := startListen(t, srv, "--forward-to", rc.URL, "--secret", listenSecret)
+	var ids []string
+	for _, ep := range endpoints(t, c) {
+		ids = append(ids, ep.ID)
+	}
+	assert.NotContains(t, ids, stale.ID, "the stale endpoint is removed")
+	assert.Contains(t, ids, other.ID)
+	assert.Contains(t, ids, own.ID)
+	assert.Len(t, ids, 3, "the two kept and listen's own")
+	code, _ := rl.stop(t)
+	assert.Equal(t, exitOK, code)
 }
