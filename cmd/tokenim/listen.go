@@ -60,8 +60,9 @@ POSTs, printing a line per event, until Ctrl-C.
 listen starts a receiver on this machine (--receiver-addr), registers a
 temporary webhook endpoint pointing at it (POST /v1/webhook_endpoints),
 verifies every delivery with that endpoint's secret, and removes the endpoint
-when it exits (Ctrl-C, SIGTERM or an error). It does not poll: the account's
-request log shows only that create and that delete.
+when it exits (Ctrl-C, SIGTERM or an error); it also removes the endpoints a
+killed listen left behind. It does not poll: the account's request log shows
+only that create and that delete, and one list of the endpoints at start.
 
 A platform that is not on this machine cannot reach a loopback receiver:
 give --receiver-url, a public URL (a tunnel) that reaches --receiver-addr.
