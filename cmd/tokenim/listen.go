@@ -29,7 +29,8 @@ import (
 // registers a temporary webhook endpoint (§5) that points at it, verifies
 // each delivery with that endpoint's secret (§6), forwards it re-signed with
 // --secret to --forward-to, and deletes the endpoint when it exits. Its
-// whole footprint in the request log is the create and the delete.
+// whole footprint in the request log is one list of the endpoints (to sweep
+// those a killed listen left), the create and the delete.
 //
 // The receiver acknowledges a verified delivery at once and forwards it from
 // a queue: the platform waits only 10 s for an answer (§6), less than a

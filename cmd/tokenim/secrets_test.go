@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -170,4 +172,43 @@ func TestSecrets_helpSaysWhereSecretsComeFrom(t *testing.T) {
 	}
 	r := cli(t, "--help")
 	assert.Contains(t, r.stdout, "--api-key-file")
+}
+
+func TestSecrets_sandboxServesTheWebhookSecretFromAFileOrStdin(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		stdin string
+	}{
+		{"file", []string{"--webhook-secret-file", writeSecretFile(t, secret+"\n")}, ""},
+		{"stdin", []string{"--webhook-secret", "-"}, secret + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			stdout := newLineWriter()
+			stderr := newLineWriter()
+			done := make(chan int, 1)
+			args := append([]string{"sandbox", "--addr", "127.0.0.1:0", "--webhook-url", "http://127.0.0.1:1/hook"}, tc.args...)
+			go func() {
+				done <- run(ctx, args, strings.NewReader(tc.stdin), stdout, stderr, func(string) string { return "" })
+			}()
+			assert.Equal(t, "webhook secret: "+secret, waitLine(t, stdout.lines, "webhook secret:"))
+			cancel()
+			select {
+			case code := <-done:
+				assert.Equal(t, exitOK, code)
+			case <-time.After(10 * time.Second):
+				t.Fatal("sandbox did not stop")
+			}
+			select {
+			case l := <-stderr.lines:
+				assert.NotContains(t, l, "warning", "a secret from a file or stdin is not warned about")
+			default:
+			}
+		})
+	}
 }
