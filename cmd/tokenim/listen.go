@@ -289,9 +289,13 @@ func (l *listener) listen(addr, publicURL string, replay bool) (err error) {
 		}
 		slices.Sort(events)
 	}
-	ep, err := l.c.WebhookEndpoints.Create(e.ctx, &tokenim.WebhookEndpointCreateParams{
+	// A Ctrl-C during the create must not leave an endpoint made but not
+	// known: the create runs to its end, and the deferred delete follows.
+	createCtx, cancelCreate := context.WithTimeout(context.WithoutCancel(e.ctx), cleanupTimeout)
+	ep, err := l.c.WebhookEndpoints.Create(createCtx, &tokenim.WebhookEndpointCreateParams{
 		URL: target, Events: events, Description: endpointDescription,
 	})
+	cancelCreate()
 	if err != nil {
 		return fmt.Errorf("register a temporary webhook endpoint: %w", err)
 	}
