@@ -594,9 +594,10 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, body any, 
 	if err != nil {
 		return nil, err
 	}
-	b := cl.body
+	// Read what the Request keeps before release hands cl back to the pool.
+	b, key, resp := cl.body, cl.key, cl.response
 	cl.release()
-	return &Request{Method: method, Path: path, IdempotencyKey: cl.key, ctx: ctx, body: func() []byte { return b }, response: cl.response}, nil
+	return &Request{Method: method, Path: path, IdempotencyKey: key, ctx: ctx, body: func() []byte { return b }, response: resp}, nil
 }
 
 // Do sends req, retrying as the contract allows, and decodes a successful

@@ -22,14 +22,15 @@ const (
 
 // config holds the connection flags every API command accepts.
 type config struct {
-	apiKey     string
+	key        *secretInput
+	apiKey     string // resolved from key and the environment
 	merchantID string
 	baseURL    string
 }
 
 func addConfigFlags(fs *flagSet) *config {
 	c := &config{}
-	fs.StringVar(&c.apiKey, "api-key", "", "API key, sk_test_… or sk_live_… (env "+envAPIKey+")")
+	c.key = addSecretFlags(fs, "api-key", envAPIKey, "API key, sk_test_… or sk_live_…", liveAPIKey)
 	fs.StringVar(&c.merchantID, "merchant-id", "", "merchant id, mch_… (env "+envMerchantID+")")
 	addBaseURLFlag(fs, c)
 	return c
@@ -42,8 +43,15 @@ func addBaseURLFlag(fs *flagSet, c *config) {
 
 // resolve fills what the flags left empty from the environment and registers
 // the key as a secret to redact.
-func (c *config) resolve(e *env) {
-	if c.apiKey == "" {
+func (c *config) resolve(e *env, cmd string) error {
+	if c.key != nil {
+		k, err := c.key.resolve(e, cmd)
+		if err != nil {
+			return err
+		}
+		c.apiKey = k
+	} else {
+		// status takes no key but reads the environment's to pick live.
 		c.apiKey = e.getenv(envAPIKey)
 	}
 	if c.merchantID == "" {
@@ -53,7 +61,7 @@ func (c *config) resolve(e *env) {
 		c.baseURL = e.getenv(envBaseURL)
 	}
 	c.baseURL = strings.TrimRight(c.baseURL, "/")
-	e.addSecret(c.apiKey)
+	return nil
 }
 
 // effectiveBaseURL is the URL the client talks to.
@@ -71,9 +79,11 @@ func (c *config) effectiveBaseURL() string {
 // client builds an API client; missing or malformed credentials are usage
 // errors of cmd.
 func (c *config) client(e *env, cmd string) (*tokenim.Client, error) {
-	c.resolve(e)
+	if err := c.resolve(e, cmd); err != nil {
+		return nil, err
+	}
 	if c.apiKey == "" {
-		return nil, usagef(cmd, "no API key: pass --api-key or set %s", envAPIKey)
+		return nil, usagef(cmd, "no API key: pass --api-key-file, --api-key - (stdin) or --api-key, or set %s", envAPIKey)
 	}
 	if c.merchantID == "" {
 		return nil, usagef(cmd, "no merchant id: pass --merchant-id or set %s", envMerchantID)

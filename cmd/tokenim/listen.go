@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -20,31 +23,79 @@ import (
 	tokenim "github.com/tokenim/tokenim-go"
 )
 
-// maxSeen bounds the ids listen remembers; polling stops at the newest seen
-// id, so only recent ones matter.
-const maxSeen = 10000
+// How listen works. It does not poll: polling GET /v1/events every few
+// seconds fills the merchant's own request log (docs/tokenim-api.md §7) and
+// spends its rate limit (§4). Like the Stripe CLI, listen starts a receiver,
+// registers a temporary webhook endpoint (§5) that points at it, verifies
+// each delivery with that endpoint's secret (§6), forwards it re-signed with
+// --secret to --forward-to, and deletes the endpoint when it exits. Its
+// whole footprint in the request log is one list of the endpoints (to sweep
+// those a killed listen left), the create and the delete.
+//
+// The receiver acknowledges a verified delivery at once and forwards it from
+// a queue: the platform waits only 10 s for an answer (§6), less than a
+// forward's retries can take, and would otherwise deliver again. The
+// platform's own retries thus cover only the receiver being unreachable.
+
+const (
+	// maxSeen bounds the ids listen remembers to forward each event once.
+	maxSeen = 10000
+	// queueSize bounds the deliveries accepted but not yet forwarded; a
+	// delivery beyond it is answered 503, and the platform retries it.
+	queueSize = 1000
+	// endpointDescription marks the endpoints listen registers.
+	endpointDescription = "tokenim listen (temporary; removed when listen exits)"
+	// cleanupTimeout bounds the deletion of the endpoint at exit.
+	cleanupTimeout = 10 * time.Second
+)
+
+// removedListenFlags are flags of the polling listen, refused with the why.
+var removedListenFlags = map[string]string{
+	"interval": "--interval is gone: listen no longer polls; it registers a temporary webhook endpoint and events arrive as they happen",
+}
 
 func cmdListen(e *env, args []string) error {
-	fs := newFlagSet("listen", `Follow the events of an account (GET /v1/events) and forward each new one to
-a local URL as a Standard Webhooks signed POST, printing a line per delivery.
-Events that exist when listen starts are skipped unless --replay is given.
-The deliveries are signed with --secret, or with a generated secret that is
-printed at start. A forward that fails with a network error, 408, 429 or a
-5xx is retried with backoff; any other answer is final, and a refusal's
-line ends with the reason the handler gave in its body.
-New events are polled every --interval. Stops on Ctrl-C.
+	fs := newFlagSet("listen", `Forward the events of an account to a local URL as Standard Webhooks signed
+POSTs, printing a line per event, until Ctrl-C.
+
+listen starts a receiver on this machine (--receiver-addr), registers a
+temporary webhook endpoint pointing at it (POST /v1/webhook_endpoints),
+verifies every delivery with that endpoint's secret, and removes the endpoint
+when it exits (Ctrl-C, SIGTERM or an error); it also removes the endpoints a
+killed listen left behind. It does not poll: the account's request log shows
+only that create and that delete, and one list of the endpoints at start.
+
+A platform that is not on this machine cannot reach a loopback receiver:
+give --receiver-url, a public URL (a tunnel) that reaches --receiver-addr.
+
+The forwards are signed with --secret, or with a generated secret printed at
+start. A forward that fails with a network error, 408, 429 or a 5xx is
+retried with backoff; any other answer is final, and a refusal's line ends
+with the reason the handler gave in its body. Events that exist when listen
+starts are forwarded only with --replay (read once from GET /v1/events);
+--once forwards those and exits without registering an endpoint.
 
 Usage:
   tokenim listen --forward-to http://localhost:8080/webhooks [flags]`)
 	cfg := addConfigFlags(fs)
 	forwardTo := fs.String("forward-to", "", "URL to POST each event to, required")
-	secret := fs.String("secret", "", "webhook secret whsec_… to sign with (env "+envWebhookSecret+"; generated when empty)")
+	secret := addWebhookSecretFlags(fs, "webhook secret whsec_… to sign forwards with (generated when none is given)")
 	types := fs.String("events", "", "comma-separated event types to forward (default all)")
-	interval := fs.Duration("interval", defaultPollInterval, "how often to poll for new events; after a failed poll listen waits longer, up to a minute")
 	retries := fs.Int("retries", 4, "how many times to retry a forward that failed with a network error, 408, 429 or 5xx")
 	retryWait := fs.Duration("retry-wait", time.Second, "wait before the first retry of a forward; it doubles each retry, up to 30s")
 	replay := fs.Bool("replay", false, "also forward the events that exist already, oldest first")
-	once := fs.Bool("once", false, "process the events available now, then exit (1 if a delivery failed)")
+	once := fs.Bool("once", false, "forward the events that exist now (as --replay), then exit (1 if a forward failed); registers no endpoint")
+	receiverAddr := fs.String("receiver-addr", "127.0.0.1:0", "address of the receiver the platform delivers to (port 0: any free port)")
+	receiverURL := fs.String("receiver-url", "", "URL the platform is to deliver to, when it cannot reach --receiver-addr directly (a tunnel to it)")
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if why, ok := removedListenFlags[name]; ok && strings.HasPrefix(a, "-") {
+			return usagef("listen", "%s", why)
+		}
+	}
 	pos, err := fs.parse(e, args)
 	if err != nil {
 		return err
@@ -54,46 +105,37 @@ Usage:
 		return usagef("listen", "listen takes no arguments, got %q", pos[0])
 	case *forwardTo == "":
 		return usagef("listen", "--forward-to is required")
-	case *interval <= 0:
-		return usagef("listen", "--interval must be positive, got %v", *interval)
 	case *retries < 0 || *retries > 10:
 		return usagef("listen", "--retries must be between 0 and 10, got %d", *retries)
 	case *retryWait <= 0:
 		return usagef("listen", "--retry-wait must be positive, got %v", *retryWait)
 	}
-	if u, err := url.Parse(*forwardTo); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !absoluteHTTPURL(*forwardTo) {
 		return usagef("listen", "--forward-to must be an absolute http or https URL, got %q", *forwardTo)
 	}
-	want := map[string]bool{}
-	if *types != "" {
-		// The API key events (rolled, expired) are forwarded too; trigger
-		// does not make them, as it would roll the key the tool calls with.
-		known := append(eventTypeNames(), string(tokenim.EventAPIKeyExpired), string(tokenim.EventAPIKeyRolled))
-		for _, t := range strings.Split(*types, ",") {
-			t = strings.TrimSpace(t)
-			if !slices.Contains(known, t) {
-				if hint := didYouMean(t, known); hint != "" {
-					return usagef("listen", "--events: unknown event type %q%s", t, hint)
-				}
-				return usagef("listen", "--events: unknown event type %q; valid types: %s", t, strings.Join(known, ", "))
-			}
-			want[t] = true
-		}
+	if *receiverURL != "" && !absoluteHTTPURL(*receiverURL) {
+		return usagef("listen", "--receiver-url must be an absolute http or https URL, got %q", *receiverURL)
 	}
-	generated := false
-	if *secret == "" {
-		*secret = e.getenv(envWebhookSecret)
-	}
-	if *secret == "" {
-		*secret, generated = tokenim.NewWebhookSecret(), true
-	}
-	key, err := secretFlag(e, "listen", *secret)
+	want, err := parseEventTypes(*types)
 	if err != nil {
 		return err
+	}
+	key, err := webhookSecret(e, "listen", secret, true)
+	if err != nil {
+		return err
+	}
+	generated := key == ""
+	if generated {
+		key = tokenim.NewWebhookSecret()
+		e.addSecret(key)
 	}
 	c, err := cfg.client(e, "listen")
 	if err != nil {
 		return err
+	}
+	if !*once && *receiverURL == "" && !isLoopbackURL(cfg.effectiveBaseURL()) {
+		return usagef("listen", "the platform at %s cannot reach a receiver on this machine's loopback: give --receiver-url, a public URL (e.g. a tunnel) that reaches --receiver-addr",
+			cfg.effectiveBaseURL())
 	}
 
 	l := &listener{
@@ -113,70 +155,376 @@ Usage:
 	if generated {
 		fmt.Fprintf(e.stdout, "Webhook signing secret: %s (verify deliveries with it)\n", key)
 	}
-	if !*replay {
-		if err := l.skipExisting(); err != nil {
-			return err
-		}
-	}
 	if *once {
-		if err := l.poll(); err != nil {
+		evs, err := l.existing()
+		if err != nil {
 			return err
 		}
-		if l.failed > 0 {
+		for _, ev := range evs {
+			if e.ctx.Err() != nil {
+				break
+			}
+			l.forwardOnce(ev)
+		}
+		if l.failed > 0 || e.ctx.Err() != nil {
 			return &silentError{code: exitError}
 		}
 		return nil
 	}
-	fmt.Fprintln(e.stdout, "Ready. Press Ctrl-C to stop.")
-	wait := *interval
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-e.ctx.Done():
-			return nil
-		case <-timer.C:
-		}
-		err := l.poll()
-		switch {
-		case e.ctx.Err() != nil:
-			return nil
-		case err == nil:
-			wait = *interval
-		default:
-			var apiErr *tokenim.Error
-			if errors.As(err, &apiErr) && (apiErr.HTTPStatus == http.StatusUnauthorized || apiErr.HTTPStatus == http.StatusForbidden) {
-				return err
+	return l.listen(*receiverAddr, *receiverURL, *replay)
+}
+
+// absoluteHTTPURL reports an absolute http(s) URL with a host.
+func absoluteHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// isLoopbackURL reports a URL whose host is this machine: localhost or a
+// loopback address.
+func isLoopbackURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// parseEventTypes reads --events: known types, comma-separated; empty for all.
+func parseEventTypes(list string) (map[string]bool, error) {
+	want := map[string]bool{}
+	if list == "" {
+		return want, nil
+	}
+	// The API key events (rolled, expired) are forwarded too; trigger
+	// does not make them, as it would roll the key the tool calls with.
+	known := append(eventTypeNames(), string(tokenim.EventAPIKeyExpired), string(tokenim.EventAPIKeyRolled))
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if !slices.Contains(known, t) {
+			if hint := didYouMean(t, known); hint != "" {
+				return nil, usagef("listen", "--events: unknown event type %q%s", t, hint)
 			}
-			wait = nextPollWait(wait, *interval, err)
-			fmt.Fprintf(e.stderr, "tokenim: %s (polling again in %v)\n", e.redact(errorText(err)), wait)
+			return nil, usagef("listen", "--events: unknown event type %q; valid types: %s", t, strings.Join(known, ", "))
 		}
-		timer.Reset(wait)
+		want[t] = true
+	}
+	return want, nil
+}
+
+// listener forwards events to the developer's handler, each once.
+type listener struct {
+	e         *env
+	c         *tokenim.Client
+	hc        *http.Client
+	forwardTo string
+	secret    string
+	want      map[string]bool // empty: every type
+
+	retries   int           // retries of a failed forward, after the first attempt
+	retryWait time.Duration // wait before the first retry; doubles each retry
+
+	mu     sync.Mutex // guards seen and order: the receiver marks, the worker forwards
+	seen   map[string]bool
+	order  []string // seen ids, oldest first, to bound seen
+	failed int      // touched by the forwarding goroutine only
+}
+
+type rawEvent struct {
+	id, typ string
+	body    json.RawMessage
+}
+
+// markSeen records id and reports whether it is new.
+func (l *listener) markSeen(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen[id] {
+		return false
+	}
+	l.seen[id] = true
+	l.order = append(l.order, id)
+	if len(l.order) > maxSeen {
+		delete(l.seen, l.order[0])
+		l.order = l.order[1:]
+	}
+	return true
+}
+
+// wanted reports whether --events lets typ through.
+func (l *listener) wanted(typ string) bool { return len(l.want) == 0 || l.want[typ] }
+
+// forwardOnce forwards ev unless it was forwarded already or is filtered out.
+func (l *listener) forwardOnce(ev rawEvent) {
+	if l.wanted(ev.typ) && l.markSeen(ev.id) {
+		l.forward(ev)
 	}
 }
 
-// Polling. Events reach listen only by polling GET /v1/events, and every
-// poll counts against the account's rate limit (429 rate_limited,
-// docs/tokenim-api.md §4), shared with the merchant's own integration. Two
-// seconds keeps a listener at a small share of it while a forwarded event
-// still arrives about as soon as a developer looks; --interval trades one
-// for the other. A failed poll (a
-// 429, the platform down) doubles the wait up to maxPollWait, or waits the
-// Retry-After the platform asked for, so that a listener left running does
-// not hammer an API in trouble.
-const (
-	defaultPollInterval = 2 * time.Second
-	maxPollWait         = time.Minute
-)
-
-// nextPollWait is the wait after a failed poll that followed a wait of prev.
-func nextPollWait(prev, interval time.Duration, err error) time.Duration {
-	next := min(max(2*prev, interval), max(maxPollWait, interval))
-	var apiErr *tokenim.Error
-	if errors.As(err, &apiErr) && apiErr.RetryAfter > next {
-		next = min(apiErr.RetryAfter, max(maxPollWait, interval))
+// listen registers the temporary endpoint, forwards what it receives until
+// the context ends, and removes the endpoint whatever happens after it was
+// made.
+func (l *listener) listen(addr, publicURL string, replay bool) (err error) {
+	e := l.e
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return usagef("listen", "--receiver-addr: %v", err)
 	}
-	return next
+	defer ln.Close()
+	l.sweepStale()
+	target := publicURL
+	if target == "" {
+		target = "http://" + ln.Addr().String() + "/webhooks"
+	}
+	events := []tokenim.EventType{"*"}
+	if len(l.want) > 0 {
+		events = events[:0]
+		for t := range l.want {
+			events = append(events, tokenim.EventType(t))
+		}
+		slices.Sort(events)
+	}
+	// A Ctrl-C during the create must not leave an endpoint made but not
+	// known: the create runs to its end, and the deferred delete follows.
+	createCtx, cancelCreate := context.WithTimeout(context.WithoutCancel(e.ctx), cleanupTimeout)
+	ep, err := l.c.WebhookEndpoints.Create(createCtx, &tokenim.WebhookEndpointCreateParams{
+		URL: target, Events: events, Description: endpointDescription,
+	})
+	cancelCreate()
+	if err != nil {
+		return fmt.Errorf("register a temporary webhook endpoint: %w", err)
+	}
+	e.addSecret(ep.Secret)
+	e.addSecret(strings.TrimPrefix(ep.Secret, tokenim.WebhookSecretPrefix))
+	defer func() {
+		// The context may be over (Ctrl-C): the deletion gets one of its own.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(e.ctx), cleanupTimeout)
+		defer cancel()
+		if _, derr := l.c.WebhookEndpoints.Delete(ctx, ep.ID); derr != nil {
+			fmt.Fprintf(e.stderr, "tokenim: could not remove the temporary webhook endpoint %s: %s; delete it with DELETE /v1/webhook_endpoints/%s\n",
+				ep.ID, e.redact(errorText(derr)), ep.ID)
+			if err == nil {
+				err = &silentError{code: exitError}
+			}
+			return
+		}
+		fmt.Fprintf(e.stdout, "Removed the temporary webhook endpoint %s\n", ep.ID)
+	}()
+	verifier, err := tokenim.NewWebhookVerifier([]string{ep.Secret})
+	if err != nil {
+		return fmt.Errorf("the temporary endpoint's secret: %w", err)
+	}
+
+	ctx, stop := context.WithCancel(e.ctx)
+	defer stop()
+	queue := make(chan rawEvent, queueSize)
+	srv := &http.Server{
+		Handler:           &deliveryReceiver{l: l, verifier: verifier, queue: queue, ctx: ctx},
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(ln) // ends with ErrServerClosed at Close
+	}()
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev := <-queue:
+				l.forward(ev)
+			}
+		}
+	}()
+	defer func() {
+		// Stop taking deliveries, then the forwarder; nothing outlives listen.
+		_ = srv.Close()
+		<-served
+		stop()
+		<-worked
+	}()
+
+	fmt.Fprintf(e.stdout, "Registered the temporary webhook endpoint %s -> %s\n", ep.ID, target)
+	if replay {
+		evs, err := l.existing()
+		if err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			if !l.wanted(ev.typ) || !l.markSeen(ev.id) {
+				continue
+			}
+			select {
+			case queue <- ev:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+	fmt.Fprintln(e.stdout, "Ready. Press Ctrl-C to stop.")
+	<-ctx.Done()
+	return nil
+}
+
+// sweepStale deletes the temporary endpoints that a listen killed without
+// a chance to clean up (kill -9, a crash) left behind: marked with
+// endpointDescription, on a loopback URL where nothing listens any more. An
+// endpoint whose receiver still answers is another listen's, and stays.
+// Failing here is no reason not to listen: it is reported and skipped.
+func (l *listener) sweepStale() {
+	e := l.e
+	for ep, err := range l.c.WebhookEndpoints.All(e.ctx, nil) {
+		if err != nil {
+			fmt.Fprintf(e.stderr, "tokenim: could not look for stale listen endpoints: %s\n", e.redact(errorText(err)))
+			return
+		}
+		if e.ctx.Err() != nil {
+			return
+		}
+		if ep.Description != endpointDescription || !isLoopbackURL(ep.URL) || receiverAlive(e.ctx, ep.URL) {
+			continue
+		}
+		if _, err := l.c.WebhookEndpoints.Delete(e.ctx, ep.ID); err != nil {
+			fmt.Fprintf(e.stderr, "tokenim: could not remove the stale listen endpoint %s: %s\n", ep.ID, e.redact(errorText(err)))
+			continue
+		}
+		fmt.Fprintf(e.stdout, "Removed the stale temporary webhook endpoint %s (%s), left by a listen that did not exit cleanly\n", ep.ID, ep.URL)
+	}
+}
+
+// receiverAlive reports whether the loopback URL u may still have a
+// receiver: only a refused connection says it has none.
+func receiverAlive(ctx context.Context, u string) bool {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return true
+	}
+	port := pu.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[pu.Scheme]
+	}
+	d := net.Dialer{Timeout: time.Second}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(pu.Hostname(), port))
+	if err != nil {
+		return !errors.Is(err, syscall.ECONNREFUSED)
+	}
+	_ = conn.Close()
+	return true
+}
+
+// deliveryReceiver is the endpoint the platform delivers to: it verifies each
+// delivery with the temporary endpoint's secret and queues it for the
+// forwarder, answering at once.
+type deliveryReceiver struct {
+	l        *listener
+	verifier *tokenim.WebhookVerifier
+	queue    chan<- rawEvent
+	ctx      context.Context
+}
+
+func (rc *deliveryReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "tokenim listen receives webhook deliveries by POST", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, tokenim.DefaultWebhookMaxBodyBytes+1))
+	if err != nil {
+		http.Error(w, "read body", http.StatusBadRequest)
+		return
+	}
+	if int64(len(body)) > tokenim.DefaultWebhookMaxBodyBytes {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err := rc.verifier.Verify(r.Header, body); err != nil {
+		fmt.Fprintf(rc.l.e.stderr, "tokenim: refused a delivery to the receiver: %s\n", rc.l.e.redact(errorText(err)))
+		http.Error(w, "invalid webhook", http.StatusBadRequest)
+		return
+	}
+	ev, err := decodeEvent(body)
+	if err != nil || ev.id != r.Header.Get(tokenim.WebhookIDHeader) {
+		http.Error(w, "not an event", http.StatusBadRequest)
+		return
+	}
+	if !rc.l.wanted(ev.typ) || !rc.l.markSeen(ev.id) {
+		return // filtered out, or a redelivery of an event already queued: done
+	}
+	select {
+	case rc.queue <- ev:
+	case <-rc.ctx.Done():
+		rc.unsee(ev.id)
+		http.Error(w, "listen is stopping", http.StatusServiceUnavailable)
+	default:
+		rc.unsee(ev.id) // the platform's retry is to be taken
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "listen is behind; retry", http.StatusServiceUnavailable)
+	}
+}
+
+// unsee forgets id, so that a delivery not queued is taken when it comes again.
+func (rc *deliveryReceiver) unsee(id string) {
+	rc.l.mu.Lock()
+	delete(rc.l.seen, id)
+	rc.l.mu.Unlock()
+}
+
+// decodeEvent reads the id and type of an event body.
+func decodeEvent(body json.RawMessage) (rawEvent, error) {
+	var head struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil || head.ID == "" {
+		return rawEvent{}, errors.New("an event without id")
+	}
+	return rawEvent{id: head.ID, typ: head.Type, body: body}, nil
+}
+
+// existing reads every event there is now, oldest first: GET /v1/events
+// page by page (newest first), once.
+func (l *listener) existing() ([]rawEvent, error) {
+	var all []rawEvent
+	after := ""
+	for {
+		q := url.Values{"limit": {"100"}}
+		if after != "" {
+			q.Set("starting_after", after)
+		}
+		raw, err := getRaw(l.e.ctx, l.c, "/v1/events", q)
+		if err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		var p struct {
+			Data    []json.RawMessage `json:"data"`
+			HasMore bool              `json:"has_more"`
+		}
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return nil, fmt.Errorf("list events: %w", err)
+		}
+		for _, body := range p.Data {
+			ev, err := decodeEvent(body)
+			if err != nil {
+				return nil, fmt.Errorf("list events: %w", err)
+			}
+			all = append(all, ev)
+		}
+		if !p.HasMore || len(p.Data) == 0 {
+			break
+		}
+		after = all[len(all)-1].id
+	}
+	slices.Reverse(all)
+	return all, nil
 }
 
 // eventTypeNames lists the event types of API version 2026-11-01, sorted.
@@ -193,123 +541,6 @@ func eventTypeNames() []string {
 	}
 	slices.Sort(names)
 	return names
-}
-
-// listener polls the events list and forwards what it has not seen.
-type listener struct {
-	e         *env
-	c         *tokenim.Client
-	hc        *http.Client
-	forwardTo string
-	secret    string
-	want      map[string]bool // empty: every type
-
-	retries   int           // retries of a failed forward, after the first attempt
-	retryWait time.Duration // wait before the first retry; doubles each retry
-
-	seen   map[string]bool
-	order  []string // seen ids, oldest first, to bound seen
-	failed int
-}
-
-type rawEvent struct {
-	id, typ string
-	body    json.RawMessage
-}
-
-func (l *listener) markSeen(id string) {
-	if l.seen[id] {
-		return
-	}
-	l.seen[id] = true
-	l.order = append(l.order, id)
-	if len(l.order) > maxSeen {
-		delete(l.seen, l.order[0])
-		l.order = l.order[1:]
-	}
-}
-
-// skipExisting marks the newest existing event as seen: polls stop there.
-func (l *listener) skipExisting() error {
-	page, err := l.page(1, "")
-	if err != nil {
-		return err
-	}
-	for _, ev := range page.events {
-		l.markSeen(ev.id)
-	}
-	return nil
-}
-
-type eventPage struct {
-	events  []rawEvent
-	hasMore bool
-}
-
-func (l *listener) page(limit int, after string) (eventPage, error) {
-	q := url.Values{"limit": {strconv.Itoa(limit)}}
-	if after != "" {
-		q.Set("starting_after", after)
-	}
-	raw, err := getRaw(l.e.ctx, l.c, "/v1/events", q)
-	if err != nil {
-		return eventPage{}, fmt.Errorf("list events: %w", err)
-	}
-	var p struct {
-		Data    []json.RawMessage `json:"data"`
-		HasMore bool              `json:"has_more"`
-	}
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return eventPage{}, fmt.Errorf("list events: %w", err)
-	}
-	out := eventPage{hasMore: p.HasMore}
-	for _, body := range p.Data {
-		var head struct {
-			ID   string `json:"id"`
-			Type string `json:"type"`
-		}
-		if err := json.Unmarshal(body, &head); err != nil || head.ID == "" {
-			return eventPage{}, errors.New("list events: an event without id")
-		}
-		out.events = append(out.events, rawEvent{id: head.ID, typ: head.Type, body: body})
-	}
-	return out, nil
-}
-
-// poll reads the events newer than the newest seen one (the list is newest
-// first) and forwards them oldest first.
-func (l *listener) poll() error {
-	var fresh []rawEvent
-	after := ""
-collect:
-	for {
-		p, err := l.page(100, after)
-		if err != nil {
-			return err
-		}
-		for _, ev := range p.events {
-			if l.seen[ev.id] {
-				break collect
-			}
-			fresh = append(fresh, ev)
-		}
-		if !p.hasMore || len(p.events) == 0 {
-			break
-		}
-		after = p.events[len(p.events)-1].id
-	}
-	slices.Reverse(fresh)
-	for _, ev := range fresh {
-		if l.e.ctx.Err() != nil {
-			return l.e.ctx.Err()
-		}
-		l.markSeen(ev.id)
-		if len(l.want) > 0 && !l.want[ev.typ] {
-			continue
-		}
-		l.forward(ev)
-	}
-	return nil
 }
 
 // forward POSTs one event, signed, and prints the outcome.

@@ -139,18 +139,6 @@ func TestListen_generatedSecretIsPrintedAndSigns(t *testing.T) {
 	}
 }
 
-func TestListen_skipsExistingEventsUnlessReplay(t *testing.T) {
-	t.Parallel()
-	srv := sandbox.Start(t)
-	paidOrder(t, sdkClient(t, srv), "ref-skip-1", 1999)
-	rc := newReceiver(t, listenSecret, false)
-
-	r := against(t, srv, "listen", "--forward-to", rc.URL, "--secret", listenSecret, "--once")
-	require.Equal(t, exitOK, r.code, r.stderr)
-	assert.Empty(t, rc.received())
-	assert.NotContains(t, r.stdout, "->")
-}
-
 func TestListen_eventsFilter(t *testing.T) {
 	t.Parallel()
 	srv := sandbox.Start(t)
@@ -168,56 +156,6 @@ func TestListen_eventsFilter(t *testing.T) {
 	}
 	assert.Equal(t, []tokenim.EventType{tokenim.EventOrderPaid, tokenim.EventOrderCanceled}, types)
 	assert.NotContains(t, r.stdout, "payment.succeeded")
-}
-
-func TestListen_followsNewEventsUntilCanceled(t *testing.T) {
-	t.Parallel()
-	srv := sandbox.Start(t)
-	c := sdkClient(t, srv)
-	paidOrder(t, c, "ref-before", 1999)
-	before := allEvents(t, c)
-	rc := newReceiver(t, listenSecret, false)
-
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	stdout := newLineWriter()
-	var stderr strings.Builder
-	env := sandboxEnv(srv)
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"listen", "--forward-to", rc.URL, "--secret", listenSecret, "--interval", "10ms"},
-			strings.NewReader(""), stdout, &stderr, func(k string) string { return env[k] })
-	}()
-	waitLine(t, stdout.lines, "Ready.")
-
-	_, p := paidOrder(t, c, "ref-after", 4999)
-	var got []*tokenim.Event
-	for len(got) < 2 {
-		select {
-		case ev := <-rc.got:
-			got = append(got, ev)
-		case <-time.After(10 * time.Second):
-			t.Fatalf("listen forwarded %d of 2 events", len(got))
-		}
-	}
-	assert.Equal(t, tokenim.EventPaymentSucceeded, got[0].Type)
-	assert.Equal(t, tokenim.EventOrderPaid, got[1].Type)
-	pay, err := got[0].Payment()
-	require.NoError(t, err)
-	assert.Equal(t, p.ID, pay.ID)
-	for _, ev := range before {
-		assert.NotEqual(t, ev.ID, got[0].ID)
-		assert.NotEqual(t, ev.ID, got[1].ID)
-	}
-
-	cancel()
-	select {
-	case code := <-done:
-		assert.Equal(t, exitOK, code, stderr.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("listen did not stop when its context ended")
-	}
-	assert.Len(t, rc.received(), 2, "nothing forwarded twice")
 }
 
 func waitLine(t *testing.T, lines <-chan string, prefix string) string {
@@ -271,7 +209,9 @@ func TestListen_usageErrors(t *testing.T) {
 		{"no forward-to", []string{"listen"}, "--forward-to is required"},
 		{"relative forward-to", []string{"listen", "--forward-to", "/hooks"}, "--forward-to must be an absolute http or https URL"},
 		{"unknown event type", []string{"listen", "--forward-to", "http://x.test", "--events", "order.paid,order.lost"}, `--events: unknown event type "order.lost"`},
-		{"zero interval", []string{"listen", "--forward-to", "http://x.test", "--interval", "0s"}, "--interval must be positive"},
+		{"removed interval", []string{"listen", "--forward-to", "http://x.test", "--interval", "2s"}, "--interval is gone: listen no longer polls"},
+		{"removed interval=", []string{"listen", "--forward-to", "http://x.test", "-interval=2s"}, "--interval is gone"},
+		{"bad receiver url", []string{"listen", "--forward-to", "http://x.test", "--receiver-url", "tunnel"}, "--receiver-url must be an absolute http or https URL"},
 		{"negative retries", []string{"listen", "--forward-to", "http://x.test", "--retries", "-1"}, "--retries must be between 0 and 10, got -1"},
 		{"zero retry wait", []string{"listen", "--forward-to", "http://x.test", "--retry-wait", "0s"}, "--retry-wait must be positive"},
 		{"bad secret", []string{"listen", "--forward-to", "http://x.test", "--secret", "whsec_%%%SECRETISH%%%"}, "--secret is not a webhook secret"},
@@ -478,17 +418,4 @@ func TestListen_cancelStopsRetrying(t *testing.T) {
 		t.Fatal("listen kept waiting to retry after its context ended")
 	}
 	assert.Equal(t, int32(1), n.Load())
-}
-
-func TestNextPollWait(t *testing.T) {
-	t.Parallel()
-	busy := &tokenim.Error{HTTPStatus: http.StatusServiceUnavailable}
-	assert.Equal(t, 4*time.Second, nextPollWait(2*time.Second, 2*time.Second, busy), "a failed poll doubles the wait")
-	assert.Equal(t, maxPollWait, nextPollWait(50*time.Second, 2*time.Second, busy), "up to a minute")
-	assert.Equal(t, 2*time.Minute, nextPollWait(2*time.Minute, 2*time.Minute, busy), "never below --interval")
-	limited := &tokenim.Error{HTTPStatus: http.StatusTooManyRequests, RetryAfter: 20 * time.Second}
-	assert.Equal(t, 20*time.Second, nextPollWait(2*time.Second, 2*time.Second, limited), "Retry-After wins")
-	limited.RetryAfter = time.Hour
-	assert.Equal(t, maxPollWait, nextPollWait(2*time.Second, 2*time.Second, limited), "a Retry-After of an hour is capped")
-	assert.Equal(t, 4*time.Second, nextPollWait(2*time.Second, 2*time.Second, io.ErrUnexpectedEOF))
 }

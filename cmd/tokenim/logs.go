@@ -173,3 +173,26 @@ func newerThan(e *env, c *tokenim.Client, p tokenim.RequestLogListParams, last s
 	}
 	return out, nil
 }
+
+// Polling. logs --follow polls GET /v1/request_logs, and every poll counts
+// against the account's rate limit (429 rate_limited, docs/tokenim-api.md
+// §4), shared with the merchant's own integration. Two seconds keeps a
+// follower at a small share of it while a call still shows about as soon as
+// a developer looks; --interval trades one for the other. A failed poll (a
+// 429, the platform down) doubles the wait up to maxPollWait, or waits the
+// Retry-After the platform asked for, so that a listener left running does
+// not hammer an API in trouble.
+const (
+	defaultPollInterval = 2 * time.Second
+	maxPollWait         = time.Minute
+)
+
+// nextPollWait is the wait after a failed poll that followed a wait of prev.
+func nextPollWait(prev, interval time.Duration, err error) time.Duration {
+	next := min(max(2*prev, interval), max(maxPollWait, interval))
+	var apiErr *tokenim.Error
+	if errors.As(err, &apiErr) && apiErr.RetryAfter > next {
+		next = min(apiErr.RetryAfter, max(maxPollWait, interval))
+	}
+	return next
+}

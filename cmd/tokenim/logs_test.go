@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -97,4 +99,17 @@ func TestLogs_followPrintsNewCallsOldestFirst(t *testing.T) {
 		t.Fatalf("unexpected line %q", l)
 	default:
 	}
+}
+
+func TestNextPollWait(t *testing.T) {
+	t.Parallel()
+	busy := &tokenim.Error{HTTPStatus: http.StatusServiceUnavailable}
+	assert.Equal(t, 4*time.Second, nextPollWait(2*time.Second, 2*time.Second, busy), "a failed poll doubles the wait")
+	assert.Equal(t, maxPollWait, nextPollWait(50*time.Second, 2*time.Second, busy), "up to a minute")
+	assert.Equal(t, 2*time.Minute, nextPollWait(2*time.Minute, 2*time.Minute, busy), "never below --interval")
+	limited := &tokenim.Error{HTTPStatus: http.StatusTooManyRequests, RetryAfter: 20 * time.Second}
+	assert.Equal(t, 20*time.Second, nextPollWait(2*time.Second, 2*time.Second, limited), "Retry-After wins")
+	limited.RetryAfter = time.Hour
+	assert.Equal(t, maxPollWait, nextPollWait(2*time.Second, 2*time.Second, limited), "a Retry-After of an hour is capped")
+	assert.Equal(t, 4*time.Second, nextPollWait(2*time.Second, 2*time.Second, io.ErrUnexpectedEOF))
 }

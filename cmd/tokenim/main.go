@@ -3,6 +3,7 @@
 //
 //	tokenim sandbox                     serve the sandbox locally
 //	tokenim trigger payment.succeeded   make the sandbox emit an event
+//	tokenim post /v1/orders -d k=v      POST a body of key=value pairs
 //	tokenim listen --forward-to URL     forward new events as signed webhooks
 //	tokenim webhook sign|verify         sign or check a webhook payload
 //	tokenim orders|payments|refunds|events get ID|list
@@ -18,7 +19,10 @@
 //
 // Credentials come from --api-key, --merchant-id and --base-url or from the
 // environment variables TOKENIM_API_KEY, TOKENIM_MERCHANT_ID and
-// TOKENIM_BASE_URL; flags win.
+// TOKENIM_BASE_URL; flags win. Every secret flag also reads a file
+// (--api-key-file, --secret-file) or stdin (--api-key -), so that the
+// secret stays out of the process table; a live key or a webhook secret
+// typed on the command line draws a warning.
 //
 // Exit codes: 0 success (and --help), 1 an API or runtime error, 2 a usage error.
 package main
@@ -31,6 +35,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
 	"regexp"
 	"strings"
 	"syscall"
@@ -55,6 +60,10 @@ type env struct {
 	// secrets collects every secret the command was given, so that an error
 	// message that somehow carries one is redacted before it is printed.
 	secrets []string
+
+	// stdinOwner names what reads stdin ("--api-key -", "the body"), so that
+	// a second reader is refused instead of finding it empty.
+	stdinOwner string
 }
 
 func (e *env) addSecret(s string) {
@@ -147,8 +156,9 @@ func commands() []command {
 	return []command{
 		{"sandbox", "serve the Tokenim sandbox locally", cmdSandbox},
 		{"trigger", "drive a sandbox through the calls that produce an event", cmdTrigger},
-		{"listen", "forward new events to a local URL as signed webhooks", cmdListen},
+		{"listen", "forward new events to a local URL through a temporary webhook endpoint", cmdListen},
 		{"webhook", "sign or verify a webhook payload (sign, verify)", cmdWebhook},
+		{"post", "POST to an API path with a body of key=value pairs", cmdPost},
 		{"orders", "read orders (get, list)", resourceCommand(ordersResource)},
 		{"payments", "read payments (get, list)", resourceCommand(paymentsResource)},
 		{"refunds", "read refunds (get, list)", resourceCommand(refundsResource)},
@@ -181,7 +191,9 @@ Commands:
 
 Configuration: --api-key, --merchant-id and --base-url on any command that
 calls the API, or TOKENIM_API_KEY, TOKENIM_MERCHANT_ID, TOKENIM_BASE_URL in the
-environment (flags win).
+environment (flags win). A secret flag's value shows in ps: give the key as
+--api-key-file PATH, as --api-key - (read from stdin) or in the environment,
+and likewise --secret-file / --secret - for a webhook secret.
 
 Run 'tokenim <command> --help' for the flags of a command.
 Exit codes: 0 success (and help), 1 an API or runtime error, 2 a usage error.
@@ -326,11 +338,29 @@ func (fs *flagSet) printUsage(w io.Writer) {
 		if name != "" {
 			line += " " + name
 		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+		if !isZeroDefault(f) {
 			help += fmt.Sprintf(" (default %s)", f.DefValue)
 		}
 		fmt.Fprintf(w, "%s\n      %s\n", line, fs.dashFlags(help))
 	})
+}
+
+// isZeroDefault reports whether f's default is its type's zero value ("",
+// false, 0, 0s…), which help does not print: "(default 0s)" says nothing.
+// It is the flag package's own test, which it does not export.
+func isZeroDefault(f *flag.Flag) bool {
+	if f.DefValue == "" {
+		return true
+	}
+	t := reflect.TypeOf(f.Value)
+	var z reflect.Value
+	if t.Kind() == reflect.Pointer {
+		z = reflect.New(t.Elem())
+	} else {
+		z = reflect.Zero(t)
+	}
+	v, ok := z.Interface().(flag.Value)
+	return ok && v.String() == f.DefValue
 }
 
 // dashed spells a flag as help and errors print it: "--webhook-url", and

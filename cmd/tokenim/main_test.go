@@ -69,7 +69,7 @@ func TestRun_helpListsFlags(t *testing.T) {
 	}
 	assert.Contains(t, r.stdout, "  --limit int\n      how many to show, 1–100 (default 10)\n")
 	r = cli(t, "listen", "--help")
-	for _, f := range []string{"--forward-to", "--secret", "--events", "--interval", "--replay", "--once", "--retries", "--retry-wait"} {
+	for _, f := range []string{"--forward-to", "--secret", "--secret-file", "--events", "--receiver-addr", "--receiver-url", "--replay", "--once", "--retries", "--retry-wait"} {
 		assert.Regexp(t, `(?m)^  `+f+`( \w+)?$`, r.stdout)
 	}
 }
@@ -166,7 +166,7 @@ func TestRun_usageErrors(t *testing.T) {
 		{"get without id", []string{"refunds", "get"}, "refunds get takes exactly one refund id, got 0 arguments"},
 		{"get with two ids", []string{"events", "get", "evt_1", "evt_2"}, "got 2 arguments"},
 		{"list with argument", []string{"orders", "list", "ord_1"}, `orders list takes no arguments, got "ord_1"`},
-		{"no api key", []string{"orders", "list"}, "no API key: pass --api-key or set TOKENIM_API_KEY"},
+		{"no api key", []string{"orders", "list"}, "no API key: pass --api-key-file, --api-key - (stdin) or --api-key, or set TOKENIM_API_KEY"},
 		{"no merchant id", []string{"orders", "list", "--api-key", "sk_test_x1"}, "no merchant id: pass --merchant-id or set TOKENIM_MERCHANT_ID"},
 		{"malformed key", []string{"orders", "list", "--api-key", "pk_abc", "--merchant-id", "mch_1"}, "invalid api key: must start with sk_test_ or sk_live_"},
 		{"bad base url", []string{"orders", "list", "--api-key", "sk_test_x1", "--merchant-id", "mch_1", "--base-url", "ftp://x"}, "base URL"},
@@ -230,4 +230,23 @@ func TestMoney(t *testing.T) {
 	for _, tc := range cases {
 		assert.Equal(t, tc.want, money(tc.amount, tc.currency), "%d %s", tc.amount, tc.currency)
 	}
+}
+
+func TestRun_helpPrintsNoZeroDefaults(t *testing.T) {
+	t.Parallel()
+	zero := regexp.MustCompile(`\(default (0s|0|false|""|0\.0|\[\])\)`)
+	all := append(everyHelp(),
+		[]string{"disputes", "list"}, []string{"disputes", "get"}, []string{"disputes", "evidence"}, []string{"disputes", "accept"},
+		[]string{"keys", "list"}, []string{"keys", "roll"}, []string{"keys", "revoke"},
+		[]string{"settlements", "list"}, []string{"settlements", "get"}, []string{"settlements", "report"},
+		[]string{"transactions", "list"}, []string{"transactions", "get"})
+	for _, args := range all {
+		r := cli(t, append(args, "--help")...)
+		require.Equal(t, exitOK, r.code, "%q --help", args)
+		assert.NotRegexp(t, zero, r.stdout, "%q --help", args)
+	}
+	r := cli(t, "disputes", "list", "--help")
+	assert.Contains(t, r.stdout, "  --due-within duration\n", "the flag is listed")
+	r = cli(t, "webhook", "verify", "--help")
+	assert.Contains(t, r.stdout, "(default 5m0s)", "a non-zero default still prints")
 }

@@ -330,7 +330,9 @@ Usage:
 	if len(pos) > 0 {
 		return usagef("status", "status takes no arguments, got %q", pos[0])
 	}
-	cfg.resolve(e)
+	if err := cfg.resolve(e, "status"); err != nil {
+		return err
+	}
 	base := cfg.effectiveBaseURL()
 	// The status route needs no credentials: read it without the client so
 	// that nothing secret is sent and none is required.

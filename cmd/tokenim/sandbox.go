@@ -19,11 +19,20 @@ Usage:
   tokenim sandbox [flags]`)
 	var cfg sandboxserve.Config
 	cfg.RegisterFlags(fs.FlagSet)
+	// The webhook secret also comes from a file or stdin, as every secret
+	// of this tool does (secrets.go).
+	wsFlag := fs.Lookup("webhook-secret")
+	wsFlag.Usage += "; - reads it from stdin (a value here shows in ps, prefer --webhook-secret-file)"
+	ws := &secretInput{name: "webhook-secret", live: anySecret}
+	fs.StringVar(&ws.file, "webhook-secret-file", "", "read --webhook-secret from this file (its one line; a trailing newline is dropped)")
 	pos, err := fs.parse(e, args)
 	if err != nil {
 		return err
 	}
-	e.addSecret(cfg.WebhookSecret)
+	ws.value = cfg.WebhookSecret
+	if cfg.WebhookSecret, err = ws.resolve(e, "sandbox"); err != nil {
+		return err
+	}
 	if len(pos) > 0 {
 		return usagef("sandbox", "sandbox takes no arguments, got %q", pos[0])
 	}

@@ -26,6 +26,7 @@ const (
 	triggerAmount    = 1999
 	triggerCurrency  = "CNY"
 	refundFailAmount = 1013 // a full refund of it ends in 13: refund_declined
+	refundFailPart   = 13   // a partial refund of an existing payment that ends in 13
 	// cardDisputed succeeds, then a fraudulent dispute opens an hour of
 	// sandbox time later (docs/tokenim-api.md §8).
 	cardDisputed = "4000000000000259"
@@ -65,12 +66,22 @@ call and the objects it made, then the events that resulted. It needs a
 sandbox (a sk_test_ key and a --base-url that serves /_sandbox/); it moves the
 sandbox clock for order.expired and the refund events.
 
+--override object.field=value sets a field of an object the trigger creates
+(order.amount=5000, order.metadata.k=v, payment.metadata.k=v,
+refund.amount=500), in the key=value form of 'tokenim post'. --order uses an
+existing open order instead of creating one; --payment refunds an existing
+succeeded payment.
+
 Usage:
   tokenim trigger <event-type> [flags]
 
 Event types:
   `+strings.Join(triggerTypes(), "\n  "))
 	cfg := addConfigFlags(fs)
+	var overrides pairsFlag
+	fs.Var(&overrides, "override", "set a field of an object the trigger creates: the `pair` object.field=value (order.amount=5000, payment.metadata.k=v, refund.amount=500), in the key=value form of tokenim post; repeat it")
+	orderID := fs.String("order", "", "the `id` of an open order to use instead of creating one (order.paid, order.canceled, order.expired, payment.*)")
+	paymentID := fs.String("payment", "", "the `id` of a succeeded payment to refund instead of creating one (refund.succeeded, refund.failed, order.refunded)")
 	pos, err := fs.parse(e, args)
 	if err != nil {
 		return err
@@ -86,6 +97,10 @@ Event types:
 		}
 		return usagef("trigger", "unknown event type %q; valid types: %s", pos[0], strings.Join(triggerTypes(), ", "))
 	}
+	ov, err := parseOverrides(typ, overrides, *orderID, *paymentID)
+	if err != nil {
+		return err
+	}
 	c, err := cfg.client(e, "trigger")
 	if err != nil {
 		return err
@@ -99,6 +114,8 @@ Event types:
 		base: cfg.effectiveBaseURL(),
 		out:  e.stdout,
 		hc:   &http.Client{Timeout: 30 * time.Second},
+
+		overrides: ov, orderID: *orderID, paymentID: *paymentID,
 	}
 	defer t.hc.CloseIdleConnections()
 
@@ -144,6 +161,10 @@ type triggerer struct {
 	out  io.Writer
 	hc   *http.Client
 	now  time.Time // sandbox time at the start
+
+	overrides map[string]map[string]any // "order", "payment", "refund" -> fields
+	orderID   string                    // --order: the open order to use
+	paymentID string                    // --payment: the succeeded payment to refund
 }
 
 func (t *triggerer) step(call, result string) {
@@ -151,33 +172,75 @@ func (t *triggerer) step(call, result string) {
 }
 
 func (t *triggerer) order(amount int64, expiresAt *time.Time) (*tokenim.Order, error) {
+	if t.orderID != "" {
+		return t.existingOrder()
+	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	o, err := t.c.Orders.Create(t.ctx, &tokenim.OrderCreateParams{
-		MerchantOrderID: "cli-trigger-" + hex.EncodeToString(b[:]),
-		Amount:          amount,
-		Currency:        triggerCurrency,
-		Description:     "created by tokenim trigger",
-		ExpiresAt:       expiresAt,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("POST /v1/orders: %w", err)
+	body := map[string]any{
+		"merchant_order_id": "cli-trigger-" + hex.EncodeToString(b[:]),
+		"amount":            amount,
+		"currency":          triggerCurrency,
+		"description":       "created by tokenim trigger",
+	}
+	if expiresAt != nil {
+		body["expires_at"] = expiresAt.UTC().Format(time.RFC3339)
+	}
+	var o tokenim.Order
+	if err := t.post("/v1/orders", "order", body, &o); err != nil {
+		return nil, err
 	}
 	t.step("POST /v1/orders", fmt.Sprintf("%s (%s, %s)", o.ID, o.Status, money(o.Amount, o.Currency)))
+	return &o, nil
+}
+
+// existingOrder reads the --order order, which must be open.
+func (t *triggerer) existingOrder() (*tokenim.Order, error) {
+	call := "GET /v1/orders/" + t.orderID
+	o, err := t.c.Orders.Get(t.ctx, t.orderID)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", call, err)
+	}
+	t.step(call, fmt.Sprintf("%s (%s, %s)", o.ID, o.Status, money(o.Amount, o.Currency)))
+	if o.Status != tokenim.OrderStatusOpen {
+		return nil, fmt.Errorf("--order %s is %s: this trigger needs an open order", o.ID, o.Status)
+	}
 	return o, nil
+}
+
+// post POSTs body with the --override fields of object merged over it and
+// decodes the answer into v. The call carries a fresh idempotency key.
+func (t *triggerer) post(path, object string, body map[string]any, v any) error {
+	mergeInto(body, t.overrides[object])
+	req, err := t.c.NewRequest(t.ctx, http.MethodPost, path, body)
+	if err != nil {
+		return fmt.Errorf("POST %s: %w", path, err)
+	}
+	if _, err := t.c.Do(req, v); err != nil {
+		return fmt.Errorf("POST %s: %w", path, err)
+	}
+	return nil
 }
 
 // pay pays o with card; a decline is returned as the error.
 func (t *triggerer) pay(o *tokenim.Order, card string) (*tokenim.Payment, error) {
-	p, err := t.c.Payments.Create(t.ctx, &tokenim.PaymentCreateParams{
-		OrderID: o.ID,
-		Method:  tokenim.Card(card, 12, t.now.Year()+3, "123"),
-	})
+	body := map[string]any{
+		"order_id": o.ID,
+		"method": map[string]any{"type": "card", "card": map[string]any{
+			"number": card, "exp_month": 12, "exp_year": t.now.Year() + 3, "cvc": "123",
+		}},
+	}
+	mergeInto(body, t.overrides["payment"])
+	req, err := t.c.NewRequest(t.ctx, http.MethodPost, "/v1/payments", body)
 	if err != nil {
 		return nil, err
 	}
+	var p tokenim.Payment
+	if _, err := t.c.Do(req, &p); err != nil {
+		return nil, err
+	}
 	t.step("POST /v1/payments", fmt.Sprintf("%s (%s)", p.ID, p.Status))
-	return p, nil
+	return &p, nil
 }
 
 func (t *triggerer) paidPayment(amount int64) (*tokenim.Payment, error) {
@@ -266,6 +329,21 @@ func (t *triggerer) canceledOrder() error {
 }
 
 func (t *triggerer) expiredOrder() error {
+	if t.orderID != "" {
+		o, err := t.existingOrder()
+		if err != nil {
+			return err
+		}
+		now, err := t.sandboxNow()
+		if err != nil {
+			return err
+		}
+		// Move the clock just past the order's own expiry.
+		if err := t.advance(int(max(o.ExpiresAt.Sub(now), 0)/time.Second) + 5); err != nil {
+			return err
+		}
+		return t.showOrder(o.ID)
+	}
 	// The shortest allowed expiry is one minute of sandbox time; a few
 	// seconds more absorb the real time between reading the clock and
 	// creating the order (a running sandbox clock keeps moving).
@@ -293,14 +371,31 @@ func (t *triggerer) showOrder(id string) error {
 	return nil
 }
 
-func (t *triggerer) refund(amount int64) error {
-	p, err := t.paidPayment(amount)
-	if err != nil {
+// refund refunds a payment of amount in full, or with --payment that
+// payment: in full, or for fail, a part ending in 13 (docs/tokenim-api.md §6).
+func (t *triggerer) refund(amount int64, fail bool) error {
+	body := map[string]any{"reason": string(tokenim.RefundReasonRequestedByCustomer)}
+	var p *tokenim.Payment
+	var err error
+	if t.paymentID != "" {
+		call := "GET /v1/payments/" + t.paymentID
+		if p, err = t.c.Payments.Get(t.ctx, t.paymentID); err != nil {
+			return fmt.Errorf("%s: %w", call, err)
+		}
+		t.step(call, fmt.Sprintf("%s (%s, %s)", p.ID, p.Status, money(p.Amount, p.Currency)))
+		if p.Status != tokenim.PaymentStatusSucceeded {
+			return fmt.Errorf("--payment %s is %s: a refund needs a succeeded payment", p.ID, p.Status)
+		}
+		if fail {
+			body["amount"] = refundFailPart
+		}
+	} else if p, err = t.paidPayment(amount); err != nil {
 		return err
 	}
-	r, err := t.c.Refunds.Create(t.ctx, &tokenim.RefundCreateParams{PaymentID: p.ID, Remaining: true, Reason: tokenim.RefundReasonRequestedByCustomer})
-	if err != nil {
-		return fmt.Errorf("POST /v1/refunds: %w", err)
+	body["payment_id"] = p.ID
+	var r tokenim.Refund
+	if err := t.post("/v1/refunds", "refund", body, &r); err != nil {
+		return err
 	}
 	t.step("POST /v1/refunds", fmt.Sprintf("%s (%s, %s)", r.ID, r.Status, money(r.Amount, r.Currency)))
 	if err := t.advance(300); err != nil {
@@ -314,8 +409,8 @@ func (t *triggerer) refund(amount int64) error {
 	return t.showOrder(p.OrderID)
 }
 
-func (t *triggerer) succeededRefund() error { return t.refund(triggerAmount) }
-func (t *triggerer) failedRefund() error    { return t.refund(refundFailAmount) }
+func (t *triggerer) succeededRefund() error { return t.refund(triggerAmount, false) }
+func (t *triggerer) failedRefund() error    { return t.refund(refundFailAmount, true) }
 
 // dispute pays with the dispute test card and moves the sandbox clock the
 // hour after which its dispute opens.
@@ -475,4 +570,84 @@ func (t *triggerer) eventsSince(mark string) ([]*tokenim.Event, error) {
 	}
 	slices.Reverse(events)
 	return events, nil
+}
+
+// Which triggers take an existing object (--order, --payment), and which
+// objects each trigger creates, for --override to be checked before any
+// call is made.
+var (
+	orderTriggers = []tokenim.EventType{
+		tokenim.EventOrderPaid, tokenim.EventPaymentSucceeded, tokenim.EventPaymentFailed, tokenim.EventPaymentRequiresAction,
+		tokenim.EventPaymentCanceled, tokenim.EventOrderCanceled, tokenim.EventOrderExpired,
+	}
+	paymentTriggers = []tokenim.EventType{tokenim.EventRefundSucceeded, tokenim.EventOrderRefunded, tokenim.EventRefundFailed}
+)
+
+// createdObjects lists the objects trigger typ creates, given --order and
+// --payment.
+func createdObjects(typ tokenim.EventType, orderID, paymentID string) []string {
+	var objs []string
+	if orderID == "" && paymentID == "" {
+		objs = append(objs, "order")
+	}
+	if typ != tokenim.EventOrderCanceled && typ != tokenim.EventOrderExpired && paymentID == "" {
+		objs = append(objs, "payment")
+	}
+	if slices.Contains(paymentTriggers, typ) {
+		objs = append(objs, "refund")
+	}
+	return objs
+}
+
+func eventTypeList(ts []tokenim.EventType) string {
+	var names []string
+	for _, t := range ts {
+		names = append(names, string(t))
+	}
+	return strings.Join(names, ", ")
+}
+
+// parseOverrides checks --order, --payment and --override for trigger typ
+// and returns the override fields per object.
+func parseOverrides(typ tokenim.EventType, pairs []string, orderID, paymentID string) (map[string]map[string]any, error) {
+	switch {
+	case orderID != "" && paymentID != "":
+		return nil, usagef("trigger", "give --order or --payment, not both")
+	case orderID != "" && !slices.Contains(orderTriggers, typ):
+		return nil, usagef("trigger", "--order does not apply to %s; it does to %s", typ, eventTypeList(orderTriggers))
+	case paymentID != "" && !slices.Contains(paymentTriggers, typ):
+		return nil, usagef("trigger", "--payment does not apply to %s; it does to %s", typ, eventTypeList(paymentTriggers))
+	case orderID != "" && !strings.HasPrefix(orderID, "ord_"):
+		return nil, usagef("trigger", "--order must be an order id, ord_…, got %q", orderID)
+	case paymentID != "" && !strings.HasPrefix(paymentID, "pay_"):
+		return nil, usagef("trigger", "--payment must be a payment id, pay_…, got %q", paymentID)
+	}
+	made := createdObjects(typ, orderID, paymentID)
+	out := map[string]map[string]any{}
+	for _, pair := range pairs {
+		key, _, _ := strings.Cut(pair, "=")
+		parts, err := splitKey(key)
+		if err != nil {
+			return nil, formError("--override trigger", pair, "%v", err)
+		}
+		obj := parts[0]
+		switch {
+		case len(parts) < 2 || !slices.Contains([]string{"order", "payment", "refund"}, obj):
+			return nil, formError("--override trigger", pair, "name the object and its field, as order.amount=5000, payment.metadata.k=v or refund.amount=500")
+		case !slices.Contains(made, obj):
+			return nil, formError("--override trigger", pair, "trigger %s makes no %s here (it makes: %s)", typ, obj, strings.Join(made, ", "))
+		}
+		if out[obj] == nil {
+			out[obj] = map[string]any{}
+		}
+		if err := setPair(wrap(out, obj), "--override trigger", pair); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// wrap presents out[obj] as {obj: fields}, the shape setPair fills.
+func wrap(out map[string]map[string]any, obj string) map[string]any {
+	return map[string]any{obj: out[obj]}
 }

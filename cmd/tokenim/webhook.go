@@ -17,20 +17,39 @@ func cmdWebhook(e *env, args []string) error {
 		[]string{"sign", "verify"})
 }
 
-// secretFlag resolves --secret, falling back to TOKENIM_WEBHOOK_SECRET.
-func secretFlag(e *env, cmd, secret string) (string, error) {
-	if secret == "" {
-		secret = e.getenv(envWebhookSecret)
+// Webhook secret lengths the verifier accepts (docs/contract-decisions.md,
+// "Webhook signatures"): the decoded key is 24 to 64 bytes.
+const (
+	minSecretBytes = 24
+	maxSecretBytes = 64
+)
+
+// secretForm is how help and errors describe a webhook secret.
+var secretForm = fmt.Sprintf("whsec_ followed by padded base64 of %d–%d bytes", minSecretBytes, maxSecretBytes)
+
+// addWebhookSecretFlags registers --secret and --secret-file.
+func addWebhookSecretFlags(fs *flagSet, what string) *secretInput {
+	return addSecretFlags(fs, "secret", envWebhookSecret, what, anySecret)
+}
+
+// webhookSecret resolves --secret, --secret-file or TOKENIM_WEBHOOK_SECRET and
+// checks its form; "" with no error when none is given and optional is set.
+func webhookSecret(e *env, cmd string, in *secretInput, optional bool) (string, error) {
+	secret, err := in.resolve(e, cmd)
+	if err != nil {
+		return "", err
 	}
 	if secret == "" {
-		return "", usagef(cmd, "no webhook secret: pass --secret or set %s", envWebhookSecret)
+		if optional {
+			return "", nil
+		}
+		return "", usagef(cmd, "no webhook secret: pass --secret-file, --secret - (stdin) or --secret, or set %s", envWebhookSecret)
 	}
-	e.addSecret(secret)
 	e.addSecret(strings.TrimPrefix(secret, tokenim.WebhookSecretPrefix))
 	// The verifier checks the secret's form once, with an error naming
 	// what is wrong and never the secret.
 	if _, err := tokenim.NewWebhookVerifier([]string{secret}); err != nil {
-		return "", usagef(cmd, "--secret is not a webhook secret (whsec_ followed by base64 of 24–512 bytes)")
+		return "", usagef(cmd, "--secret is not a webhook secret (%s)", secretForm)
 	}
 	return secret, nil
 }
@@ -61,7 +80,7 @@ the three headers to send with it.
 
 Usage:
   tokenim webhook sign --secret whsec_… --id msg_1 [--timestamp unix] < body.json`)
-	secret := fs.String("secret", "", "webhook secret whsec_… (env "+envWebhookSecret+")")
+	secret := addWebhookSecretFlags(fs, "webhook secret whsec_…")
 	id := fs.String("id", "", "webhook-id (the event id), required")
 	stamp := fs.String("timestamp", "", "webhook-timestamp in unix seconds (default now)")
 	pos, err := fs.parse(e, args)
@@ -74,7 +93,8 @@ Usage:
 	if *id == "" {
 		return usagef(cmd, "--id is required")
 	}
-	key, err := secretFlag(e, cmd, *secret)
+	e.stdinOwner = "the body"
+	key, err := webhookSecret(e, cmd, secret, false)
 	if err != nil {
 		return err
 	}
@@ -104,7 +124,7 @@ webhook receiver does. Prints "verified" or the reason and exits 1.
 
 Usage:
   tokenim webhook verify --secret whsec_… --id ID --timestamp T --signature "v1,…" < body.json`)
-	secret := fs.String("secret", "", "webhook secret whsec_… (env "+envWebhookSecret+")")
+	secret := addWebhookSecretFlags(fs, "webhook secret whsec_…")
 	id := fs.String("id", "", "the webhook-id header, required")
 	stamp := fs.String("timestamp", "", "the webhook-timestamp header, required")
 	sig := fs.String("signature", "", "the webhook-signature header, required")
@@ -125,7 +145,8 @@ Usage:
 	case *tolerance <= 0:
 		return usagef(cmd, "--tolerance must be positive, got %v", *tolerance)
 	}
-	key, err := secretFlag(e, cmd, *secret)
+	e.stdinOwner = "the body"
+	key, err := webhookSecret(e, cmd, secret, false)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/base64"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -115,7 +117,7 @@ func TestWebhook_usageErrors(t *testing.T) {
 		{"no subcommand", []string{"webhook"}, "webhook needs a subcommand: sign, verify"},
 		{"unknown subcommand", []string{"webhook", "forge"}, `unknown webhook subcommand "forge"`},
 		{"sign without id", []string{"webhook", "sign", "--secret", signSecret}, "--id is required"},
-		{"sign without secret", []string{"webhook", "sign", "--id", "x"}, "no webhook secret: pass --secret or set TOKENIM_WEBHOOK_SECRET"},
+		{"sign without secret", []string{"webhook", "sign", "--id", "x"}, "no webhook secret: pass --secret-file, --secret - (stdin) or --secret, or set TOKENIM_WEBHOOK_SECRET"},
 		{"sign with bad secret", []string{"webhook", "sign", "--id", "x", "--secret", badSecret}, "--secret is not a webhook secret"},
 		{"sign with bad timestamp", []string{"webhook", "sign", "--id", "x", "--secret", signSecret, "--timestamp", "yesterday"}, `--timestamp must be unix seconds, got "yesterday"`},
 		{"verify without signature", []string{"webhook", "verify", "--secret", signSecret, "--id", "x", "--timestamp", "1"}, "--signature is required"},
@@ -142,4 +144,29 @@ func TestWebhookSign_bodyTooLarge(t *testing.T) {
 	assert.Equal(t, exitError, r.code)
 	assert.Contains(t, r.stderr, "body on stdin is larger than 1048576 bytes")
 	assert.Empty(t, r.stdout)
+}
+
+// TestWebhookSign_secretFormMatchesVerifier holds the help text's length
+// range level with what the SDK's verifier accepts at both ends.
+func TestWebhookSign_secretFormMatchesVerifier(t *testing.T) {
+	t.Parallel()
+	r := invocation{stdin: "{}"}.run(t, "webhook", "sign", "--id", "msg_1", "--secret", "whsec_"+base64.StdEncoding.EncodeToString(make([]byte, 10)))
+	require.Equal(t, exitUsage, r.code)
+	m := regexp.MustCompile(`base64 of (\d+)–(\d+) bytes`).FindStringSubmatch(r.stderr)
+	require.NotNil(t, m, r.stderr)
+	lo, _ := strconv.Atoi(m[1])
+	hi, _ := strconv.Atoi(m[2])
+	accepts := func(n int) bool {
+		_, err := tokenim.NewWebhookVerifier([]string{"whsec_" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, n))})
+		return err == nil
+	}
+	assert.True(t, accepts(lo), "%d bytes", lo)
+	assert.True(t, accepts(hi), "%d bytes", hi)
+	assert.False(t, accepts(lo-1), "%d bytes", lo-1)
+	assert.False(t, accepts(hi+1), "%d bytes", hi+1)
+	for _, n := range []int{lo, hi} {
+		sec := "whsec_" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, n))
+		r := invocation{stdin: "{}"}.run(t, "webhook", "sign", "--id", "msg_1", "--secret", sec)
+		assert.Equal(t, exitOK, r.code, "%d bytes: %s", n, r.stderr)
+	}
 }
