@@ -299,8 +299,8 @@ func (l *listener) listen(addr, publicURL string, replay bool) (err error) {
 	if err != nil {
 		return fmt.Errorf("register a temporary webhook endpoint: %w", err)
 	}
-	e.addSecret(ep.Secret)
-	e.addSecret(strings.TrimPrefix(ep.Secret, tokenim.WebhookSecretPrefix))
+	e.addSecret(ep.Secret.Reveal())
+	e.addSecret(strings.TrimPrefix(ep.Secret.Reveal(), tokenim.WebhookSecretPrefix))
 	defer func() {
 		// The context may be over (Ctrl-C): the deletion gets one of its own.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(e.ctx), cleanupTimeout)
@@ -315,7 +315,7 @@ func (l *listener) listen(addr, publicURL string, replay bool) (err error) {
 		}
 		fmt.Fprintf(e.stdout, "Removed the temporary webhook endpoint %s\n", ep.ID)
 	}()
-	verifier, err := tokenim.NewWebhookVerifier([]string{ep.Secret})
+	verifier, err := tokenim.NewWebhookVerifier([]string{ep.Secret.Reveal()})
 	if err != nil {
 		return fmt.Errorf("the temporary endpoint's secret: %w", err)
 	}
