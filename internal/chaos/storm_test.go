@@ -65,8 +65,10 @@ func TestStorm_sameKeyExecutesOnce(t *testing.T) {
 	// In-use 409s carry Retry-After: 1. A Retry-After beyond the maximum wait
 	// ends the call (docs/tokenim-api.md §3), so the maximum wait must reach
 	// one second for a caller that meets the key in use to wait it out and
-	// replay; on a loaded machine several callers do.
-	c := p.client(t, tokenim.WithMaxRetries(10), tokenim.WithRetryWait(time.Millisecond, time.Second))
+	// replay; on a loaded machine several callers do, and some more than
+	// once while the first execution is slow. The retry count is no time
+	// limit in disguise: 120 waits of a second only catch a hang.
+	c := p.client(t, tokenim.WithMaxRetries(120), tokenim.WithRetryWait(time.Millisecond, time.Second))
 	ctx := context.Background()
 
 	for round := range stormRounds {
