@@ -109,7 +109,8 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 // Errors of Do and the typed calls.
 var (
 	// ErrInProgress: another call (a double click, another instance) holds
-	// the intent right now. Show "processing" and look again shortly.
+	// the intent right now. Show "processing" and look again shortly. The
+	// error is a *HeldError naming the holder and when its lease ends.
 	ErrInProgress = errors.New("journal: intent is in progress elsewhere")
 	// ErrParamsMismatch: the reference was used before with other
 	// parameters, and that intent is pending or succeeded.
@@ -262,7 +263,12 @@ WHERE kind = $3 AND ref = $4 AND idempotency_key = $5 AND lease_owner = $6 AND s
 WHERE state = 'pending' AND lease_until <= $3 AND (kind, ref) IN (
 	SELECT kind, ref FROM ` + Table + ` WHERE state = 'pending' AND lease_until <= $3 ORDER BY created_at LIMIT 16)
 RETURNING kind, ref, idempotency_key, params, attempts, created_at`
-	claimableSQL  = `SELECT COUNT(*) FROM ` + Table + ` WHERE state = 'pending' AND lease_until <= $1`
+	claimableSQL = `SELECT COUNT(*) FROM ` + Table + ` WHERE state = 'pending' AND lease_until <= $1`
+	heldSQL      = `SELECT kind, ref, lease_owner, lease_until FROM ` + Table + `
+WHERE state = 'pending' AND lease_until > $1 AND lease_owner <> $2 ORDER BY lease_until LIMIT 100`
+	takeOverSQL = `UPDATE ` + Table + ` SET lease_owner = '', lease_until = 0, updated_at = $1
+WHERE state = 'pending' AND lease_owner = $2 AND lease_until > 0`
+	leaseSQL      = `SELECT lease_owner, lease_until FROM ` + Table + ` WHERE kind = $1 AND ref = $2`
 	unfinishedSQL = `SELECT COUNT(*) FROM ` + Table + ` WHERE state = 'pending'`
 )
 
@@ -311,7 +317,13 @@ func (j *Journal) recorded(ctx context.Context, kind, ref string, stored []byte)
 	case in.State == StateFailed:
 		return nil, decodeFailure(in.Result)
 	}
-	return nil, fmt.Errorf("%w: %s %s", ErrInProgress, kind, ref)
+	var h HeldError
+	var until int64
+	if err := j.db.QueryRowContext(ctx, leaseSQL, kind, ref).Scan(&h.Owner, &until); err != nil {
+		return nil, fmt.Errorf("%w: %s %s", ErrInProgress, kind, ref)
+	}
+	h.Kind, h.Ref, h.Until = kind, ref, time.UnixMilli(until)
+	return nil, &h
 }
 
 // settle records the outcome of one attempt and returns it to the caller.
@@ -427,12 +439,57 @@ func (j *Journal) Unfinished(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// HeldError says who holds an intent and until when: the lease of the
+// instance that took it (WithOwner names instances). A lease ends by itself
+// at Until; when the holder is known to be dead (killed, its host gone), an
+// operator can end it at once with TakeOver. errors.Is(err, ErrInProgress)
+// holds.
+type HeldError struct {
+	Kind, Ref string
+	// Owner is the holder's name (WithOwner, or a random one per Journal).
+	Owner string
+	// Until is when the lease ends and another instance may take the intent.
+	Until time.Time
+}
+
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("journal: %s %s is held by instance %q until %s; if that instance is dead, Journal.TakeOver(ctx, %q) frees it now",
+		e.Kind, e.Ref, e.Owner, e.Until.UTC().Format(time.RFC3339), e.Owner)
+}
+
+// Is makes errors.Is(err, ErrInProgress) true.
+func (e *HeldError) Is(target error) bool { return target == ErrInProgress }
+
 // ResumeReport counts what one Resume did.
 type ResumeReport struct {
 	Succeeded, Failed, Abandoned int
 	// Unsettled intents could not be settled this time (the platform was
 	// unreachable, say); a later Resume tries them again.
 	Unsettled int
+	// Held lists the unfinished intents Resume left alone because another
+	// instance's lease on them has not ended (at most 100, soonest free
+	// first): after a crash, the dead instance's intents wait here until
+	// their lease ends, or until TakeOver.
+	Held []HeldError
+}
+
+// NextFree is when the first held intent's lease ends (zero when none is
+// held): the time a later Resume can settle it.
+func (r ResumeReport) NextFree() time.Time {
+	if len(r.Held) == 0 {
+		return time.Time{}
+	}
+	return r.Held[0].Until
+}
+
+// String says what Resume did and why anything is left.
+func (r ResumeReport) String() string {
+	s := fmt.Sprintf("%d succeeded, %d failed, %d abandoned, %d unsettled", r.Succeeded, r.Failed, r.Abandoned, r.Unsettled)
+	if len(r.Held) > 0 {
+		h := r.Held[0]
+		s += fmt.Sprintf("; %d held by other instances, the first (%s %s, by %q) free at %s", len(r.Held), h.Kind, h.Ref, h.Owner, h.Until.UTC().Format(time.RFC3339))
+	}
+	return s
 }
 
 // Resume re-drives every unfinished intent whose lease has ended — left by
@@ -485,10 +542,61 @@ func (j *Journal) Resume(ctx context.Context) (ResumeReport, error) {
 			break
 		}
 	}
+	held, err := j.held(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.Held = held
 	if rep.Unsettled > 0 {
 		return rep, fmt.Errorf("journal: resume: %d intents unsettled, retry after %v", rep.Unsettled, j.retry)
 	}
 	return rep, nil
+}
+
+// held lists the pending intents under another instance's live lease.
+func (j *Journal) held(ctx context.Context) ([]HeldError, error) {
+	rows, err := j.db.QueryContext(ctx, heldSQL, ms(j.now()), j.owner)
+	if err != nil {
+		return nil, fmt.Errorf("journal: resume: held intents: %w", err)
+	}
+	defer rows.Close()
+	var out []HeldError
+	for rows.Next() {
+		var h HeldError
+		var until int64
+		if err := rows.Scan(&h.Kind, &h.Ref, &h.Owner, &until); err != nil {
+			return nil, fmt.Errorf("journal: resume: held intents: %w", err)
+		}
+		h.Until = time.UnixMilli(until)
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("journal: resume: held intents: %w", err)
+	}
+	return out, nil
+}
+
+// TakeOver ends the leases the instance owner holds on unfinished intents,
+// at once, and returns how many it freed; the next Do or Resume of any
+// instance takes them. Call it when owner is known to be dead (a crash, a
+// killed pod, a host that is gone): by calling it the operator asserts
+// that no request of owner's is still on the wire. Even if one is, no money
+// moves twice, since every attempt sends the intent's idempotency key and
+// the platform executes a key once; the two instances may only both record
+// the same outcome. Intents already settled are never touched.
+func (j *Journal) TakeOver(ctx context.Context, owner string) (int, error) {
+	if owner == "" {
+		return 0, errors.New("journal: TakeOver needs the owner to take over (HeldError.Owner, ResumeReport.Held)")
+	}
+	res, err := j.db.ExecContext(ctx, takeOverSQL, ms(j.now()), owner)
+	if err != nil {
+		return 0, fmt.Errorf("journal: take over %q: %w", owner, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("journal: take over %q: %w", owner, err)
+	}
+	return int(n), nil
 }
 
 func (j *Journal) claim(ctx context.Context) ([]Intent, error) {

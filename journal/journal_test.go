@@ -3,7 +3,9 @@ package journal_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -459,5 +461,64 @@ func TestDo_lateAnswerOfAnOldKeyIsNotRecorded(t *testing.T) {
 		assert.Equal(t, journal.StatePending, in.State, "the new attempt's outcome is still open")
 		assert.Equal(t, newKey, in.IdempotencyKey)
 		assert.Empty(t, in.Result)
+	})
+}
+
+// After a crash, the dead instance's lease keeps its intents from every
+// other instance until it ends: Resume and Do say who holds them and until
+// when, and TakeOver frees them at once for an operator who knows the
+// holder is dead. The re-drive sends the same key: one payment.
+func TestTakeOver_afterACrashSaysWhoHoldsTheIntentAndFreesIt(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		o := e.order("shop-crash", 1250)
+		dead := e.journal(journal.WithOwner("pod-a"))
+		params := json.RawMessage(`{"order_id":"` + o.ID + `","method":"wallet","wallet":"paypal"}`)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = dead.Do(ctx, journal.KindPayment, "shop-crash", params, func(ctx context.Context, key string) (any, error) {
+				_, err := e.client.Payments.Create(ctx, &tokenim.PaymentCreateParams{OrderID: o.ID, Method: tokenim.Wallet(tokenim.WalletPayPal),
+					Metadata: map[string]string{journal.MetadataKey: key}}, tokenim.WithIdempotencyKey(key))
+				assert.NoError(t, err)
+				runtime.Goexit() // the process dies after the platform executed the call
+				return nil, nil
+			})
+		}()
+		<-done
+		require.Equal(t, 1, e.succeededPayments(o.ID))
+
+		other := e.journal(journal.WithOwner("pod-b"))
+		rep, err := other.Resume(ctx)
+		require.NoError(t, err)
+		require.Len(t, rep.Held, 1, "the dead instance's intent is held")
+		h := rep.Held[0]
+		assert.Equal(t, journal.HeldError{Kind: journal.KindPayment, Ref: "shop-crash", Owner: "pod-a", Until: h.Until}, h)
+		assert.Equal(t, e.clock.Now().Add(time.Minute).UnixMilli(), h.Until.UnixMilli(), "free when the lease ends")
+		assert.Equal(t, h.Until, rep.NextFree())
+		assert.Contains(t, rep.String(), `1 held by other instances, the first (payment shop-crash, by "pod-a") free at`)
+
+		_, err = other.CreatePayment(ctx, "shop-crash", &tokenim.PaymentCreateParams{OrderID: o.ID, Method: tokenim.Wallet(tokenim.WalletPayPal)})
+		require.ErrorIs(t, err, journal.ErrInProgress)
+		var held *journal.HeldError
+		require.ErrorAs(t, err, &held)
+		assert.Equal(t, "pod-a", held.Owner)
+		assert.Contains(t, err.Error(), `held by instance "pod-a" until`)
+		assert.Contains(t, err.Error(), `TakeOver(ctx, "pod-a")`)
+
+		_, err = other.TakeOver(ctx, "")
+		assert.Error(t, err)
+		n, err := other.TakeOver(ctx, "pod-a")
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		rep, err = other.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, journal.ResumeReport{Succeeded: 1}, rep)
+		assert.Equal(t, 1, e.succeededPayments(o.ID))
+		assert.Equal(t, 1, e.executed("/v1/payments"), "the take-over re-sent the key: a replay")
+		n, err = other.TakeOver(ctx, "pod-a")
+		require.NoError(t, err)
+		assert.Zero(t, n, "a settled intent is never taken over")
 	})
 }

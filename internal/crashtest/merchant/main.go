@@ -112,25 +112,29 @@ func run(args []string) error {
 	return nil
 }
 
-// resumeAll runs Resume until no intent is unfinished (intents still
-// under a dead instance's lease wait for it to end).
+// resumeAll runs Resume until no intent is unfinished. Intents still under
+// a dead instance's lease wait for it to end: Resume says when
+// (ResumeReport.NextFree), so the wait follows the lease, not a guess of
+// how fast this machine is. The bound on rounds only catches a hang.
 func resumeAll(ctx context.Context, j *journal.Journal) error {
-	deadline := time.Now().Add(time.Minute)
-	for {
+	for range 1000 {
 		rep, err := j.Resume(ctx)
 		n, cerr := j.Unfinished(ctx)
 		if cerr != nil {
 			return cerr
 		}
-		fmt.Printf("resume: %+v unfinished=%d err=%v\n", rep, n, err)
+		fmt.Printf("resume: %s; unfinished=%d err=%v\n", rep, n, err)
 		if n == 0 {
 			return nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d intents still unfinished after a minute", n)
+		wait := 100 * time.Millisecond // an unsettled intent's retry delay
+		if free := time.Until(rep.NextFree()); free > wait {
+			wait = free
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(wait)
 	}
+	n, _ := j.Unfinished(ctx)
+	return fmt.Errorf("%d intents still unfinished after 1000 rounds of Resume", n)
 }
 
 // Ref names checkout i: the merchant order id and the journal reference.
