@@ -50,7 +50,7 @@ func binaries(t *testing.T) (sandboxBin, merchantBin string) {
 		if buildErr != nil {
 			return
 		}
-		for _, pkg := range []string{"../../cmd/tokenim-sandbox", "./merchant"} {
+		for _, pkg := range []string{"github.com/tokenim/tokenim-go/cmd/tokenim-sandbox", "./merchant"} {
 			out, err := exec.Command("go", "build", "-o", binDir, pkg).CombinedOutput()
 			if err != nil {
 				buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)

@@ -1,4 +1,4 @@
-package sandbox_test
+package browsertest
 
 // The dashboard in a real browser (issue 16 item 2): Chromium, headless,
 // driven through the DevTools protocol by chromedp. Without a Chromium these
@@ -142,7 +142,7 @@ func (b *tab) shot(name string) {
 	}
 	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 	require.NoError(b.t, err)
-	require.NoError(b.t, os.WriteFile(filepath.Join("..", "docs", "dashboard-"+name+".png"), png, 0o644))
+	require.NoError(b.t, os.WriteFile(filepath.Join("..", "..", "docs", "dashboard-"+name+".png"), png, 0o644))
 }
 
 var testCard = tokenim.Card("4242424242424242", 12, 2030, "123")
