@@ -59,9 +59,12 @@
 //
 // # Limits
 //
-// Each merchant holds at most DefaultIdempotencyCapacity (100 000) live
-// idempotency keys (WithIdempotencyCapacity). A key is never forgotten before
-// its 24 h expire; a keyed POST that would need one more answers 503
+// Each merchant holds at most DefaultIdempotencyCapacity (16 million) live
+// idempotency keys (WithIdempotencyCapacity), about 200 bytes of heap each:
+// a digest of the key and of the request, and the original answer in a
+// compact, lossless coding, so a replay is byte for byte the first answer.
+// A key is never forgotten before its 24 h expire; a keyed POST that would
+// need one more answers 503
 // service_unavailable with Retry-After (seconds until the oldest key expires)
 // and executes nothing. The request and delivery logs keep the newest 10 000
 // entries each.

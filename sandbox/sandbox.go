@@ -26,10 +26,11 @@ const (
 	// APIVersion is echoed in Tokenim-Version and stamped on events.
 	APIVersion = "2026-11-01"
 	// DefaultIdempotencyCapacity is how many live (unexpired) idempotency
-	// keys a merchant may hold. A key is never forgotten before its 24 h
-	// expire; a keyed POST that would need one more answers 503
+	// keys a merchant may hold: about 200 bytes of heap each, a coded copy
+	// of the stored answer included. A key is never forgotten before its
+	// 24 h expire; a keyed POST that would need one more answers 503
 	// service_unavailable with Retry-After and executes nothing.
-	DefaultIdempotencyCapacity = 100000
+	DefaultIdempotencyCapacity = 16_000_000
 
 	maxBody = 1 << 20
 )
