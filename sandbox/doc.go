@@ -46,8 +46,14 @@
 // ResendDelivery), request logs and API keys, with forms that move the
 // clock, toggle maintenance, set or clear a fault plan, open a dispute and
 // trigger an event. It keeps the control API's Host and same-origin rules,
-// checks a per-sandbox CSRF token on every form, and shows no API key,
-// webhook secret or card number (last four only).
+// checks its browser session's CSRF token on every form (Reset replaces
+// them), and shows no API key, webhook secret or card number (last four
+// only).
+//
+// /_sandbox/ (control API and dashboard) answers only callers on this
+// machine unless WithRemoteControl (-allow-remote-control), and with
+// WithControlToken (-control-token) only callers that send the token in
+// ControlTokenHeader or log in to the dashboard with it.
 //
 // # Hosts
 //

@@ -54,6 +54,9 @@ type config struct {
 	idemCapacity int
 	webhookURL   string
 	logger       *slog.Logger
+
+	remoteControl bool   // WithRemoteControl (access.go)
+	controlToken  sealed // WithControlToken (access.go)
 }
 
 // credentials are the configured secrets. Each is a sealed value, which fmt
@@ -250,7 +253,7 @@ type state struct {
 	statusAt    time.Time
 	rateLimit   float64
 	requests    ringLog[RequestRecord]
-	dash        dashboardState // the dashboard's CSRF token (dashboard.go)
+	dash        dashboardState // the dashboard's session and CSRF keys (access.go)
 
 	closeOnce sync.Once
 }
@@ -362,6 +365,7 @@ func (s *Sandbox) Reset() {
 	s.sched.clear()
 	s.faults.clear()
 	s.delivery.reset()
+	s.dash.rotate()
 	s.mu.Lock()
 	s.resetLocked()
 	s.mu.Unlock()
