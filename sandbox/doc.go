@@ -14,6 +14,10 @@
 //
 // # Time
 //
+// A returned bank transfer (an amount ending in 13) frees its order: past
+// its expires_at by then (30 min by default, the transfer takes 1 h) the
+// order becomes expired at once, else it is open again.
+//
 // Everything that happens later (order expiry, bank settlement after 1 h,
 // refund completion after 5 min, idempotency expiry after 24 h, webhook
 // retries, a rolled API key's expiry, request logs leaving after 30 days,
