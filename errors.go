@@ -66,6 +66,14 @@ const (
 	CodeEventTooOld ErrorCode = "event_too_old"
 )
 
+// CodeRemoteControlRefused and CodeControlTokenRequired come only from the
+// bundled sandbox's /_sandbox/ paths: a caller not on its machine, and a
+// request without its control token (docs/contract-decisions.md).
+const (
+	CodeRemoteControlRefused ErrorCode = "remote_control_refused"
+	CodeControlTokenRequired ErrorCode = "control_token_required"
+)
+
 // DeclineCode says why a card was declined (the `decline_code` of a
 // card_declined problem, and the `failure_code` of a failed payment).
 type DeclineCode string

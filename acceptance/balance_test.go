@@ -189,6 +189,7 @@ func TestBalance_pendingAvailableSettled(t *testing.T) {
 	assert.Empty(t, e.settlements(), "nothing was available at D+1 00:00")
 	avail, pend = e.balance()
 	assert.Equal(t, map[string]int64{"CNY": 0, "JPY": 0}, avail)
+	assert.Equal(t, map[string]int64{"CNY": 9680, "JPY": 941}, pend, "still pending one second before available_on")
 	e.advance(time.Second) // D+1 01:00: available
 	avail, pend = e.balance()
 	assert.Equal(t, map[string]int64{"CNY": 9680, "JPY": 941}, avail)

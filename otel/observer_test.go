@@ -220,14 +220,14 @@ func histogram(t *testing.T, tm *telemetry, name string) []metricdata.HistogramD
 
 func value(set attribute.Set, key attribute.Key) string {
 	v, _ := set.Value(key)
-	return v.Emit()
+	return v.String()
 }
 
 func TestObserver_labelsDeclinesAndUnknownOutcomes(t *testing.T) {
 	t.Parallel()
 	tm := newTelemetry(t)
-	client, srv := tokenimtest.Start(t)
-	client = tokenimtest.NewClient(t, srv, tokenim.WithObserver(tm.obs))
+	_, srv := tokenimtest.Start(t)
+	client := tokenimtest.NewClient(t, srv, tokenim.WithObserver(tm.obs))
 
 	require.NoError(t, checkout(t, client, "4242424242424242"))
 	err := checkout(t, client, "4000000000009995")
@@ -279,8 +279,8 @@ func TestObserver_labelsDeclinesAndUnknownOutcomes(t *testing.T) {
 func TestObserver_noAttributeHoldsASecret(t *testing.T) {
 	t.Parallel()
 	tm := newTelemetry(t)
-	client, srv := tokenimtest.Start(t)
-	client = tokenimtest.NewClient(t, srv, tokenim.WithObserver(tm.obs))
+	_, srv := tokenimtest.Start(t)
+	client := tokenimtest.NewClient(t, srv, tokenim.WithObserver(tm.obs))
 	const cvc = "987"
 
 	// Success, decline, invalid card, retried faults, a list with a query
@@ -304,7 +304,7 @@ func TestObserver_noAttributeHoldsASecret(t *testing.T) {
 		strings.TrimPrefix(srv.WebhookSecret(), tokenim.WebhookSecretPrefix), endpointSecret,
 		strings.TrimPrefix(endpointSecret, tokenim.WebhookSecretPrefix)}
 	check := func(where string, v attribute.Value) {
-		s := v.Emit()
+		s := v.String()
 		assert.NotEqual(t, cvc, s, "%s holds the CVC", where)
 		for _, secret := range secrets {
 			assert.NotContains(t, s, secret, "%s holds a secret", where)
@@ -365,8 +365,8 @@ func metricAttributeSets(m metricdata.Metrics) []attribute.Set {
 func TestObserver_listQueryValuesAreRedacted(t *testing.T) {
 	t.Parallel()
 	tm := newTelemetry(t)
-	client, srv := tokenimtest.Start(t)
-	client = tokenimtest.NewClient(t, srv, tokenim.WithObserver(tm.obs))
+	_, srv := tokenimtest.Start(t)
+	client := tokenimtest.NewClient(t, srv, tokenim.WithObserver(tm.obs))
 
 	_, err := client.Payments.List(context.Background(), &tokenim.PaymentListParams{OrderID: "ord_secretive00000000000000", Status: tokenim.PaymentStatusSucceeded})
 	require.NoError(t, err)

@@ -134,7 +134,7 @@ func revokeAPIKey(c *call) response {
 	}
 	if k == c.key {
 		return newError(409, "cannot_revoke_current_key", "Cannot revoke the current key",
-			"A key cannot revoke itself; revoke it with the key that replaced it.").withAPIKey(k.ID).response(c.reqID)
+			"A key cannot revoke itself. Roll it first (POST /v1/api_keys/"+k.ID+"/roll), then revoke it with the new key; or, if it is already expiring, send this request with the key that replaced it.").withAPIKey(k.ID).response(c.reqID)
 	}
 	if e := errNotActive(c.key, nil); e != nil {
 		return e.response(c.reqID)

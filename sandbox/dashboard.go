@@ -5,16 +5,14 @@ package sandbox
 // and event triggers. Its routes sit in the one route table (routes.go) with
 // accessDashboard; pages are html/template files embedded from ui/, with a
 // little JavaScript and no build step. It obeys the control API's rules (an
-// allowed Host, same-origin: guard.go) and checks a per-sandbox CSRF token
-// on every POST. It reads the sandbox's state directly, under its lock, and
+// allowed Host, same-origin: guard.go; loopback callers and the control
+// token: access.go) and checks its session's CSRF token on every POST. It reads the sandbox's state directly, under its lock, and
 // never shows an API key, a webhook secret or a card number (last4 only).
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/subtle"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"html/template"
 	"io/fs"
@@ -43,23 +41,6 @@ const (
 // a standalone sandbox prints its base URL followed by this.
 const DashboardPath = dashboardRoot
 
-// dashboardState is the dashboard's per-sandbox secret: the CSRF token a
-// form must send back. It is made on first use and survives Reset, so a page
-// open in a browser keeps working.
-type dashboardState struct {
-	once  sync.Once
-	token string
-}
-
-func (d *dashboardState) csrf() string {
-	d.once.Do(func() {
-		var b [32]byte
-		_, _ = rand.Read(b[:])
-		d.token = hex.EncodeToString(b[:])
-	})
-	return d.token
-}
-
 // pageFunc serves one dashboard route.
 type pageFunc func(d *dashCall)
 
@@ -69,6 +50,7 @@ type dashCall struct {
 	w    http.ResponseWriter
 	r    *http.Request
 	args []string
+	sid  string // the browser session (access.go)
 }
 
 // serveDashboard serves r when it is a dashboard route and reports whether
@@ -96,6 +78,14 @@ func (s *Sandbox) serveDashboard(w http.ResponseWriter, r *http.Request) bool {
 		d.fail(http.StatusForbidden, "Cross-site request refused: the dashboard answers only pages of its own origin (Origin, Sec-Fetch-Site).")
 		return true
 	}
+	if !strings.HasPrefix(r.URL.Path, dashboardUI+"assets/") {
+		sid, allowed := s.session(w, r)
+		if !allowed {
+			s.login(w, r, sid)
+			return true
+		}
+		d.sid = sid
+	}
 	if rt == nil {
 		d.fail(http.StatusNotFound, "No dashboard page at "+r.URL.Path+".")
 		return true
@@ -107,7 +97,7 @@ func (s *Sandbox) serveDashboard(w http.ResponseWriter, r *http.Request) bool {
 			return true
 		}
 		sent := r.PostForm.Get("csrf")
-		if subtle.ConstantTimeCompare([]byte(sent), []byte(s.dash.csrf())) != 1 {
+		if subtle.ConstantTimeCompare([]byte(sent), []byte(s.dash.csrfFor(d.sid))) != 1 {
 			d.fail(http.StatusForbidden, "The form's CSRF token is missing or wrong: reload the page and try again.")
 			return true
 		}
@@ -224,7 +214,7 @@ func (d *dashCall) frameLocked(title, nav string) (*pageData, *merchant) {
 	s := d.s
 	p := &pageData{
 		Title: title, Nav: nav, Now: s.clock.Now(), Frozen: s.clock.Frozen(), Maintenance: s.maintenance,
-		CSRF: s.dash.csrf(), Flash: d.r.URL.Query().Get("flash"), Return: d.r.URL.RequestURI(),
+		CSRF: s.dash.csrfFor(d.sid), Flash: d.r.URL.Query().Get("flash"), Return: d.r.URL.RequestURI(),
 	}
 	p.Merchants = append(p.Merchants, s.cfg.merchantID)
 	var others []string

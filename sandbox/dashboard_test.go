@@ -4,11 +4,13 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,12 +27,32 @@ func page(t *testing.T, srv *Server, path string, headers ...string) (int, strin
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := srv.Client().Do(req)
+	resp, err := doWithJar(srv, req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, string(b), resp.Header
+}
+
+// jars keep each test server's dashboard session cookie, as a browser does:
+// a CSRF token belongs to the session it was shown to.
+var jars sync.Map // *Server → *cookiejar.Jar
+
+// doWithJar sends req with the server's cookies, keeps those it sets, and
+// does not follow redirects.
+func doWithJar(srv *Server, req *http.Request) (*http.Response, error) {
+	j, _ := cookiejar.New(nil)
+	v, _ := jars.LoadOrStore(srv, j)
+	jar := v.(*cookiejar.Jar)
+	for _, c := range jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
+	resp, err := srv.Client().Transport.RoundTrip(req)
+	if err == nil {
+		jar.SetCookies(req.URL, resp.Cookies())
+	}
+	return resp, err
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
@@ -51,9 +73,7 @@ func post(t *testing.T, srv *Server, path string, form url.Values, headers ...st
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	c := srv.Client()
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := c.Do(req)
+	resp, err := doWithJar(srv, req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 )
 
 // kind is the JSON type a request field must have.
@@ -60,10 +61,24 @@ type object map[string]any
 // decodeStrict parses body as one JSON object and checks it against schema:
 // unknown members at any depth are parameter_unknown, wrong types and missing
 // required members are invalid_request, each naming the dotted path.
-// An empty body is {}.
+// An empty body is {}. A body that is not UTF-8 (docs/tokenim-api.md §1), or
+// that names a key twice in one object, is invalid_request too: a proxy that
+// reads the first of two amounts must not disagree with what is charged
+// (docs/contract-decisions.md, request bodies).
 func decodeStrict(body []byte, schema []field) (object, *apiError) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
+	}
+	if !utf8.Valid(body) {
+		at := 0
+		for at < len(body) {
+			r, n := utf8.DecodeRune(body[at:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			at += n
+		}
+		return nil, errInvalid("", "The request body is not valid UTF-8 (byte "+strconv.Itoa(at)+").")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -78,10 +93,80 @@ func decodeStrict(body []byte, schema []field) (object, *apiError) {
 	if !ok {
 		return nil, errInvalid("", "The request body must be a JSON object.")
 	}
+	if p, dup := duplicateKey(body); dup {
+		return nil, errInvalid(p, "The key "+strconv.Quote(p)+" appears more than once; send each key once.")
+	}
 	if e := checkObject(m, schema, ""); e != nil {
 		return nil, e
 	}
 	return object(m), nil
+}
+
+// duplicateKey reports the dotted path (array elements by index) of the
+// first key that body, valid JSON, repeats within one object. Keys compare
+// as decoded, so "a" and "\u0061" are the same key.
+func duplicateKey(body []byte) (string, bool) {
+	type frame struct {
+		obj     bool
+		wantKey bool
+		seen    map[string]bool
+		key     string
+		idx     int
+		path    string
+	}
+	var stack []*frame
+	child := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		top := stack[len(stack)-1]
+		if top.obj {
+			return join(top.path, top.key)
+		}
+		return join(top.path, strconv.Itoa(top.idx))
+	}
+	done := func() { // a value ended: the enclosing container moves on
+		if len(stack) == 0 {
+			return
+		}
+		if top := stack[len(stack)-1]; top.obj {
+			top.wantKey = true
+		} else {
+			top.idx++
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
+			top := stack[n-1]
+			k, isKey := tok.(string)
+			if !isKey { // '}'
+				stack = stack[:n-1]
+				done()
+				continue
+			}
+			if top.seen[k] {
+				return join(top.path, k), true
+			}
+			top.seen[k], top.key, top.wantKey = true, k, false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{obj: true, wantKey: true, seen: map[string]bool{}, path: child()})
+		case json.Delim('['):
+			stack = append(stack, &frame{path: child()})
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			done()
+		default:
+			done()
+		}
+	}
 }
 
 func jsonErrText(err error) string {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -108,6 +109,9 @@ func FuzzDecodeRequestBody(f *testing.F) {
 		`{"expire_old_after_seconds":1e3}`,
 		``, `   `, `{}`, `null`, `[]`, `"x"`, `{} {}`, `{"a":1}x`, `{`, `{"":1}`, `{"metadata":{"":""}}`,
 		`{"a":{"b":{"c":[{"d":1}]}}}`, "\xef\xbb\xbf{}", `{"amount":-0}`, `{"amount":1,"amount":"x"}`,
+		`{"merchant_order_id":"dk1","amount":1,"currency":"CNY","amount":999999}`,
+		`{"order_id":"o","method":{"type":"card","card":{"cvc":"1","cvc":"2"}}}`, `{"a\u0062":1,"ab":2}`,
+		"{\"merchant_order_id\":\"m\xff\",\"amount\":1,\"currency\":\"CNY\"}", "{\"otp\":\"\xc3\"}",
 	}
 	types := []string{"application/json", "application/json; charset=utf-8", "", "APPLICATION/JSON",
 		"text/plain", "application/problem+json", "application/json; charset", "application/x-www-form-urlencoded"}
@@ -135,6 +139,9 @@ func FuzzDecodeRequestBody(f *testing.F) {
 			if len(bytes.TrimSpace(body)) > 0 {
 				assert.True(t, json.Valid(body), "accepted body %q is JSON", body)
 			}
+			assert.True(t, utf8.Valid(body), "accepted body %q is UTF-8", body)
+			_, dup := duplicateKey(body)
+			assert.False(t, dup, "accepted body %q repeats no key", body)
 			checkDecoded(t, o, rt.schema, "")
 		}
 

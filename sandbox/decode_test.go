@@ -84,3 +84,51 @@ func TestCreatePayment_methodAsStringShowsTheObject(t *testing.T) {
 	assert.Contains(t, r.str("detail"), `"method" must be an object`)
 	assert.Contains(t, r.str("detail"), `{"type":"card","card":{`)
 }
+
+// Two values for one key used to be accepted, the last winning: an order of
+// 999999 that a proxy reading the first amount saw as 1.
+func TestDecodeStrict_duplicateKeysAreRefusedByPath(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		`{"merchant_order_id":"dk1","amount":1,"currency":"CNY","amount":999999}`:              "amount",
+		`{"merchant_order_id":"dk1","amount":1,"currency":"CNY","metadata":{"a":"1","a":"2"}}`: "metadata.a",
+		`{"order_id":"o","method":{"type":"card","card":{"number":"4242","number":"4000"}}}`:   "method.card.number",
+		`{"rules":[{"kind":"a"},{"kind":"b","path":"/x","kind":"c"}]}`:                         "rules.1.kind",
+		`{"a\u0062":1,"ab":2}`: "ab",
+		`{"merchant_order_id":"dk1","amount":1,"currency":"CNY","metadata":{"x":[{"y":1}],"z":{"y":1}},"metadata":{}}`: "metadata",
+	}
+	for body, param := range cases {
+		_, e := decodeStrict([]byte(body), nil)
+		require.NotNil(t, e, body)
+		assert.Equal(t, 400, e.status)
+		assert.Equal(t, "invalid_request", e.code)
+		if assert.NotNil(t, e.param, body) {
+			assert.Equal(t, param, *e.param, body)
+		}
+		assert.Contains(t, e.detail, "more than once")
+	}
+	_, e := decodeStrict([]byte(`{"a":{"k":1},"b":{"k":1},"c":[{"k":1},{"k":1}]}`), []field{
+		{name: "a", kind: kStringMap}, {name: "b", kind: kStringMap}, {name: "c", kind: kObjectList}})
+	if e != nil {
+		assert.NotContains(t, e.detail, "more than once", "the same key in different objects is no duplicate")
+	}
+
+	srv := Start(t, WithFrozenClock(t0))
+	r := api(t, srv, "POST", "/v1/orders", `{"merchant_order_id":"dk1","amount":1,"currency":"CNY","amount":999999}`)
+	assert.Equal(t, 400, r.status, "%s", r.raw)
+	assert.Equal(t, "invalid_request", r.str("code"))
+	assert.Equal(t, "amount", r.str("param"))
+	assert.Empty(t, api(t, srv, "GET", "/v1/orders", nil).body["data"], "no order was created")
+}
+
+// Invalid UTF-8 used to become U+FFFD silently; bodies are UTF-8 (§1).
+func TestDecodeStrict_invalidUTF8IsRefused(t *testing.T) {
+	t.Parallel()
+	_, e := decodeStrict([]byte("{\"merchant_order_id\":\"m\xff\",\"amount\":1,\"currency\":\"CNY\"}"), orderSchema)
+	require.NotNil(t, e)
+	assert.Equal(t, 400, e.status)
+	assert.Equal(t, "invalid_request", e.code)
+	assert.Contains(t, e.detail, "UTF-8 (byte 23)")
+	_, e = decodeStrict([]byte(`{"merchant_order_id":"茶 �","amount":1,"currency":"CNY"}`), orderSchema)
+	assert.Nil(t, e, "valid UTF-8, U+FFFD itself included, is fine")
+}

@@ -108,9 +108,6 @@ var openDisputeSchema = []field{
 	{name: "reason", kind: kString},
 }
 
-// open reports whether the dispute still awaits an outcome.
-func (d *dispute) open() bool { return d.Status == "needs_response" || d.Status == "under_review" }
-
 // blocksRefund reports whether the payment's dispute forbids refunds: while
 // open and after it was lost; a won dispute frees the rest (§8).
 func (d *dispute) blocksRefund() bool { return d != nil && d.Status != "won" }

@@ -14,6 +14,10 @@
 //
 // # Time
 //
+// A returned bank transfer (an amount ending in 13) frees its order: past
+// its expires_at by then (30 min by default, the transfer takes 1 h) the
+// order becomes expired at once, else it is open again.
+//
 // Everything that happens later (order expiry, bank settlement after 1 h,
 // refund completion after 5 min, idempotency expiry after 24 h, webhook
 // retries, a rolled API key's expiry, request logs leaving after 30 days,
@@ -46,8 +50,14 @@
 // ResendDelivery), request logs and API keys, with forms that move the
 // clock, toggle maintenance, set or clear a fault plan, open a dispute and
 // trigger an event. It keeps the control API's Host and same-origin rules,
-// checks a per-sandbox CSRF token on every form, and shows no API key,
-// webhook secret or card number (last four only).
+// checks its browser session's CSRF token on every form (Reset replaces
+// them), and shows no API key, webhook secret or card number (last four
+// only).
+//
+// /_sandbox/ (control API and dashboard) answers only callers on this
+// machine unless WithRemoteControl (-allow-remote-control), and with
+// WithControlToken (-control-token) only callers that send the token in
+// ControlTokenHeader or log in to the dashboard with it.
 //
 // # Hosts
 //
@@ -59,9 +69,12 @@
 //
 // # Limits
 //
-// Each merchant holds at most DefaultIdempotencyCapacity (100 000) live
-// idempotency keys (WithIdempotencyCapacity). A key is never forgotten before
-// its 24 h expire; a keyed POST that would need one more answers 503
+// Each merchant holds at most DefaultIdempotencyCapacity (16 million) live
+// idempotency keys (WithIdempotencyCapacity), about 200 bytes of heap each:
+// a digest of the key and of the request, and the original answer in a
+// compact, lossless coding, so a replay is byte for byte the first answer.
+// A key is never forgotten before its 24 h expire; a keyed POST that would
+// need one more answers 503
 // service_unavailable with Retry-After (seconds until the oldest key expires)
 // and executes nothing. The request and delivery logs keep the newest 10 000
 // entries each.

@@ -34,6 +34,10 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if path == "/_sandbox" || strings.HasPrefix(path, "/_sandbox/") {
+		if s.remoteRefused(r) {
+			writeResponse(w, errRemoteControl().response(reqID), false, false)
+			return
+		}
 		if s.serveDashboard(w, r) {
 			return
 		}
@@ -102,6 +106,9 @@ func abortConn(w http.ResponseWriter) {
 func (s *Sandbox) serveControl(w http.ResponseWriter, r *http.Request, reqID string) response {
 	if !sameOrigin(r) {
 		return errCrossSite().response(reqID)
+	}
+	if !s.tokenSent(r) {
+		return errControlToken().response(reqID)
 	}
 	rt, args, allow := match(s.table, r.Method, r.URL.Path)
 	if rt == nil || rt.access != accessControl {

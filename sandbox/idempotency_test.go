@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -291,4 +293,86 @@ func TestIdempotency_severalKeyHeadersAreRefused(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.Equal(t, "Idempotency-Key", pb["param"])
 	assert.Empty(t, api(t, srv, "GET", "/v1/orders", nil).body["data"], "nothing executed")
+}
+
+// A replay is the original answer byte for byte, even after the object it
+// created changed (docs/tokenim-api.md §2): the store keeps a coded copy of
+// the body, not a reference it would render again.
+func TestIdempotency_replayIsTheOriginalAfterTheObjectChanged(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, WithFrozenClock(t0))
+	body := map[string]any{"merchant_order_id": "replay-exact", "amount": 5000, "currency": "CNY", "metadata": map[string]any{"note": "茶 <tea> & \"quotes\""}}
+	first := api(t, srv, "POST", "/v1/orders", body, "Idempotency-Key", "exact-1")
+	require.Equal(t, 200, first.status, "%s", first.raw)
+	pay := api(t, srv, "POST", "/v1/payments", cardPayment(first.str("id"), "4242424242424242"))
+	require.Equal(t, 200, pay.status, "%s", pay.raw)
+	require.Equal(t, "paid", api(t, srv, "GET", "/v1/orders/"+first.str("id"), nil).str("status"))
+
+	again := api(t, srv, "POST", "/v1/orders", body, "Idempotency-Key", "exact-1")
+	assert.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+	assert.Equal(t, first.raw, again.raw, "the original body, order still open")
+	assert.Equal(t, first.header.Get("Content-Type"), again.header.Get("Content-Type"))
+
+	miss := api(t, srv, "POST", "/v1/orders/ord_missing/cancel", map[string]any{}, "Idempotency-Key", "exact-404")
+	require.Equal(t, 404, miss.status)
+	missAgain := api(t, srv, "POST", "/v1/orders/ord_missing/cancel", map[string]any{}, "Idempotency-Key", "exact-404")
+	assert.Equal(t, miss.raw, missAgain.raw, "a stored error keeps its original request_id")
+	assert.Equal(t, miss.header.Get("Tokenim-Should-Retry"), missAgain.header.Get("Tokenim-Should-Retry"))
+}
+
+// Expiry frees what the keys used: records, map slots and the arena's chunks.
+func TestIdemStore_expiryReleasesTheArena(t *testing.T) {
+	t.Parallel()
+	st := newIdemStore(1 << 20)
+	body := []byte(strings.Repeat(`{"id":"ord_x","object":"order"}`, 40))
+	for i := range 3 * idemBlock {
+		at := t0.Add(time.Duration(i) * time.Millisecond)
+		_, e := st.begin(fmt.Sprint("k", i), newFingerprint("POST", "/v1/orders", []byte(fmt.Sprint(i))), at)
+		st.finish(e, response{status: 200, body: body, contentType: "application/json"}, at)
+	}
+	require.Equal(t, 3*idemBlock, st.len())
+	require.Greater(t, len(st.arena.chunks), 1)
+	res, got := st.begin("k5", newFingerprint("POST", "/v1/orders", []byte("5")), t0.Add(time.Hour))
+	require.Equal(t, idemReplay, res)
+	assert.Equal(t, body, got.resp.body)
+
+	st.sweep(t0.Add(idemTTL + time.Duration(idemBlock-1)*time.Millisecond))
+	assert.Equal(t, 2*idemBlock, st.len(), "the first block's keys expired")
+	st.sweep(t0.Add(2 * idemTTL))
+	assert.Zero(t, st.len())
+	assert.Empty(t, st.arena.chunks, "no chunk outlives its keys")
+	assert.Empty(t, st.blocks, "no block of the ring outlives its keys")
+	assert.Empty(t, st.live)
+}
+
+// The body coding is lossless for any bytes.
+func FuzzSnapshotRoundTrip(f *testing.F) {
+	f.Add([]byte(`{"id":"ord_1","object":"order","status":"open","metadata":{}}`))
+	f.Add([]byte(`aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		coded := snapshots.encode(nil, b)
+		got, ok := snapshots.decode(coded)
+		require.True(t, ok)
+		require.Equal(t, string(b), string(got))
+	})
+}
+
+// The store used to refuse every new key past 100 000 live ones (503 for a
+// day of sandbox time); it now takes far more, and a key costs little.
+func TestIdemStore_takesMoreThanAHundredThousandLiveKeys(t *testing.T) {
+	t.Parallel()
+	require.GreaterOrEqual(t, DefaultIdempotencyCapacity, 10_000_000)
+	st := newIdemStore(DefaultIdempotencyCapacity)
+	fp := newFingerprint("POST", "/v1/orders", []byte(`{"merchant_order_id":"m","amount":1,"currency":"CNY"}`))
+	body := []byte(`{"id":"ord_hl67wipjpumwkwluj5j2gla7","object":"order","merchant_order_id":"m","amount":1}`)
+	for i := range 100_001 {
+		res, e := st.begin("k"+strconv.Itoa(i), fp, t0)
+		require.Equal(t, idemExecute, res, "key %d", i)
+		st.finish(e, response{status: 200, body: body, contentType: "application/json"}, t0)
+	}
+	res, got := st.begin("k0", fp, t0)
+	require.Equal(t, idemReplay, res, "the first key is still live")
+	assert.Equal(t, body, got.resp.body)
+	assert.Equal(t, 56, int(unsafe.Sizeof(idemRecord{})), "a completed key's record")
 }

@@ -81,7 +81,7 @@ func createRefund(c *call) response {
 	}
 	if remaining == 0 || amount > remaining {
 		return newError(409, "refund_exceeds_remaining", "Refund exceeds remaining amount",
-			"At most "+strconv.FormatInt(remaining, 10)+" remains to refund on this payment.").withPayment(p.ID).response(c.reqID)
+			"At most "+strconv.FormatInt(remaining, 10)+" ("+p.Currency+" minor units) remains to refund on this payment.").withPayment(p.ID).response(c.reqID)
 	}
 	rf := &refund{
 		ID: s.newID("re_"), Object: "refund", PaymentID: p.ID, OrderID: p.OrderID, Amount: amount,

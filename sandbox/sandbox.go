@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,10 +24,11 @@ const (
 	// APIVersion is echoed in Tokenim-Version and stamped on events.
 	APIVersion = "2026-11-01"
 	// DefaultIdempotencyCapacity is how many live (unexpired) idempotency
-	// keys a merchant may hold. A key is never forgotten before its 24 h
-	// expire; a keyed POST that would need one more answers 503
+	// keys a merchant may hold: about 200 bytes of heap each, a coded copy
+	// of the stored answer included. A key is never forgotten before its
+	// 24 h expire; a keyed POST that would need one more answers 503
 	// service_unavailable with Retry-After and executes nothing.
-	DefaultIdempotencyCapacity = 100000
+	DefaultIdempotencyCapacity = 16_000_000
 
 	maxBody = 1 << 20
 )
@@ -53,6 +52,9 @@ type config struct {
 	idemCapacity int
 	webhookURL   string
 	logger       *slog.Logger
+
+	remoteControl bool   // WithRemoteControl (access.go)
+	controlToken  sealed // WithControlToken (access.go)
 }
 
 // credentials are the configured secrets. Each is a sealed value, which fmt
@@ -249,7 +251,7 @@ type state struct {
 	statusAt    time.Time
 	rateLimit   float64
 	requests    ringLog[RequestRecord]
-	dash        dashboardState // the dashboard's CSRF token (dashboard.go)
+	dash        dashboardState // the dashboard's session and CSRF keys (access.go)
 
 	closeOnce sync.Once
 }
@@ -361,6 +363,7 @@ func (s *Sandbox) Reset() {
 	s.sched.clear()
 	s.faults.clear()
 	s.delivery.reset()
+	s.dash.rotate()
 	s.mu.Lock()
 	s.resetLocked()
 	s.mu.Unlock()
@@ -519,89 +522,6 @@ func (s *Sandbox) Format(f fmt.State, verb rune) { formatSafe(f, verb, s.String(
 
 // LogValue shows only the default merchant id in slog records.
 func (s *Sandbox) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// Server is a Sandbox listening on a loopback port, like httptest.Server.
-// The default merchant's key and the webhook secret are methods (APIKey,
-// WebhookSecret), held where no printing reaches them.
-type Server struct {
-	*Sandbox
-	// URL is the base URL, e.g. http://127.0.0.1:54321.
-	URL string
-	// MerchantID is the default merchant's id.
-	MerchantID string
-
-	// listener is behind two pointers: fmt's bad-verb fallback dereferences
-	// one, and a live httptest.Server must not be read by reflection.
-	listener *listener
-}
-
-type listener struct{ ts *httptest.Server }
-
-// TB is the part of testing.TB that Start needs, so that the sandbox's
-// production code does not import testing. *testing.T, *testing.B and
-// *testing.F satisfy it.
-type TB interface {
-	Helper()
-	Cleanup(func())
-	Fatalf(format string, args ...any)
-}
-
-// NewServer starts a Sandbox on a loopback listener. Close it when done. It
-// panics like New when an option cannot work.
-func NewServer(opts ...Option) *Server {
-	s, err := openServer(opts...)
-	if err != nil {
-		panic(err.Error())
-	}
-	return s
-}
-
-func openServer(opts ...Option) (*Server, error) {
-	sb, err := Open(opts...)
-	if err != nil {
-		return nil, err
-	}
-	ts := httptest.NewServer(sb)
-	return &Server{Sandbox: sb, URL: ts.URL, MerchantID: sb.cfg.merchantID, listener: &listener{ts}}, nil
-}
-
-// Start is NewServer with tb.Cleanup(s.Close); an option that cannot work
-// fails the test with tb.Fatalf.
-func Start(tb TB, opts ...Option) *Server {
-	tb.Helper()
-	s, err := openServer(opts...)
-	if err != nil {
-		tb.Fatalf("%v", err)
-		return nil
-	}
-	tb.Cleanup(s.Close)
-	return s
-}
-
-// APIKey returns the default merchant's API key.
-func (s *Server) APIKey() string { return s.cfg.creds.apiKey.open() }
-
-// Close closes the listener and every connection, then the Sandbox, and
-// waits for its goroutines. It is idempotent.
-func (s *Server) Close() {
-	s.listener.ts.Close()
-	s.Sandbox.Close()
-}
-
-// Client returns an http.Client for the server (no retries of its own).
-func (s *Server) Client() *http.Client { return s.listener.ts.Client() }
-
-// String hides the credentials from %v.
-func (s Server) String() string { return "sandbox.Server{URL:" + s.URL + "}" }
-
-// GoString hides the credentials from %#v.
-func (s Server) GoString() string { return s.String() }
-
-// Format prints String for every verb, by value and by pointer.
-func (s Server) Format(f fmt.State, verb rune) { formatSafe(f, verb, s.String(), s.GoString()) }
-
-// LogValue shows only the URL in slog records.
-func (s Server) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // WebhookSecret returns the secret that signs deliveries to the endpoint
 // registered by WithWebhookEndpoint.

@@ -95,6 +95,7 @@ func TestRefunds_pendingThenSettledByTheClock(t *testing.T) {
 	assert.Equal(t, "pending", r1.str("status"))
 	r2 := api(t, srv, "POST", "/v1/refunds", map[string]any{"payment_id": pid, "amount": 7013})
 	assert.Equal(t, "refund_exceeds_remaining", r2.str("code"), "pending refunds count against the remainder")
+	assert.Equal(t, "At most 7000 (CNY minor units) remains to refund on this payment.", r2.str("detail"), "the detail names the currency")
 	r3 := api(t, srv, "POST", "/v1/refunds", map[string]any{"payment_id": pid, "amount": 2013, "reason": "duplicate"})
 	require.Equal(t, 200, r3.status)
 

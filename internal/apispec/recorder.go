@@ -275,7 +275,7 @@ func authenticate(_ context.Context, in *openapi3filter.AuthenticationInput) err
 		v := h.Get("Authorization")
 		token, ok := strings.CutPrefix(v, "Bearer ")
 		if !ok || strings.TrimSpace(token) == "" {
-			return in.NewError(errors.New("Authorization is not \"Bearer <api key>\""))
+			return in.NewError(errors.New("the Authorization header is not \"Bearer <api key>\""))
 		}
 	case scheme.Type == "apiKey" && scheme.In == "header":
 		if h.Get(scheme.Name) == "" {

@@ -40,10 +40,10 @@ const (
 type flakyEndpoint struct {
 	real http.Handler
 
-	mu                                        sync.Mutex
-	attempts, failures                        map[string]int
-	failedBefore, failedAfter, dups, dupCodes int
-	dupStatus                                 map[int]int
+	mu                              sync.Mutex
+	attempts, failures              map[string]int
+	failedBefore, failedAfter, dups int
+	dupStatus                       map[int]int
 }
 
 func (f *flakyEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,11 @@ type Config struct {
 	Frozen        bool
 	Verbose       bool
 
+	// RemoteControl lets other machines use /_sandbox/; ControlToken, when
+	// set, guards it (sandbox.WithRemoteControl, sandbox.WithControlToken).
+	RemoteControl bool
+	ControlToken  string
+
 	// Timeouts; zero means the Default… value.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
@@ -60,6 +66,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "requests per second per merchant (0: off)")
 	fs.BoolVar(&c.Frozen, "frozen", false, "start with the sandbox clock frozen")
 	fs.BoolVar(&c.Verbose, "v", false, "log every request to stderr")
+	fs.BoolVar(&c.RemoteControl, "allow-remote-control", false,
+		"let callers on other machines use /_sandbox/ (control API, dashboard); by default only this machine may")
+	fs.StringVar(&c.ControlToken, "control-token", "",
+		"require this token (16+ characters) on /_sandbox/: header "+sandbox.ControlTokenHeader+", or the dashboard's login; default $TOKENIM_SANDBOX_CONTROL_TOKEN (prefer it: flags show in ps)")
 	fs.StringVar(&c.AllowedHosts, "allowed-hosts", "",
 		"comma-separated host names to answer besides localhost, 127.0.0.0/8 and [::1] (e.g. a container name)")
 }
@@ -88,6 +98,9 @@ func (c *Config) Validate() error {
 	if c.WebhookSecret != "" && sandbox.CheckWebhookSecret(c.WebhookSecret) != nil {
 		return bad("webhook-secret", "must start with whsec_, followed by padded standard base64 of 24 to 64 random bytes (e.g. whsec_$(openssl rand -base64 32))")
 	}
+	if c.ControlToken != "" && (len(c.ControlToken) < 16 || strings.ContainsAny(c.ControlToken, " \t\r\n")) {
+		return bad("control-token", "must be at least 16 characters, without white space")
+	}
 	if c.WebhookURL != "" {
 		if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return bad("webhook-url", "must be an absolute http or https URL")
@@ -110,6 +123,12 @@ func (c *Config) options(logs io.Writer) []sandbox.Option {
 	if c.AllowedHosts != "" {
 		opts = append(opts, sandbox.WithAllowedHosts(strings.Split(c.AllowedHosts, ",")...))
 	}
+	if c.RemoteControl {
+		opts = append(opts, sandbox.WithRemoteControl(true))
+	}
+	if c.ControlToken != "" {
+		opts = append(opts, sandbox.WithControlToken(c.ControlToken))
+	}
 	if c.Seed != 0 {
 		opts = append(opts, sandbox.WithSeed(c.Seed))
 	}
@@ -127,6 +146,30 @@ func or(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// ExposureWarning is what the sandbox prints to stderr at start when it
+// listens where other machines can reach it, or "" on a loopback address.
+// Its default API key is public, so every machine that reaches the port can
+// use the /v1/ API; /_sandbox/ stays refused to them unless RemoteControl.
+func ExposureWarning(addr net.Addr, c Config) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if ok && tcp.IP.IsLoopback() {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n*** WARNING: the Tokenim sandbox listens on " + addr.String() + ", reachable from other machines. ***\n")
+	b.WriteString("*** It is a test server with a public default API key: anyone who reaches it can use its /v1/ API. ***\n")
+	switch {
+	case !c.RemoteControl:
+		b.WriteString("*** /_sandbox/ (control API, dashboard) answers only callers on this machine (-allow-remote-control to change). ***\n")
+	case c.ControlToken == "":
+		b.WriteString("*** -allow-remote-control without -control-token: ANY machine can reset it, move its clock and read its dashboard. ***\n")
+	default:
+		b.WriteString("*** /_sandbox/ is open to other machines that send the control token. ***\n")
+	}
+	b.WriteString("*** Bind to 127.0.0.1 unless you mean this. ***\n\n")
+	return b.String()
 }
 
 // baseURL is the URL a local client uses: a listener on every interface
@@ -155,6 +198,9 @@ func ExportLine(base string, m sandbox.Merchant) string {
 // merchant, and serves until ctx ends; then it shuts down gracefully, waiting
 // up to five seconds for requests in flight.
 func Run(ctx context.Context, c Config, stdout, stderr io.Writer, listening func(baseURL string, m sandbox.Merchant)) error {
+	if c.ControlToken == "" {
+		c.ControlToken = os.Getenv("TOKENIM_SANDBOX_CONTROL_TOKEN")
+	}
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -179,6 +225,9 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer, listening func
 
 	m := sb.DefaultMerchant()
 	base := baseURL(ln.Addr())
+	if w := ExposureWarning(ln.Addr(), c); w != "" {
+		fmt.Fprint(stderr, w)
+	}
 	fmt.Fprintf(stdout, "tokenim sandbox listening on %s\n", base)
 	fmt.Fprintf(stdout, "api key:        %s\n", m.APIKey())
 	fmt.Fprintf(stdout, "merchant id:    %s\n", m.ID)

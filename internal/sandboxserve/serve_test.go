@@ -134,3 +134,27 @@ func TestRun_bannerGivesTheDashboard(t *testing.T) {
 	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
 	assert.Contains(t, string(body), "Sandbox time")
 }
+
+// Bound to a non-loopback address the sandbox used to start silently.
+func TestExposureWarning(t *testing.T) {
+	t.Parallel()
+	assert.Empty(t, ExposureWarning(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8420}, Config{}))
+	assert.Empty(t, ExposureWarning(&net.TCPAddr{IP: net.IPv6loopback, Port: 8420}, Config{}))
+	w := ExposureWarning(&net.TCPAddr{IP: net.IPv4zero, Port: 8420}, Config{})
+	assert.Contains(t, w, "WARNING")
+	assert.Contains(t, w, "0.0.0.0:8420")
+	assert.Contains(t, w, "only callers on this machine")
+	w = ExposureWarning(&net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 8420}, Config{RemoteControl: true})
+	assert.Contains(t, w, "ANY machine can reset it")
+	w = ExposureWarning(&net.TCPAddr{IP: net.IPv4zero, Port: 8420}, Config{RemoteControl: true, ControlToken: "ctl-0123456789abcdef"})
+	assert.Contains(t, w, "send the control token")
+	assert.NotContains(t, w, "ctl-0123456789abcdef", "the token is never printed")
+}
+
+func TestValidate_controlToken(t *testing.T) {
+	t.Parallel()
+	c := Config{APIKey: sandbox.DefaultAPIKey, MerchantID: sandbox.DefaultMerchantID, ControlToken: "short"}
+	var fe *FlagError
+	require.ErrorAs(t, c.Validate(), &fe)
+	assert.Equal(t, "control-token", fe.Flag)
+}

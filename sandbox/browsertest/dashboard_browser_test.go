@@ -57,7 +57,6 @@ func startBrowser(t *testing.T) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Headless,
-		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
 		chromedp.Flag("disable-quic", true),
@@ -67,6 +66,12 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 860),
 	)
+	if os.Geteuid() == 0 {
+		// Chromium refuses to start as root with its sandbox on ("Running as
+		// root without --no-sandbox is not supported"), as in CI containers.
+		// Elsewhere the sandbox stays on.
+		opts = append(opts, chromedp.NoSandbox)
+	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	// Start the browser now, so a broken install fails here with its reason.
@@ -351,6 +356,22 @@ func TestDashboard_inBrowser(t *testing.T) {
 		assert.Contains(t, b.text("main"), "Active: 1 rules")
 		b.click("#faults-clear")
 		assert.Contains(t, b.text("main"), "None: no request is faulted.")
+	})
+
+	t.Run("the API keys page keeps each key on one line", func(t *testing.T) {
+		t.Parallel()
+		srv := sandbox.Start(t, sandbox.WithFrozenClock(start))
+		b := newTab(t, browser, srv)
+		_, err := chromedp.Run(b.ctx, chromedp.EmulateViewport(760, 860))
+		require.NoError(t, err)
+		b.open("/_sandbox/ui/keys")
+		lines, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]int](`[...document.querySelectorAll("#keys td.id")].map(td => {
+			const r = document.createRange(); r.selectNodeContents(td); return r.getClientRects().length })`))
+		require.NoError(t, err)
+		require.NotEmpty(t, lines)
+		for _, n := range lines {
+			assert.Equal(t, 1, n, "a key id or secret column wraps at 760 px: %v", lines)
+		}
 	})
 
 	t.Run("lists paginate and ids link to their objects", func(t *testing.T) {
