@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -441,11 +442,15 @@ func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
 	resp, err := t.rt.RoundTrip(r.WithContext(ctx))
 	if err != nil {
+		// Ask before cancel: afterwards every context reports an error, and
+		// every failure (a refused dial, a dropped connection) would read
+		// as a timeout.
+		expired := ctx.Err() == context.DeadlineExceeded && r.Context().Err() == nil
 		cancel()
-		if ctx.Err() != nil && r.Context().Err() == nil {
-			err = &attemptTimeoutError{err: err, timeout: t.timeout}
+		if expired {
+			return nil, &attemptTimeoutError{err: err, timeout: t.timeout}
 		}
-		return nil, err
+		return nil, closedOrAsIs(err)
 	}
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
@@ -463,6 +468,27 @@ func (e *attemptTimeoutError) Error() string {
 }
 func (e *attemptTimeoutError) Unwrap() error { return e.err }
 func (e *attemptTimeoutError) Timeout() bool { return true }
+
+// closedOrAsIs names a connection the server closed (or reset) before it
+// answered: once the request was sent, its outcome is unknown
+// (docs/tokenim-api.md §3). Other errors are returned unchanged.
+func closedOrAsIs(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) {
+		if !neverSent(err) {
+			return &connectionClosedError{err: err}
+		}
+	}
+	return err
+}
+
+// connectionClosedError is a connection that closed before an answer came.
+type connectionClosedError struct{ err error }
+
+func (e *connectionClosedError) Error() string {
+	return "the connection closed before an answer: " + e.err.Error()
+}
+func (e *connectionClosedError) Unwrap() error { return e.err }
 
 // cancelOnClose ends an attempt's context once its body is closed.
 type cancelOnClose struct {
