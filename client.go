@@ -102,6 +102,8 @@ type Client struct {
 	jitter func(max time.Duration) time.Duration
 	sleep  func(ctx context.Context, d time.Duration) error
 	onWait func(time.Duration) time.Duration
+
+	calls *sync.Pool // call states, each with go-retryablehttp configured for this client
 }
 
 // service is shared by every resource service (go-github style), so a new
@@ -384,6 +386,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		jitter:           randomJitter,
 		sleep:            sleepContext,
 	}
+	c.calls = &sync.Pool{New: c.newPooledCall}
 	c.serverAddress, c.serverPort = serverOf(c.baseURL)
 	c.common.client = c
 	c.Orders = (*OrdersService)(&c.common)
@@ -636,7 +639,7 @@ func (c *Client) Do(req *Request, v any) (*Response, error) {
 	if req == nil || req.ctx == nil || req.body == nil {
 		return nil, &ValidationError{Field: "request", Reason: "must come from NewRequest"}
 	}
-	cl := newCallState()
+	cl := c.newCallState()
 	defer cl.release()
 	cl.c, cl.ctx, cl.ep = c, req.ctx, endpoint{op: "Client.Do", method: req.Method, route: req.Path}
 	cl.path, cl.key, cl.body, cl.response, cl.wantMeta = req.Path, req.IdempotencyKey, req.body(), req.response, true
@@ -668,7 +671,7 @@ func (c *Client) newCall(ctx context.Context, ep endpoint, id string, body any, 
 			return nil, err
 		}
 	}
-	cl := newCallState()
+	cl := c.newCallState()
 	cl.c, cl.ctx, cl.ep, cl.path, cl.key, cl.response = c, ctx, ep, path, rc.idempotencyKey, rc.response
 	if body != nil {
 		var err error
