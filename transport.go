@@ -42,6 +42,7 @@ func fetch[T any](ctx context.Context, c *Client, ep endpoint, id string, body a
 	}
 	defer cl.release()
 	v := new(T)
+	cl.fresh = true
 	if err := cl.run(v); err != nil {
 		return nil, err
 	}
@@ -80,6 +81,7 @@ type callState struct {
 	stopped    error         // why checkRetry ended the call before its wait (the deadline)
 	capped     cappedReader  // reads a 2xx body, in the call's allocation
 	wantMeta   bool          // Do returns the metadata even without WithResponse
+	fresh      bool          // the value to decode into is new (fetch), so decodePayment may fill it
 	meta       *Response     // the final response's metadata, when wanted
 
 	// Observation, used only when the client has an Observer.
@@ -421,6 +423,8 @@ func (cl *call) decode(resp *http.Response, v any) error {
 	if raw, ok := v.(*rawBody); ok {
 		raw.contentType = resp.Header.Get("Content-Type")
 		raw.data, err = io.ReadAll(&cl.capped)
+	} else if p, ok := v.(*Payment); ok && cl.fresh {
+		err = decodePayment(&cl.capped, resp.ContentLength, cl.c.maxResponseBytes, p)
 	} else {
 		err = json.NewDecoder(&cl.capped).Decode(v)
 	}
