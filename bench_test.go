@@ -77,6 +77,64 @@ func BenchmarkRawHTTP_CreatePayment(b *testing.B) {
 	}
 }
 
+// benchParallelism is SetParallelism's factor for the parallel pair: 32 per
+// GOMAXPROCS, 64 goroutines on a 2-core machine.
+const benchParallelism = 32
+
+// parallelTransport keeps an idle connection per goroutine of the parallel
+// pair, so neither side pays for new connections.
+func parallelTransport() *http.Transport {
+	t := benchTransport()
+	t.MaxIdleConnsPerHost = 256
+	return t
+}
+
+// BenchmarkClient_CreatePaymentParallel is BenchmarkClient_CreatePayment
+// from 32 goroutines per core: pooled state, timers and contexts under
+// contention. Compare ns/op (the inverse of throughput) with
+// BenchmarkRawHTTP_CreatePaymentParallel.
+func BenchmarkClient_CreatePaymentParallel(b *testing.B) {
+	srv := newPaymentServer(b)
+	tr := parallelTransport()
+	defer tr.CloseIdleConnections()
+	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(srv.URL), WithHTTPClient(&http.Client{Transport: tr}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	params := benchParams()
+	b.ReportAllocs()
+	b.SetParallelism(benchParallelism)
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			p, err := c.Payments.Create(ctx, params)
+			if err != nil || p.ID != "pay_123" {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkRawHTTP_CreatePaymentParallel is the bare net/http baseline of
+// BenchmarkClient_CreatePaymentParallel.
+func BenchmarkRawHTTP_CreatePaymentParallel(b *testing.B) {
+	srv := newPaymentServer(b)
+	tr := parallelTransport()
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	params := benchParams()
+	url := srv.URL + "/v1/payments"
+	b.ReportAllocs()
+	b.SetParallelism(benchParallelism)
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			rawCreatePayment(b, ctx, hc, url, params)
+		}
+	})
+}
+
 // staticTransport answers every request in memory with a payment, so the
 // *Overhead benchmarks measure the SDK's own cost without loopback noise.
 type staticTransport struct{ body []byte }

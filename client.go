@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -103,6 +104,8 @@ type Client struct {
 	jitter func(max time.Duration) time.Duration
 	sleep  func(ctx context.Context, d time.Duration) error
 	onWait func(time.Duration) time.Duration
+
+	calls *sync.Pool // call states, each with go-retryablehttp configured for this client
 }
 
 // service is shared by every resource service (go-github style), so a new
@@ -382,6 +385,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		jitter:           randomJitter,
 		sleep:            sleepContext,
 	}
+	c.calls = &sync.Pool{New: c.newPooledCall}
 	c.serverAddress, c.serverPort = serverOf(c.baseURL)
 	c.common.client = c
 	c.Orders = (*OrdersService)(&c.common)
@@ -441,11 +445,15 @@ func (t *attemptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
 	resp, err := t.rt.RoundTrip(r.WithContext(ctx))
 	if err != nil {
+		// Ask before cancel: afterwards every context reports an error, and
+		// every failure (a refused dial, a dropped connection) would read
+		// as a timeout.
+		expired := ctx.Err() == context.DeadlineExceeded && r.Context().Err() == nil
 		cancel()
-		if ctx.Err() != nil && r.Context().Err() == nil {
-			err = &attemptTimeoutError{err: err, timeout: t.timeout}
+		if expired {
+			return nil, &attemptTimeoutError{err: err, timeout: t.timeout}
 		}
-		return nil, err
+		return nil, closedOrAsIs(err)
 	}
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
@@ -463,6 +471,27 @@ func (e *attemptTimeoutError) Error() string {
 }
 func (e *attemptTimeoutError) Unwrap() error { return e.err }
 func (e *attemptTimeoutError) Timeout() bool { return true }
+
+// closedOrAsIs names a connection the server closed (or reset) before it
+// answered: once the request was sent, its outcome is unknown
+// (docs/tokenim-api.md §3). Other errors are returned unchanged.
+func closedOrAsIs(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) {
+		if !neverSent(err) {
+			return &connectionClosedError{err: err}
+		}
+	}
+	return err
+}
+
+// connectionClosedError is a connection that closed before an answer came.
+type connectionClosedError struct{ err error }
+
+func (e *connectionClosedError) Error() string {
+	return "the connection closed before an answer: " + e.err.Error()
+}
+func (e *connectionClosedError) Unwrap() error { return e.err }
 
 // cancelOnClose ends an attempt's context once its body is closed.
 type cancelOnClose struct {
@@ -608,7 +637,7 @@ func (c *Client) Do(req *Request, v any) (*Response, error) {
 	if req == nil || req.ctx == nil || req.body == nil {
 		return nil, &ValidationError{Field: "request", Reason: "must come from NewRequest"}
 	}
-	cl := newCallState()
+	cl := c.newCallState()
 	defer cl.release()
 	cl.c, cl.ctx, cl.ep = c, req.ctx, endpoint{op: "Client.Do", method: req.Method, route: req.Path}
 	cl.path, cl.key, cl.body, cl.response, cl.wantMeta = req.Path, req.IdempotencyKey, req.body(), req.response, true
@@ -640,7 +669,7 @@ func (c *Client) newCall(ctx context.Context, ep endpoint, id string, body any, 
 			return nil, err
 		}
 	}
-	cl := newCallState()
+	cl := c.newCallState()
 	cl.c, cl.ctx, cl.ep, cl.path, cl.key, cl.response = c, ctx, ep, path, rc.idempotencyKey, rc.response
 	if body != nil {
 		var err error

@@ -267,3 +267,98 @@ func TestLoopback_oneClientsFailureKeepsAnothersIdleConnections(t *testing.T) {
 
 	assert.Equal(t, int32(1), conns.Load(), "client a reuses its idle connection after client b failed")
 }
+
+// isTimeout reports whether anything in err's chain says it is a timeout,
+// as IsRetryable and an observer ask.
+func isTimeout(err error) bool {
+	var timeout interface{ Timeout() bool }
+	return errors.As(err, &timeout) && timeout.Timeout()
+}
+
+// TestLoopback_droppedConnectionIsNotATimeout: a server that reads the
+// request and closes the connection without answering ends the POST as an
+// unknown outcome that says the connection closed, not that the attempt
+// timed out; neither the error nor the observer's attempt reports a timeout.
+func TestLoopback_droppedConnectionIsNotATimeout(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	tr := &http.Transport{DisableKeepAlives: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	obs := &recordingObserver{}
+	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(srv.URL),
+		WithHTTPClient(&http.Client{Transport: tr}), WithMaxRetries(0), WithObserver(obs))
+	require.NoError(t, err)
+
+	_, err = c.Payments.Create(context.Background(), &PaymentCreateParams{OrderID: "ord_1", Method: Wallet(WalletAlipay)})
+
+	var uo *UnknownOutcomeError
+	require.ErrorAs(t, err, &uo)
+	assert.NotContains(t, err.Error(), "timed out")
+	assert.Contains(t, err.Error(), "connection closed before an answer")
+	assert.Contains(t, err.Error(), "retry with idempotency key", "the unknown-outcome advice stays")
+	assert.False(t, isTimeout(uo.Err), "a dropped connection is not a timeout")
+	var attempts int
+	for _, e := range obs.Events() {
+		if e.hook == "EndAttempt" {
+			attempts++
+			require.Error(t, e.ar.Err)
+			assert.False(t, isTimeout(e.ar.Err), "the observer is not told of a timeout")
+			assert.NotContains(t, e.ar.Err.Error(), "timed out")
+		}
+	}
+	assert.Equal(t, 1, attempts)
+}
+
+// TestLoopback_unreachableIsNotATimeout: a refused connection or a failed
+// name resolution is not a timeout either.
+func TestLoopback_unreachableIsNotATimeout(t *testing.T) {
+	t.Parallel()
+	for name, base := range map[string]string{
+		"connection refused": "http://127.0.0.1:1",
+		"no such host":       "http://tokenim-api.invalid",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(base), WithMaxRetries(0))
+			require.NoError(t, err)
+
+			_, err = c.Orders.Get(context.Background(), "ord_1")
+
+			require.Error(t, err)
+			assert.False(t, isTimeout(err), "%v", err)
+			assert.NotContains(t, err.Error(), "timed out")
+		})
+	}
+}
+
+// TestLoopback_attemptTimeoutStillReadsAsOne: an attempt that does run out of
+// its WithTimeout is still reported as a timeout.
+func TestLoopback_attemptTimeoutStillReadsAsOne(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	c, err := NewClient(testKey, WithMerchantID(testMerchantID), WithBaseURL(srv.URL),
+		WithHTTPClient(&http.Client{Transport: tr}), WithMaxRetries(0), WithTimeout(10*time.Millisecond))
+	require.NoError(t, err)
+
+	_, err = c.Orders.Get(context.Background(), "ord_1")
+
+	require.Error(t, err)
+	assert.True(t, isTimeout(err), "%v", err)
+	assert.Contains(t, err.Error(), "timed out")
+}

@@ -216,7 +216,7 @@ func (cl *call) observeAttemptStart(_ retryablehttp.Logger, req *http.Request, _
 func (cl *call) observeAttemptEnd(resp *http.Response, err error, retry bool) {
 	r := AttemptResult{Attempt: cl.attempts, Err: err, Duration: time.Since(cl.attemptStart), Retry: retry}
 	if retry {
-		r.RetryWait = cl.rc.RetryWaitMin
+		r.RetryWait = cl.wait
 	}
 	if resp != nil {
 		r.StatusCode = resp.StatusCode

@@ -1,7 +1,6 @@
 package tokenim
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -53,6 +52,7 @@ func fetch[T any](ctx context.Context, c *Client, ep endpoint, id string, body a
 	}
 	defer cl.release()
 	v := new(T)
+	cl.fresh = true
 	if err := cl.run(v); err != nil {
 		return nil, err
 	}
@@ -61,14 +61,21 @@ func fetch[T any](ctx context.Context, c *Client, ep endpoint, id string, body a
 
 // call is one API call across its attempts. go-retryablehttp runs the loop,
 // rewinds the body and waits; call is the policy it consults after every
-// attempt (checkRetry, backoff) and the state the outcome rules of
+// attempt (checkRetry, then backoff) and the state the outcome rules of
 // docs/tokenim-api.md §3 need.
 type call struct {
-	// rc runs this call's loop; its CheckRetry is this call's checkRetry.
-	// It lives in the call so that one allocation holds both.
+	// rc runs this call's loop. It is configured once, when the client's
+	// pool makes the call state (newPooledCall), and never written per
+	// request: its CheckRetry and Backoff are this call's checkRetry and
+	// backoff. It lives in the call so that one allocation holds both.
 	rc retryablehttp.Client
+	c  *Client
 
-	c        *Client
+	callState
+}
+
+// callState is what one API call sets; release clears it.
+type callState struct {
 	ctx      context.Context
 	ep       endpoint
 	path     string // the route with {id} filled, plus any query
@@ -77,20 +84,17 @@ type call struct {
 	response *Response // the caller's WithResponse target
 
 	attempts   int
-	lostAnswer bool         // an attempt of this POST may have reached the platform and got no answer
-	last       error        // the last attempt's failure: its decoded *Error, or the transport error
-	retrying   bool         // checkRetry asked for another attempt, so the loop is waiting
-	stopped    error        // why checkRetry ended the call before its wait (the deadline)
-	capped     cappedReader // reads a 2xx body, in the call's allocation
-	wantMeta   bool         // Do returns the metadata even without WithResponse
-	meta       *Response    // the final response's metadata, when wanted
-
-	bodyFunc  retryablehttp.ReaderFunc // bodyReader, bound once per pooled call
-	bodyReads int                      // how often go-retryablehttp asked for the body
-	firstBody *bytes.Reader            // the body reader handed out last
+	lostAnswer bool          // an attempt of this POST may have reached the platform and got no answer
+	last       error         // the last attempt's failure: its decoded *Error, or the transport error
+	retrying   bool          // checkRetry asked for another attempt, so the loop is waiting
+	wait       time.Duration // the wait checkRetry picked, which backoff hands to the loop
+	stopped    error         // why checkRetry ended the call before its wait (the deadline)
+	capped     cappedReader  // reads a 2xx body, in the call's allocation
+	wantMeta   bool          // Do returns the metadata even without WithResponse
+	fresh      bool          // the value to decode into is new (fetch), so decodePayment may fill it
+	meta       *Response     // the final response's metadata, when wanted
 
 	// Observation, used only when the client has an Observer.
-	attemptHook     retryablehttp.RequestLogHook // observeAttemptStart, bound once per pooled call
 	info            CallInfo
 	final           *http.Response  // the last answer, for EndCall
 	attemptCtx      context.Context // StartAttempt's context, for EndAttempt
@@ -100,25 +104,33 @@ type call struct {
 	observedHeaders []string      // what the observer set on the last attempt
 }
 
-// callPool recycles call states: a call and the CheckRetry bound to it are
-// made once per pooled state, not once per API call.
-var callPool = sync.Pool{New: func() any {
-	cl := new(call)
-	cl.rc.CheckRetry = cl.checkRetry
-	cl.attemptHook = cl.observeAttemptStart
-	cl.bodyFunc = cl.bodyReader
+// newPooledCall makes a call state for c's pool, with go-retryablehttp
+// configured once from c's options.
+func (c *Client) newPooledCall() any {
+	cl := &call{c: c}
+	cl.rc = retryablehttp.Client{
+		HTTPClient:   c.http,
+		RetryMax:     c.maxRetries,
+		RetryWaitMin: c.retryMin,
+		RetryWaitMax: c.retryMax,
+		CheckRetry:   cl.checkRetry,
+		Backoff:      cl.backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	if c.observer != nil {
+		cl.rc.RequestLogHook = cl.observeAttemptStart
+	}
 	return cl
-}}
+}
 
-func newCallState() *call { return callPool.Get().(*call) }
+// newCallState takes a call state from the client's pool.
+func (c *Client) newCallState() *call { return c.calls.Get().(*call) }
 
-// release returns the call to the pool once nothing refers to it: the
+// release returns the call to its pool once nothing refers to it: the
 // returned error and value hold copies, never the call.
 func (cl *call) release() {
-	check, hook, body := cl.rc.CheckRetry, cl.attemptHook, cl.bodyFunc
-	*cl = call{}
-	cl.rc.CheckRetry, cl.attemptHook, cl.bodyFunc = check, hook, body
-	callPool.Put(cl)
+	cl.callState = callState{}
+	cl.c.calls.Put(cl)
 }
 
 // run makes the call, reporting it to the client's observer if it has one.
@@ -132,7 +144,6 @@ func (cl *call) run(v any) error {
 	if ctx := obs.StartCall(cl.ctx, cl.info); ctx != nil {
 		cl.ctx = ctx
 	}
-	cl.rc.RequestLogHook = cl.attemptHook
 	err := cl.send(v)
 	cl.observeEnd(cl.final, err)
 	return err
@@ -143,10 +154,6 @@ func (cl *call) send(v any) error {
 	if err := cl.ctx.Err(); err != nil {
 		return fmt.Errorf("tokenim: %s %s: %w", cl.ep.method, cl.path, err)
 	}
-	cl.rc.HTTPClient = cl.c.http
-	cl.rc.RetryMax = cl.c.maxRetries
-	cl.rc.Backoff = pickedWait
-	cl.rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	req, err := cl.newHTTPRequest()
 	if err != nil {
 		return fmt.Errorf("tokenim: %s %s: build request: %w", cl.ep.method, cl.path, err)
@@ -171,7 +178,7 @@ func (cl *call) send(v any) error {
 func (cl *call) newHTTPRequest() (*retryablehttp.Request, error) {
 	var body any // a nil []byte in an interface would make the body chunked
 	if cl.body != nil {
-		body = cl.bodyFunc
+		body = cl.body // go-retryablehttp gives every attempt a reader of its own
 	}
 	req, err := retryablehttp.NewRequestWithContext(cl.ctx, cl.ep.method, cl.url(), body)
 	if err != nil {
@@ -193,21 +200,6 @@ func (cl *call) newHTTPRequest() (*retryablehttp.Request, error) {
 		h["Idempotency-Key"] = []string{cl.key}
 	}
 	return req, nil
-}
-
-// bodyReader gives go-retryablehttp the call's body to send. Its first
-// read only measures the length, so the first attempt reuses that reader;
-// every later read (a retry, or net/http rewinding a request it resends)
-// gets a reader of its own, since the transport may still hold the one
-// before. A *bytes.Reader lets net/http send headers and body in one write.
-func (cl *call) bodyReader() (io.Reader, error) {
-	cl.bodyReads++
-	if cl.bodyReads > 2 || cl.firstBody == nil {
-		cl.firstBody = bytes.NewReader(cl.body)
-	} else {
-		cl.firstBody.Reset(cl.body)
-	}
-	return cl.firstBody, nil
 }
 
 // url is the absolute URL of the call. The URL of a route without id or
@@ -259,7 +251,7 @@ var (
 
 var (
 	_ retryablehttp.CheckRetry = (*call)(nil).checkRetry
-	_ retryablehttp.Backoff    = pickedWait
+	_ retryablehttp.Backoff    = (*call)(nil).backoff
 )
 
 // checkRetry is consulted by go-retryablehttp after every attempt: it
@@ -323,15 +315,16 @@ func (cl *call) decideRetry(ctx context.Context, resp *http.Response, err error)
 	if c.onWait != nil {
 		wait = c.onWait(wait)
 	}
-	// go-retryablehttp hands RetryWaitMin to Backoff: pickedWait returns it.
-	cl.rc.RetryWaitMin, cl.retrying = wait, true
+	cl.wait, cl.retrying = wait, true
 
 	return true, nil
 }
 
-// pickedWait is the Backoff of every call: checkRetry has picked the wait
-// (it needs the call's state and deadline) and passes it as min.
-func pickedWait(min, _ time.Duration, _ int, _ *http.Response) time.Duration { return min }
+// backoff is the call's Backoff: go-retryablehttp calls it right after
+// checkRetry asked for another attempt, and it returns the wait checkRetry
+// picked. The pick cannot move here: it needs the call's deadline, and the
+// loop passes Backoff no context (nor, after a transport error, an answer).
+func (cl *call) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return cl.wait }
 
 // nextWait is the wait before retry number attempt+1: Retry-After (seconds or
 // HTTP-date) when present, otherwise exponential backoff with full jitter,
@@ -440,6 +433,8 @@ func (cl *call) decode(resp *http.Response, v any) error {
 	if raw, ok := v.(*rawBody); ok {
 		raw.contentType = resp.Header.Get("Content-Type")
 		raw.data, err = io.ReadAll(&cl.capped)
+	} else if p, ok := v.(*Payment); ok && cl.fresh {
+		err = decodePayment(&cl.capped, resp.ContentLength, cl.c.maxResponseBytes, p)
 	} else {
 		err = json.NewDecoder(&cl.capped).Decode(v)
 	}

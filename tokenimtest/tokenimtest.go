@@ -51,7 +51,8 @@ func Start(tb testing.TB, opts ...sandbox.Option) (*tokenim.Client, *sandbox.Ser
 }
 
 // NewClient returns a client for srv (its default merchant), with extra
-// client options applied after the defaults, so they override them.
+// client options applied after the defaults, so they override them; a
+// tokenim.WithAPIKeyFunc among them replaces the merchant's key.
 func NewClient(tb testing.TB, srv *sandbox.Server, opts ...tokenim.Option) *tokenim.Client {
 	tb.Helper()
 	if srv == nil {
@@ -62,8 +63,8 @@ func NewClient(tb testing.TB, srv *sandbox.Server, opts ...tokenim.Option) *toke
 }
 
 // ClientFor returns a client for another merchant of srv (from
-// srv.AddMerchant()), with extra client options applied after the defaults.
-// A client that cannot be built fails the test.
+// srv.AddMerchant()), with extra client options applied after the defaults
+// (a tokenim.WithAPIKeyFunc among them replaces the merchant's key). A client that cannot be built fails the test.
 func ClientFor(tb testing.TB, srv *sandbox.Server, m sandbox.Merchant, opts ...tokenim.Option) *tokenim.Client {
 	tb.Helper()
 	if srv == nil {
@@ -80,7 +81,14 @@ func ClientFor(tb testing.TB, srv *sandbox.Server, m sandbox.Merchant, opts ...t
 		tokenim.WithTimeout(AttemptTimeout),
 		tokenim.WithAppInfo("tokenimtest", tokenim.Version, ""),
 	}
-	client, err := tokenim.NewClient(m.APIKey(), append(base, opts...)...)
+	opts = append(base, opts...)
+	// An extra WithAPIKeyFunc overrides the merchant's key like any other
+	// default: NewClient takes no key beside a key source, so ask first
+	// whether the options make a client without one.
+	if client, err := tokenim.NewClient("", opts...); err == nil {
+		return client
+	}
+	client, err := tokenim.NewClient(m.APIKey(), opts...)
 	if err != nil {
 		tb.Fatalf("tokenimtest: client for merchant %s: %v", m.ID, err)
 		return nil

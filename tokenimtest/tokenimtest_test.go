@@ -238,3 +238,24 @@ func TestClientFor_badInputFailsTheTestWithoutTheKey(t *testing.T) {
 	msg = runTB(func(tb testing.TB) { tokenimtest.NewClient(tb, nil) })
 	assert.True(t, strings.Contains(msg, "nil"), "got %q", msg)
 }
+
+// A key source given to NewClient replaces the merchant's key, as the doc
+// of NewClient promises for every extra option: each call asks it.
+func TestNewClient_withAPIKeyFuncUsesTheSource(t *testing.T) {
+	t.Parallel()
+	srv := sandbox.Start(t)
+	var asked sync.Mutex
+	calls := 0
+	key := srv.DefaultMerchant().APIKey()
+	client := tokenimtest.NewClient(t, srv, tokenim.WithAPIKeyFunc(func(context.Context) (string, error) {
+		asked.Lock()
+		defer asked.Unlock()
+		calls++
+		return key, nil
+	}))
+	createOrder(t, client, "KF-1", 500)
+	createOrder(t, client, "KF-2", 500)
+	asked.Lock()
+	defer asked.Unlock()
+	assert.Equal(t, 2, calls, "the key source runs once per call")
+}

@@ -422,4 +422,17 @@ func report(w io.Writer, cfg config, started time.Time, rows []row, details []me
 		}
 	}
 	fmt.Fprintf(w, "\nThe machine is shared with other work (see the load average), so absolute numbers move between runs; each pair ran alternately under the same conditions, so the ratios are the meaningful part.\n")
+	fmt.Fprint(w, readingFigures)
 }
+
+// readingFigures is the closing section of RESULTS.md: how to read these
+// figures on a small shared machine.
+const readingFigures = `
+## Reading the figures on a 2-core machine
+
+- **Compare ratios of interleaved pairs, never absolute times.** Both sides of a pair run alternately, so they share the machine's load; a time/op from a different run, hour or machine is not comparable. ` + "`" + `bench/pairs.sh` + "`" + ` (the SDK's own client/bare pairs, ` + "`" + `ROUNDS=5` + "`" + ` by default) prints medians, ratios and the goals; for a second opinion feed two ` + "`" + `-count 10` + "`" + ` runs to ` + "`" + `go run golang.org/x/perf/cmd/benchstat@latest` + "`" + `.
+- **Note the load average.** With 2 cores, a load above 2 means something else holds a core for part of every run. Above about 4, a single pair can move by 20 % either way and the verify pair (about 1 µs) by more: the 5 % goals cannot be judged then. Re-run when the load is below 2, or count instructions instead.
+- **Instruction counts do not depend on load.** ` + "`" + `GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind ./tokenim.test -test.run '^$' -test.bench 'Client_CreatePayment$' -test.benchtime Nx` + "`" + ` at two values of N, subtracted and divided by their difference, gives instructions per call; that is the proof of a saving on a busy machine (it does not show waiting: contention shows in ` + "`" + `-mutexprofile` + "`" + ` and ` + "`" + `-blockprofile` + "`" + `).
+- **The parallel pair (64 goroutines, ` + "`" + `SetParallelism(32)` + "`" + `) reports ns/op as the wall time per call across all goroutines**: throughput is its inverse, so its goal (throughput at least 0.95× of bare) is a time ratio of at most 1.053. With 2 cores both sides are bound by the loopback server sharing the same cores; the pair shows contention in the client (pooled state, timers), not absolute throughput.
+- **Allocations are exact** (they do not move with load) and count the whole process, the loopback server included on both sides of a pair.
+`
