@@ -45,11 +45,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tokenim/tokenim-go"
 )
 
 // docFiles are the Markdown files whose Go blocks must compile.
@@ -673,5 +676,30 @@ func TestDocsCompileConvention(t *testing.T) {
 	file, err := toSource(docBlock{file: "a.md", line: 1, code: "package main\n\nfunc main() {}\n"})
 	if err != nil || file.fragment {
 		t.Errorf("a block with a package clause is not compiled as a file: %+v, %v", file, err)
+	}
+}
+
+// TestPackageDocNamesEveryService: doc.go's overview lists the client's
+// services; a service added without a line there is a stale package doc.
+func TestPackageDocNamesEveryService(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ := reflect.TypeOf(tokenim.Client{})
+	services := 0
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		if !f.IsExported() || f.Type.Kind() != reflect.Pointer || !strings.HasSuffix(f.Type.Elem().Name(), "Service") {
+			continue
+		}
+		services++
+		if !bytes.Contains(doc, []byte("[Client."+f.Name+"]")) {
+			t.Errorf("doc.go does not name [Client.%s] in its list of services", f.Name)
+		}
+	}
+	if services < 13 {
+		t.Errorf("found %d services on tokenim.Client, want at least 13: is the check still looking at the right fields?", services)
 	}
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // The reconciler finds exactly the two planted differences — the lost
-// webhook and the double record — and nothing else (issue 13 item 5).
+// webhook and the double record — and nothing else.
 func TestRun(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
