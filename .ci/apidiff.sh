@@ -56,7 +56,10 @@ test -s "$tmp/head.api" || { echo "apidiff: could not read the work tree's API";
 
 "$apidiff" -m -incompatible "$tmp/base.api" "$tmp/head.api" > "$tmp/incompatible.txt" 2>&1 || true
 # Programs (cmd/, examples/) are no API.
-grep '^- ' "$tmp/incompatible.txt" | grep -v -e '^- \./cmd/' -e '^- \./examples/' > "$tmp/changes.txt" || true
+grep '^- ' "$tmp/incompatible.txt" \
+  | grep -v -e '^- \./cmd/' -e '^- \./examples/' \
+      -e "^- package $module/cmd/" -e "^- package $module/examples/" -e "^- package $module/internal/" \
+  > "$tmp/changes.txt" || true
 
 # The backticked names of the Unreleased section, normalised.
 awk '/^## /{in_unreleased = ($0 ~ /^## \[Unreleased\]/)} in_unreleased' "$changelog" \
@@ -69,6 +72,10 @@ while IFS= read -r line; do
   id=${line#- }
   id=${id%%: *}
   case "$id" in
+    "package "*) # a whole package removed: name its import path
+      path=${id#package }
+      candidates=("$path" "${path#"$module"/}")
+      ;;
     ./*) # another package: ./sandbox.(*Sandbox).X or ./reconcile/platform.X
       rest=${id#./}
       path=${rest%%.*}
