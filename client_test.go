@@ -39,7 +39,7 @@ func TestNewClient_rejectsBadConfiguration(t *testing.T) {
 		{"live key over http", liveKey, []Option{merchant, WithBaseURL("http://localhost:8080")}, "base URL"},
 		{"live key against sandbox", liveKey, []Option{merchant, WithBaseURL(DefaultSandboxURL)}, "api key"},
 		{"test key against live", testKey, []Option{merchant, WithBaseURL(DefaultLiveURL)}, "api key"},
-		// The host guard compares normalised host names (issue 9, item 4).
+		// The host guard compares normalised host names.
 		{"live key against upper-case sandbox", liveKey, []Option{merchant, WithBaseURL("https://SANDBOX.tokenim.com")}, "api key"},
 		{"live key against sandbox with :443", liveKey, []Option{merchant, WithBaseURL("https://sandbox.tokenim.com:443")}, "api key"},
 		{"live key against sandbox with trailing dot", liveKey, []Option{merchant, WithBaseURL("https://sandbox.tokenim.com.")}, "api key"},

@@ -9,11 +9,21 @@
 //	client, err := tokenim.NewClient(os.Getenv("TOKENIM_API_KEY"),
 //		tokenim.WithMerchantID(os.Getenv("TOKENIM_MERCHANT_ID")))
 //
-// Each resource is a service on the client: [Client.Orders],
-// [Client.Payments], [Client.Refunds], [Client.Events],
-// [Client.WebhookEndpoints] and [Client.Status]. Every method takes a
-// context first and typed params; parameters are checked before anything is
-// sent, and a rejected parameter is a [*ValidationError] naming the field.
+// Each resource is a service on the client:
+//
+//   - taking money: [Client.Orders], [Client.Payments], [Client.Refunds]
+//     and [Client.Disputes];
+//   - where the money is: [Client.Balance], [Client.BalanceTransactions]
+//     and [Client.Settlements] with their CSV statements;
+//   - events and webhooks: [Client.Events], [Client.WebhookEndpoints] and
+//     [Client.WebhookDeliveries];
+//   - the account: [Client.APIKeys], [Client.RequestLogs] and
+//     [Client.Status].
+//
+// Every method takes a context first and typed params; parameters are
+// checked before anything is sent, and a rejected parameter is a
+// [*ValidationError] naming the field. docs/tokenim-api.md in the
+// repository is the wire contract each service follows.
 // Money is always an int64 amount in the currency's minor unit (1999 CNY is
 // ¥19.99).
 //

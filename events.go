@@ -39,8 +39,9 @@ const (
 	EventDisputeClosed          EventType = "dispute.closed"
 )
 
-// Event records a change to an order, payment or refund. Webhooks deliver
-// events; the Events service lists them for reconciliation.
+// Event records a change to an order, payment, refund, dispute or API key
+// (the types are the EventType constants). Webhooks deliver events; the
+// Events service lists them for reconciliation and resends them.
 type Event struct {
 	ID         string    `json:"id"`
 	Object     string    `json:"object"`

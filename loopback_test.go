@@ -119,7 +119,7 @@ func TestLoopback_untrustedCertificateIsNotRetried(t *testing.T) {
 // *Error, not retried whatever Tokenim-Should-Retry says, and nothing (key,
 // merchant id, card data, idempotency key) reaches its Location: not another
 // host, not the same host on another port, not plain http after https, also
-// when the caller's own http.Client would follow redirects (issue 9, item 1).
+// when the caller's own http.Client would follow redirects.
 func TestLoopback_redirectsAreNeverFollowed(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
@@ -197,7 +197,7 @@ func TestLoopback_redirectsAreNeverFollowed(t *testing.T) {
 // TestLoopback_unreachableBaseURLIsUnavailableNotUnknown: a call that never
 // left (connection refused, name resolution) is retried like a connection
 // error, then fails as unavailable with a hint at the configuration; it is
-// never an unknown outcome (issue 9, item 3).
+// never an unknown outcome.
 func TestLoopback_unreachableBaseURLIsUnavailableNotUnknown(t *testing.T) {
 	t.Parallel()
 	for name, base := range map[string]string{
@@ -229,7 +229,7 @@ func TestLoopback_unreachableBaseURLIsUnavailableNotUnknown(t *testing.T) {
 
 // TestLoopback_oneClientsFailureKeepsAnothersIdleConnections: two clients on
 // the default shared transport; a failing call of one must not close the
-// other's idle connection (issue 9, item 8).
+// other's idle connection.
 func TestLoopback_oneClientsFailureKeepsAnothersIdleConnections(t *testing.T) {
 	t.Parallel()
 	var conns atomic.Int32

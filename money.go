@@ -1,34 +1,36 @@
 package tokenim
 
 import (
-	"strconv"
-	"strings"
+	"fmt"
+
+	"github.com/tokenim/tokenim-go/internal/minorunit"
 )
 
-// FormatAmount writes amount minor units of currency as a decimal: 1999 CNY
-// is "CNY 19.99", 500 JPY "JPY 500", 1250 KWD "KWD 1.250"
-// (docs/tokenim-api.md §1: JPY has no minor unit, KWD three, the other
-// supported currencies two). The String methods of resources use it.
+// FormatAmount writes amount minor units of currency as a decimal after the
+// currency code: 1999 CNY is "CNY 19.99", 500 JPY "JPY 500", 1250 KWD
+// "KWD 1.250", -5 USD "USD -0.05" (docs/tokenim-api.md §1: JPY has no minor
+// unit, KWD three, the other supported currencies two; other ISO 4217 codes
+// get their standard decimals, unknown ones two). Every int64 formats. The
+// String methods of resources, the sandbox's dashboard, the reconciler and
+// the CLI all write money this way.
 func FormatAmount(amount int64, currency Currency) string {
-	digits := 2
-	switch currency {
-	case "JPY":
-		digits = 0
-	case "KWD":
-		digits = 3
+	return minorunit.WithCode(amount, string(currency))
+}
+
+// ParseAmount reads a decimal amount of currency, as a person types it, into
+// minor units, without floating point (19.99*100 is 1998.9999… in float64):
+// ParseAmount("19.99", "CNY") is 1999, ParseAmount("500", "JPY") 500,
+// ParseAmount("1.5", "KWD") 1500. It takes an optional sign, digits and at
+// most the currency's decimals, nothing else: "19.999" CNY, "1.5" JPY,
+// "1,000", "1e3" and " 19.99" are errors that name the text and what is
+// wrong. An amount beyond int64 minor units is an error too. It reads back
+// whatever FormatAmount writes, without the code.
+func ParseAmount(s string, currency Currency) (int64, error) {
+	v, err := minorunit.Parse(s, string(currency))
+	if err != nil {
+		return 0, fmt.Errorf("tokenim: %w", err)
 	}
-	sign := ""
-	if amount < 0 {
-		sign, amount = "-", -amount
-	}
-	s := strconv.FormatInt(amount, 10)
-	if digits > 0 {
-		if len(s) <= digits {
-			s = strings.Repeat("0", digits-len(s)+1) + s
-		}
-		s = s[:len(s)-digits] + "." + s[len(s)-digits:]
-	}
-	return string(currency) + " " + sign + s
+	return v, nil
 }
 
 // String reads like a line of a back office: "order ord_1 (M-1) open: CNY 19.99".

@@ -53,8 +53,7 @@ func TestRefundsService_endpoints(t *testing.T) {
 
 // TestRefundsService_Create_zeroAmountNeverRefundsEverything: an Amount of 0
 // that came from arithmetic is an error naming amount, and nothing is sent;
-// refunding all that remains is said in words, Remaining: true (issue 9,
-// item 6).
+// refunding all that remains is said in words, Remaining: true.
 func TestRefundsService_Create_zeroAmountNeverRefundsEverything(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

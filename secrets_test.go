@@ -172,7 +172,7 @@ type holder struct {
 // TestSecrets_unreachableByAnyVerbOrHandler sweeps every format verb, every
 // exported type of the client side, by value and by pointer, inside
 // merchant structs, and both slog handlers: no API key, card number or CVC
-// comes out (issue 9, item 2).
+// comes out.
 func TestSecrets_unreachableByAnyVerbOrHandler(t *testing.T) {
 	t.Parallel()
 	c, _, _ := newTestClient(t)

@@ -279,7 +279,7 @@ func TestServices_rejectInvalidInputWithoutRequest(t *testing.T) {
 }
 
 // TestResources_String: fmt.Println of a resource reads as one line with its
-// money in units, not as pointers and minor units (issue 16).
+// money in units, not as pointers and minor units.
 func TestResources_String(t *testing.T) {
 	t.Parallel()
 	created := time.Date(2026, 11, 21, 9, 30, 0, 0, time.UTC)

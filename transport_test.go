@@ -156,7 +156,7 @@ func TestDo_neverRetriesPOSTWithoutKey(t *testing.T) {
 // TestDo_retryAfterHonouredUpToTheMaximumWait: a Retry-After within the
 // maximum wait (the backoff cap) is waited; a longer one is neither waited
 // nor retried: the call ends at once with that answer, its RetryAfter set
-// (issue 9, item 7; docs/tokenim-api.md §3).
+// (docs/tokenim-api.md §3).
 func TestDo_retryAfterHonouredUpToTheMaximumWait(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 21, 9, 30, 0, 0, time.UTC)
@@ -708,7 +708,7 @@ func (r *endlessJSON) Read(p []byte) (int, error) {
 func (r *endlessJSON) Close() error { return nil }
 
 // TestDo_successBodyIsCapped: a 2xx body larger than the limit ends the call
-// with an error naming the limit instead of filling memory (issue 9, item 5).
+// with an error naming the limit instead of filling memory.
 func TestDo_successBodyIsCapped(t *testing.T) {
 	t.Parallel()
 	for name, opts := range map[string][]Option{

@@ -28,7 +28,10 @@ type ParseError struct {
 // Error names the file, line, column and what is wrong.
 func (e *ParseError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "reconcile: %s line %d", e.File, e.Line)
+	b.WriteString("reconcile: " + e.File)
+	if e.Line > 0 { // a ParseError built by hand may have none
+		fmt.Fprintf(&b, " line %d", e.Line)
+	}
 	if e.Column > 0 {
 		fmt.Fprintf(&b, ", column %d", e.Column)
 		if e.Name != "" {

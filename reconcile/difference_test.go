@@ -35,7 +35,7 @@ func TestDifference_String(t *testing.T) {
 		{Difference{Kind: KindCurrencyMismatch, OrderID: "ord_1", Line: 4, Currency: "JPY", LocalCurrency: "CNY", Detail: "the record's currency differs from the platform's"},
 			"currency_mismatch: order=ord_1 line=4: the record's currency differs from the platform's: expected CNY, actual JPY"},
 		{Difference{Kind: KindSettlementMismatch, SettlementID: "st_1", Currency: "KWD", Expected: 1500, Actual: 1499, Detail: "total"},
-			"settlement_mismatch: settlement=st_1: total: expected 1.500 KWD, actual 1.499 KWD"},
+			"settlement_mismatch: settlement=st_1: total: expected KWD 1.500, actual KWD 1.499"},
 		{Difference{Kind: KindDuplicateRecord, MerchantOrderID: "A-1", Line: 9, Detail: "twice"},
 			"duplicate_record: merchant_order=A-1 line=9: twice"},
 	}

@@ -42,8 +42,8 @@ A-1002,5000,CNY,unpaid,,
 	}
 	// Output:
 	// 3 transactions, 2 records, 2 differences
-	// missed_payment: order=ord_2 merchant_order=A-1002 txn=txn_2 line=3: paid on the platform, unpaid locally: expected 0.00 CNY, actual 50.00 CNY
-	// refund_missing_locally: order=ord_1 merchant_order=A-1001 line=2: refunded on the platform more than recorded locally: expected 0.00 CNY, actual 5.00 CNY
+	// missed_payment: order=ord_2 merchant_order=A-1002 txn=txn_2 line=3: paid on the platform, unpaid locally: expected CNY 0.00, actual CNY 50.00
+	// refund_missing_locally: order=ord_1 merchant_order=A-1001 line=2: refunded on the platform more than recorded locally: expected CNY 0.00, actual CNY 5.00
 }
 
 // Reconcile takes any source: here the platform's transactions as an adapter

@@ -2,6 +2,8 @@ package reconcile
 
 import (
 	"strconv"
+
+	"github.com/tokenim/tokenim-go/internal/minorunit"
 )
 
 // Method is how a payment was made; it decides its fee (docs/tokenim-api.md §5).
@@ -80,49 +82,18 @@ func feeMatches(m Method, amount, fee int64) bool {
 	return false
 }
 
-// exponents are the minor-unit exponents of the currencies the platform
-// supports (docs/tokenim-api.md §1). Any other well-formed code is accepted
-// (the platform may add currencies) and shown with 2 decimals.
-var exponents = map[string]int{
-	"CNY": 2, "USD": 2, "EUR": 2, "GBP": 2, "HKD": 2, "SGD": 2, "JPY": 0, "KWD": 3,
-}
-
 // Exponent returns the number of decimals of currency's minor unit: 0 for
-// JPY, 3 for KWD, 2 for the other supported currencies and unknown codes.
-func Exponent(currency string) int {
-	if e, ok := exponents[currency]; ok {
-		return e
-	}
-	return 2
-}
+// JPY, 3 for KWD, 2 for the platform's other currencies (docs/tokenim-api.md
+// §1); other ISO 4217 codes get their standard decimals, unknown ones 2 (the
+// platform may add currencies).
+func Exponent(currency string) int { return minorunit.Exponent(currency) }
 
-// FormatAmount renders amount minor units of currency as a decimal with the
-// currency code, e.g. FormatAmount(1999, "CNY") is "19.99 CNY" and
-// FormatAmount(500, "JPY") is "500 JPY".
+// FormatAmount renders amount minor units of currency as a decimal after the
+// currency code, as tokenim.FormatAmount does: FormatAmount(1999, "CNY") is
+// "CNY 19.99" and FormatAmount(500, "JPY") is "JPY 500". Every int64
+// formats.
 func FormatAmount(amount int64, currency string) string {
-	var b []byte
-	// Work on the magnitude as uint64 so that math.MinInt64 formats too.
-	u := uint64(amount)
-	if amount < 0 {
-		b = append(b, '-')
-		u = -u
-	}
-	digits := strconv.FormatUint(u, 10)
-	if exp := Exponent(currency); exp > 0 {
-		for len(digits) <= exp {
-			digits = "0" + digits
-		}
-		b = append(b, digits[:len(digits)-exp]...)
-		b = append(b, '.')
-		b = append(b, digits[len(digits)-exp:]...)
-	} else {
-		b = append(b, digits...)
-	}
-	if currency != "" {
-		b = append(b, ' ')
-		b = append(b, currency...)
-	}
-	return string(b)
+	return minorunit.WithCode(amount, currency)
 }
 
 // validCurrency reports whether s is an ISO 4217 code in upper case.

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"errors"
 	"math"
 	"testing"
 
@@ -31,10 +32,20 @@ func TestFee(t *testing.T) {
 
 func TestFormatAmount(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, "19.99 CNY", FormatAmount(1999, "CNY"))
-	assert.Equal(t, "-0.05 USD", FormatAmount(-5, "USD"))
-	assert.Equal(t, "500 JPY", FormatAmount(500, "JPY"))
-	assert.Equal(t, "1.500 KWD", FormatAmount(1500, "KWD"))
-	assert.Equal(t, "0.007 KWD", FormatAmount(7, "KWD"))
-	assert.Equal(t, "-92233720368547758.08 EUR", FormatAmount(math.MinInt64, "EUR"))
+	assert.Equal(t, "CNY 19.99", FormatAmount(1999, "CNY"))
+	assert.Equal(t, "USD -0.05", FormatAmount(-5, "USD"))
+	assert.Equal(t, "JPY 500", FormatAmount(500, "JPY"))
+	assert.Equal(t, "KWD 1.500", FormatAmount(1500, "KWD"))
+	assert.Equal(t, "KWD 0.007", FormatAmount(7, "KWD"))
+	assert.Equal(t, "EUR -92233720368547758.08", FormatAmount(math.MinInt64, "EUR"))
+}
+
+// A ParseError without a line (built by hand, or about the file as a whole)
+// does not claim "line 0".
+func TestParseError_withoutLine(t *testing.T) {
+	t.Parallel()
+	err := &ParseError{File: "statement", Err: errors.New("read: connection reset")}
+	assert.Equal(t, "reconcile: statement: read: connection reset", err.Error())
+	err = &ParseError{File: "statement", Line: 3, Column: 2, Name: "amount", Err: errors.New("bad")}
+	assert.Equal(t, "reconcile: statement line 3, column 2 (amount): bad", err.Error())
 }

@@ -520,10 +520,14 @@ func (r *Reconciler) addRecord(rec Record) error {
 	i := r.lookup(rec.OrderID, rec.MerchantOrderID)
 	o := r.orders.at(i)
 	if o.flags&hasLocal != 0 {
+		first := "the first record"
+		if o.line > 0 { // records built in code have no line
+			first += " (line " + strconv.Itoa(int(o.line)) + ")"
+		}
 		r.diffs = append(r.diffs, Difference{
 			Kind: KindDuplicateRecord, OrderID: r.ids.string(o.orderID), MerchantOrderID: r.ids.string(o.merchantOrderID),
 			Line: rec.Line, Currency: rec.Currency,
-			Detail: "the order is recorded twice; the first record (line " + strconv.Itoa(int(o.line)) + ") is kept",
+			Detail: "the order is recorded twice; " + first + " is kept",
 		})
 		return nil
 	}

@@ -154,6 +154,9 @@ func TestReconcile_eachKind(t *testing.T) {
 			Difference{Kind: KindSettlementMismatch, SettlementID: "st_CNY", Currency: "CNY", Expected: 1411, Actual: 1411, Detail: "the settlement's amount or count differs from its transactions; transactions: expected 3, actual 2"}},
 		{"duplicate record", func(f *fixture) { r := f.records[0]; r.Line = 6; f.records = append(f.records, r) },
 			Difference{Kind: KindDuplicateRecord, OrderID: "ord_1", MerchantOrderID: "A-1", Line: 6, Currency: "CNY", Detail: "the order is recorded twice; the first record (line 2) is kept"}},
+		// Records built in code have no line: the detail must not say "line 0".
+		{"duplicate record without lines", func(f *fixture) { f.records[0].Line = 0; f.records = append(f.records, f.records[0]) },
+			Difference{Kind: KindDuplicateRecord, OrderID: "ord_1", MerchantOrderID: "A-1", Currency: "CNY", Detail: "the order is recorded twice; the first record is kept"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -288,7 +291,7 @@ func TestReconcile_triplePayment(t *testing.T) {
 	assert.Equal(t, []string{
 		"double_payment: order=ord_2 merchant_order=A-1 txn=txn_2 other_txn=txn_1 line=2: more than one succeeded payment for one merchant order: expected 1 payment, actual 2",
 		"double_payment: order=ord_3 merchant_order=A-1 txn=txn_3 other_txn=txn_1 line=2: more than one succeeded payment for one merchant order: expected 1 payment, actual 3",
-		"fee_mismatch: order=ord_3 merchant_order=A-1 txn=txn_3 line=2: fee differs from the wallet schedule (docs/tokenim-api.md §5): expected 1.00 USD, actual 3.20 USD",
+		"fee_mismatch: order=ord_3 merchant_order=A-1 txn=txn_3 line=2: fee differs from the wallet schedule (docs/tokenim-api.md §5): expected USD 1.00, actual USD 3.20",
 	}, first)
 }
 

@@ -16,7 +16,7 @@ func controlCall(t *testing.T, srv *Server, method, path, body string, headers .
 	return r.status, r.body
 }
 
-// A web page must not drive the control API (issue 9 item 10): a cross-site
+// A web page must not drive the control API: a cross-site
 // POST with Content-Type text/plain is a "simple" request that browsers send
 // without a preflight.
 func TestControl_refusesCrossSiteRequests(t *testing.T) {
@@ -74,7 +74,7 @@ func TestSandbox_hostCheckCoversTheAPIAndCanBeWidened(t *testing.T) {
 
 // Reset restores each merchant's configured key as its only key, keeps
 // in-process merchants and drops those created through the control API
-// (docs/tokenim-api.md §7; issue 9 item 13).
+// (docs/tokenim-api.md §7).
 func TestControl_resetDropsControlCreatedMerchants(t *testing.T) {
 	t.Parallel()
 	srv := Start(t, WithFrozenClock(t0))

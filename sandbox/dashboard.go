@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tokenim/tokenim-go/internal/minorunit"
 )
 
 //go:embed ui
@@ -375,34 +377,12 @@ func derefOr(s *string, def string) string {
 	return *s
 }
 
-// formatMoney shows minor units in the currency's major unit
-// (docs/tokenim-api.md §1: JPY has no minor unit, KWD three, the others two).
-// It is tokenim.FormatAmount's twin on purpose: the sandbox, the fake
-// platform, does not import the SDK it tests (the SDK's own tests import
-// the sandbox, so it could not).
+// formatMoney shows minor units in the currency's major unit after its
+// code, "CNY 19.99" (docs/tokenim-api.md §1: JPY has no minor unit, KWD
+// three, the others two), through the module's one copy of that rule, which
+// is no part of the SDK the sandbox tests.
 func formatMoney(amount int64, currency string) string {
-	exp := 2
-	switch currency {
-	case "JPY":
-		exp = 0
-	case "KWD":
-		exp = 3
-	}
-	neg := amount < 0
-	if neg {
-		amount = -amount
-	}
-	s := strconv.FormatInt(amount, 10)
-	if exp > 0 {
-		for len(s) <= exp {
-			s = "0" + s
-		}
-		s = s[:len(s)-exp] + "." + s[len(s)-exp:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return currency + " " + s
+	return minorunit.WithCode(amount, currency)
 }
 
 // asTime reads the times the templates pass: time.Time and the wire's

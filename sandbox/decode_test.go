@@ -71,7 +71,7 @@ func FuzzDecodeStrict(f *testing.F) {
 	})
 }
 
-// issue 16: `"method":"card"` gets an error that says method is an object
+// `"method":"card"` gets an error that says method is an object
 // and shows one, not a bare type error.
 func TestCreatePayment_methodAsStringShowsTheObject(t *testing.T) {
 	t.Parallel()

@@ -209,7 +209,7 @@ func TestDelivery_closeWaitsAndStopsRetries(t *testing.T) {
 	assert.Len(t, srv.Deliveries(), n, "no attempt after Close")
 }
 
-// The deliveries log is capped like the request log (issue 9 item 13).
+// The deliveries log is capped like the request log.
 func TestDelivery_logKeepsOnlyTheNewestAttempts(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, 503)

@@ -1,6 +1,7 @@
 // Package sandbox is an in-process fake of the Tokenim platform: the whole
-// wire contract (orders, payments, refunds, events, webhook endpoints, status,
-// API keys and request logs)
+// wire contract of docs/tokenim-api.md (orders, payments, refunds, disputes,
+// balance, balance transactions, settlements and their statements, events,
+// webhook endpoints and deliveries, status, API keys and request logs)
 // with the test-mode outcomes of §6, a virtual clock, deterministic fault
 // injection, webhook delivery and inspection. Start one in a test like an
 // httptest.Server:

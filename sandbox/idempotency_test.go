@@ -104,7 +104,7 @@ func TestIdemStore_neverForgetsALiveKeyAtCapacity(t *testing.T) {
 }
 
 // A repeated refund must never execute twice, however many other keyed
-// POSTs came in between (issue 9 item 9: keys used to be evicted at 10 000).
+// POSTs came in between (keys used to be evicted at 10 000).
 func TestSandbox_repeatedRefundNeverExecutesTwiceAtCapacity(t *testing.T) {
 	t.Parallel()
 	srv := Start(t, WithFrozenClock(t0), WithIdempotencyCapacity(50))

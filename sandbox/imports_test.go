@@ -14,7 +14,7 @@ import (
 
 // The sandbox's production code takes TB instead of importing testing, so a
 // program that links the sandbox (cmd/tokenim-sandbox) does not link the
-// test framework and its flags (issue 10 item 5).
+// test framework and its flags.
 func TestSandbox_productionCodeDoesNotImportTesting(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("*.go")

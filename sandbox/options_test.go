@@ -20,7 +20,7 @@ func (f *fakeTB) Cleanup(fn func())              { f.cleanups = append(f.cleanup
 func (f *fakeTB) Fatalf(format string, a ...any) { f.failed = fmt.Sprintf(format, a...) }
 
 // docs/tokenim-api.md §1: the sandbox signs only with secrets the verifier
-// takes: whsec_ + padded standard base64 of 24–64 bytes (issue 9 item 12).
+// takes: whsec_ + padded standard base64 of 24–64 bytes.
 func TestWithWebhookSecret_refusesWhatTheVerifierRefuses(t *testing.T) {
 	t.Parallel()
 	for secret, valid := range map[string]bool{
@@ -61,7 +61,7 @@ func TestOptions_refuseCredentialsThatCannotWork(t *testing.T) {
 }
 
 // Server.WebhookSecret used to be a field hiding the method; now both the
-// server and its sandbox answer the method (issue 9 item 12).
+// server and its sandbox answer the method.
 func TestServer_webhookSecretIsTheMethod(t *testing.T) {
 	t.Parallel()
 	srv := Start(t, WithFrozenClock(t0))

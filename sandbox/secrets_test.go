@@ -26,7 +26,7 @@ type holder struct {
 }
 
 // Every exported type holding a key or a secret, by value and by pointer,
-// through every fmt verb and both slog handlers (issue 9 item 14).
+// through every fmt verb and both slog handlers.
 func TestSandbox_secretsNeverPrinted(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer

@@ -86,7 +86,7 @@ func TestRun_rejectsBadFlags(t *testing.T) {
 	}
 }
 
-// issue 16: -h exits 0 like `tokenim sandbox --help` and shows the export line.
+// -h exits 0 like `tokenim sandbox --help` and shows the export line.
 func TestRun_helpSucceedsAndShowsTheExportLine(t *testing.T) {
 	t.Parallel()
 	var out strings.Builder
@@ -95,7 +95,7 @@ func TestRun_helpSucceedsAndShowsTheExportLine(t *testing.T) {
 	assert.Contains(t, out.String(), "-allowed-hosts")
 }
 
-// issue 9 item 12: a secret the SDK's verifier refuses is refused at start,
+// A secret the SDK's verifier refuses is refused at start,
 // with an error that names the flag and never repeats the value.
 func TestRun_refusesWebhookSecretsTheVerifierCannotUse(t *testing.T) {
 	t.Parallel()
@@ -119,7 +119,7 @@ func TestRun_refusesWebhookSecretsTheVerifierCannotUse(t *testing.T) {
 	}
 }
 
-// issue 16: the banner prints a curl line with both headers that works.
+// The banner prints a curl line with both headers that works.
 func TestRun_bannerPrintsAWorkingCurlLine(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())

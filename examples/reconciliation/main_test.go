@@ -12,7 +12,7 @@ import (
 )
 
 // The reconciler finds exactly the two planted differences — the lost
-// webhook and the double record — and nothing else (issue 13 item 5).
+// webhook and the double record — and nothing else.
 func TestRun(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -30,8 +30,8 @@ func TestRun(t *testing.T) {
 ✗ a double-submitted form wrote A-1002 twice
 ✓ settlement st_…: EUR 359.45 for 7 transactions at 2026-11-23T00:00:00Z
 ✓ reconciled 7 transactions and 1 settlement(s) against 7 records
-  missed_payment: order=ord_… merchant_order=A-1005 txn=txn_…: paid on the platform, unpaid locally: expected 0.00 EUR, actual 150.50 EUR
-  duplicate_record: order=ord_… merchant_order=A-1002: the order is recorded twice; the first record (line 0) is kept
+  missed_payment: order=ord_… merchant_order=A-1005 txn=txn_…: paid on the platform, unpaid locally: expected EUR 0.00, actual EUR 150.50
+  duplicate_record: order=ord_… merchant_order=A-1002: the order is recorded twice; the first record is kept
 `
 	assert.Equal(t, want, got)
 }

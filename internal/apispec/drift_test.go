@@ -16,7 +16,7 @@ import (
 // Every wire type exists three times: in api/openapi.yaml, in the client
 // (package tokenim, the repository root) and in the sandbox. The tables
 // below pair them, and the checks hold each pair level both ways, in the
-// spirit of go-github's generated-code checks (issue 10 item 6):
+// spirit of go-github's generated-code checks:
 //
 //   - every property of a spec object has a Go field with that JSON name on
 //     each side, nested objects followed, and every JSON field of the Go type

@@ -40,7 +40,7 @@ func startServe(t *testing.T, cfg Config) string {
 }
 
 // A client that sends headers and then stalls in its body is cut off by the
-// read timeout instead of holding the connection forever (issue 9 item 11).
+// read timeout instead of holding the connection forever.
 func TestRun_cutsOffASlowClient(t *testing.T) {
 	t.Parallel()
 	base := startServe(t, Config{
@@ -73,7 +73,7 @@ func TestRun_defaultTimeoutsAreSet(t *testing.T) {
 	assert.Greater(t, DefaultWriteTimeout, time.Minute, "longer than a 60 s latency fault")
 }
 
-// -allowed-hosts widens the Host check; other Hosts get 403 (issue 9 item 10).
+// -allowed-hosts widens the Host check; other Hosts get 403.
 func TestRun_allowedHostsFlag(t *testing.T) {
 	t.Parallel()
 	base := startServe(t, Config{
@@ -98,7 +98,7 @@ func TestRun_allowedHostsFlag(t *testing.T) {
 	assert.Contains(t, status("evil.example"), " 403 ")
 }
 
-// issue 16: the banner gives the dashboard's URL, and it serves the overview.
+// The banner gives the dashboard's URL, and it serves the overview.
 func TestRun_bannerGivesTheDashboard(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())

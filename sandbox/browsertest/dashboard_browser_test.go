@@ -1,6 +1,6 @@
 package browsertest
 
-// The dashboard in a real browser (issue 16 item 2): Chromium, headless,
+// The dashboard in a real browser: Chromium, headless,
 // driven through the DevTools protocol by chromedp. Without a Chromium these
 // tests skip, saying what to install; in CI (CI=true) they fail instead.
 // TOKENIM_DASHBOARD_SCREENSHOTS=1 also saves the main pages to docs/.
